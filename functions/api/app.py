@@ -1,0 +1,20 @@
+"""The Relance REST API: one Powertools resolver, one router per resource."""
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from routes import system
+
+from relance.api.errors import register_error_handlers
+from relance.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver(enable_validation=True)
+register_error_handlers(app)
+app.include_router(system.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,58 @@
+"""Health, the caller's identity, and the API's own documentation."""
+
+from pathlib import Path
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+from pydantic import AwareDatetime
+
+from relance import __version__, clock
+from relance.api.caller import caller
+from relance.domain.base import RelanceModel
+from relance.domain.organizations import Organization, Principal
+from relance.services.organizations import get_organization
+
+router = Router()
+
+
+class Health(RelanceModel):
+    status: str
+    version: str
+    time: AwareDatetime
+
+
+class Identity(RelanceModel):
+    principal: Principal
+    organization: Organization
+
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
+"""Generated from this code by ``make openapi``; a test fails when it drifts."""
+
+_SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
+
+
+@router.get("/health", tags=["system"], summary="Liveness of the API")
+def get_health() -> Health:
+    return Health(status="ok", version=__version__, time=clock.now())
+
+
+@router.get("/v1/me", tags=["system"], summary="The caller and their organization")
+def get_me(principal: Annotated[Principal, Depends(caller)]) -> Identity:
+    return Identity(principal=principal, organization=get_organization(principal.organization_id))
+
+
+@router.get("/v1/openapi.json", include_in_schema=False)
+def get_openapi() -> Response[str]:
+    return Response(200, "application/json", OPENAPI_FILE.read_text(encoding="utf-8"))
+
+
+@router.get("/v1/docs", include_in_schema=False)
+def get_docs() -> Response[str]:
+    spec = OPENAPI_FILE.read_text(encoding="utf-8").replace("</", "<\\/")
+    js = (_SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (_SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8")
+    return Response(200, "text/html", generate_swagger_html(spec, js, css, "", None))

@@ -1,0 +1,1 @@
+"""What every HTTP function shares: the error shape and who the caller is."""

@@ -1,0 +1,39 @@
+"""An organization (tenant) and the settings every capability reads from it."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from relance.domain.base import RelanceModel
+from relance.domain.money import CurrencyCode
+
+
+class OrganizationSettings(RelanceModel):
+    default_currency: CurrencyCode = "USD"
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    timezone: str = "UTC"
+    portal_link_validity_days: int = Field(default=7, ge=1, le=1000)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"'{value}' is not an IANA time zone")
+        return value
+
+
+class Organization(RelanceModel):
+    id: str
+    name: str = Field(min_length=1, max_length=200)
+    created_at: AwareDatetime
+    settings: OrganizationSettings = OrganizationSettings()
+
+
+class Principal(RelanceModel):
+    """Who is calling: the organization, the role and the identity behind it."""
+
+    organization_id: str
+    role: str = Field(pattern=r"^(admin|account_manager)$")
+    principal_id: str

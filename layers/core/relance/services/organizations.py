@@ -1,0 +1,53 @@
+"""Create organizations and authenticate their API keys."""
+
+from __future__ import annotations
+
+from relance import clock
+from relance.domain import api_keys
+from relance.domain.organizations import Organization, OrganizationSettings, Principal
+from relance.errors import NotFound
+from relance.ids import new_id
+from relance.storage import organizations as store
+
+
+def create_organization(
+    name: str, settings: OrganizationSettings | None = None
+) -> tuple[Organization, str]:
+    """A new organization with a first admin API key; returns it and the key, shown once."""
+    org = Organization(
+        id=new_id("org"),
+        name=name,
+        created_at=clock.now(),
+        settings=settings or OrganizationSettings(),
+    )
+    plaintext, secret_hash = api_keys.generate(org.id)
+    key_record = {
+        "id": new_id("key"),
+        "name": "Initial admin key",
+        "role": "admin",
+        "createdAt": org.created_at.isoformat(),
+    }
+    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash)
+    return org, plaintext
+
+
+def get_organization(organization_id: str) -> Organization:
+    item = store.get(organization_id)
+    if item is None:
+        raise NotFound("organization not found")
+    return Organization.model_validate(item)
+
+
+def authenticate_api_key(raw_key: str) -> Principal | None:
+    """The principal an ``X-Api-Key`` value stands for, or None if it is not a live key."""
+    parsed = api_keys.parse(raw_key)
+    if parsed is None:
+        return None
+    record = store.get_api_key(parsed.organization_id, parsed.secret_hash)
+    if record is None:
+        return None
+    return Principal(
+        organization_id=parsed.organization_id,
+        role=record["role"],
+        principal_id=f"apikey:{record['id']}",
+    )

@@ -1,0 +1,96 @@
+"""``python -m local serve|openapi|requirements``: the local runtime and the project's generators."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.runtime import ROOT, LocalRuntime
+
+
+def serve(args: argparse.Namespace) -> int:
+    from local.demo import seed
+
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    runtime = LocalRuntime(port=args.port, time_scale=args.time_scale)
+    runtime.start(seed=lambda: seed(demo=not args.no_demo))
+    session = runtime.session
+    print(
+        f"\nRelance is up at {session['baseUrl']}\n"
+        f"  web app / dev page : {session['baseUrl']}/  ({session['baseUrl']}/dev)\n"
+        f"  API                : {session['baseUrl']}/v1  (docs: {session['baseUrl']}/v1/docs)\n"
+        f"  portal             : {session['baseUrl']}/portal\n"
+        f"  outbox             : {session['baseUrl']}/dev/outbox\n"
+        f"  organization       : {session['organization']['name']}\n"
+        f"  admin API key      : {session['apiKey']}  (header X-Api-Key)\n"
+        f"  demo users         : {len(session['users'])}  ({session['baseUrl']}/dev/login)\n"
+        f"  clock              : {args.time_scale:g}x real time (POST /dev/clock to jump)\n"
+        f"  session file       : {runtime.session_file}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    if runtime.skipped:
+        print(f"Not emulated locally (no local meaning): {', '.join(runtime.skipped)}", flush=True)
+    stopping.wait()
+    print("Stopping…", flush=True)
+    runtime.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from local.openapi import generate
+
+    text = generate()
+    if args.check:
+        current = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def requirements(args: argparse.Namespace) -> int:
+    from local.layer import layer_requirements
+
+    Path(args.output).write_text(layer_requirements(), encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="run the whole system on localhost")
+    serve_parser.add_argument("--port", type=int, default=3000)
+    serve_parser.add_argument("--no-demo", action="store_true", help="start one empty organization")
+    serve_parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="virtual seconds per real second (8640: a day in 10 s)"
+    )
+    serve_parser.set_defaults(run=serve)
+
+    openapi_parser = commands.add_parser("openapi", help="write the API's OpenAPI document")
+    openapi_parser.add_argument("--output", default=str(ROOT / "functions" / "api" / "openapi.json"))
+    openapi_parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    openapi_parser.set_defaults(run=openapi)
+
+    requirements_parser = commands.add_parser("requirements", help="write the layer's requirements.txt")
+    requirements_parser.add_argument("--output", default=str(ROOT / "layers" / "core" / "requirements.txt"))
+    requirements_parser.set_defaults(run=requirements)
+
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Lambda functions of the template, served in-process.
+
+Each ``AWS::Serverless::Function`` is imported from its ``CodeUri`` as Lambda would
+(the code folder first on ``sys.path``; the ``relance`` layer is installed in the venv) and
+called with a Lambda-shaped context. One lock per function: like one warm Lambda instance,
+a function handles one invocation at a time (Powertools resolvers keep per-request state).
+
+Lambda ``Invoke`` calls from any boto3 client of this process, including the ones moto's
+Step Functions interpreter makes, are answered here by a botocore ``before-call`` hook.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+
+from local.template import Template
+
+
+class FunctionError(Exception):
+    """A handler raised: carries the payload Lambda would return (errorType, errorMessage…)."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(f"{payload.get('errorType')}: {payload.get('errorMessage')}")
+        self.payload = payload
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes as the handler's second argument."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+_claimed_modules: dict[str, Path] = {}
+"""Top-level module name → the code folder that provided it (two functions may not clash)."""
+
+
+@dataclass
+class LambdaFunction:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler_path: str
+    timeout: int
+    memory: int
+    environment: dict[str, str]
+    events: dict[str, dict[str, Any]]
+    module: ModuleType | None = field(default=None, repr=False)
+    _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_template(cls, template: Template, logical_id: str) -> LambdaFunction:
+        props = template.properties(logical_id)
+        variables = props.get("Environment", {}).get("Variables", {})
+        return cls(
+            logical_id=logical_id,
+            name=template.name_of(logical_id),
+            arn=template.arn_of(logical_id),
+            code_dir=(template.root / props["CodeUri"]).resolve(),
+            handler_path=props["Handler"],
+            timeout=int(props.get("Timeout", 3)),
+            memory=int(props.get("MemorySize", 128)),
+            environment={key: str(value) for key, value in variables.items()},
+            events=props.get("Events", {}),
+        )
+
+    def load(self) -> Callable[[Any, Any], Any]:
+        """Import the handler once, with the code folder first on ``sys.path`` as in Lambda."""
+        if self._handler is None:
+            module_path, _, attribute = self.handler_path.rpartition(".")
+            source = self.code_dir / (module_path.replace(".", "/") + ".py")
+            before = set(sys.modules)
+            sys.path.insert(0, str(self.code_dir))
+            try:
+                spec = importlib.util.spec_from_file_location(f"lambda_{self.logical_id}", source)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"cannot load {source}")
+                module: ModuleType = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(self.code_dir))
+            self._claim_modules(set(sys.modules) - before)
+            self.module = module
+            self._handler = getattr(module, attribute)
+        return self._handler
+
+    def _claim_modules(self, names: set[str]) -> None:
+        for name in names:
+            origin = getattr(sys.modules.get(name), "__file__", None) or ""
+            if not origin.startswith(str(self.code_dir)) or "." in name:
+                continue
+            owner = _claimed_modules.setdefault(name, self.code_dir)
+            if owner != self.code_dir:
+                raise ImportError(
+                    f"module '{name}' exists in {owner} and {self.code_dir}: in one process "
+                    "the local runtime needs function-local module names to be unique"
+                )
+
+    def invoke(self, event: Any) -> Any:
+        """Run the handler on ``event``; raises ``FunctionError`` shaped as Lambda reports it."""
+        handler = self.load()
+        context = LambdaContext(self.name, self.arn, self.memory, self.timeout)
+        with self._lock:
+            try:
+                return handler(event, context)
+            except Exception as exc:
+                raise FunctionError(
+                    {
+                        "errorMessage": str(exc),
+                        "errorType": type(exc).__name__,
+                        "requestId": context.aws_request_id,
+                        "stackTrace": traceback.format_exception(exc)[1:],
+                    }
+                ) from exc
+
+
+class FunctionRegistry:
+    """The template's functions by name and ARN, and the botocore hook that invokes them."""
+
+    def __init__(self, template: Template) -> None:
+        self.functions = {
+            logical_id: LambdaFunction.from_template(template, logical_id)
+            for logical_id in template.resources("AWS::Serverless::Function")
+        }
+        self._by_name = {f.name: f for f in self.functions.values()}
+        self._by_name.update({f.arn: f for f in self.functions.values()})
+
+    def __getitem__(self, logical_id: str) -> LambdaFunction:
+        return self.functions[logical_id]
+
+    def by_name_or_arn(self, name: str) -> LambdaFunction | None:
+        """Lambda accepts a name, a full ARN or a partial ARN, optionally with a qualifier."""
+        if name in self._by_name:
+            return self._by_name[name]
+        if name.startswith("arn:"):
+            unqualified = ":".join(name.split(":")[:7])
+            return self._by_name.get(unqualified)
+        return self._by_name.get(name.split(":")[0])
+
+    def environment(self) -> dict[str, str]:
+        """The variables of every function, which share one process here: they must agree."""
+        merged: dict[str, str] = {}
+        for function in self.functions.values():
+            for key, value in function.environment.items():
+                if merged.setdefault(key, value) != value:
+                    raise ValueError(
+                        f"functions disagree on {key} ({merged[key]!r} vs {value!r}): "
+                        "one process cannot give them different values"
+                    )
+        return merged
+
+    # ------------------------------------------------------------ Invoke hook
+    def install_invoke_hook(self) -> None:
+        """Answer ``lambda.Invoke`` in-process for every boto3 client made from now on."""
+        entry = ("before-call.lambda.Invoke", self._on_invoke)
+        if entry not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(entry)
+        if boto3.DEFAULT_SESSION is not None:  # already made: it copied the handlers
+            boto3.DEFAULT_SESSION._session.register(*entry)
+
+    def uninstall_invoke_hook(self) -> None:
+        entry = ("before-call.lambda.Invoke", self._on_invoke)
+        if entry in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION._session.unregister(*entry)
+
+    def _on_invoke(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        # url_path is /2015-03-31/functions/<name>/invocations; the body is the payload.
+        name = unquote(params["url_path"].split("/functions/", 1)[1].split("/", 1)[0])
+        function = self.by_name_or_arn(name)
+        body = params.get("body") or b"{}"
+        payload = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
+        invocation_type = params.get("headers", {}).get("X-Amz-Invocation-Type", "RequestResponse")
+        url = params.get("url", "")
+        if function is None:
+            error = {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}}
+            return AWSResponse(url, 404, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 404}}
+        if invocation_type == "Event":
+            threading.Thread(target=self._invoke_quietly, args=(function, payload), daemon=True).start()
+            return AWSResponse(url, 202, {}, None), {"StatusCode": 202, "Payload": _stream(b"")}
+        parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+        try:
+            result = function.invoke(payload)
+            data = json.dumps(result).encode()
+        except FunctionError as error:
+            parsed["FunctionError"] = "Unhandled"
+            data = json.dumps(error.payload).encode()
+        parsed["Payload"] = _stream(data)
+        parsed["ResponseMetadata"] = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())}
+        return AWSResponse(url, 200, {}, None), parsed
+
+    @staticmethod
+    def _invoke_quietly(function: LambdaFunction, payload: Any) -> None:
+        try:
+            function.invoke(payload)
+        except FunctionError as error:
+            print(f"async invoke of {function.name} failed: {error}", file=sys.stderr)
+
+
+def _stream(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))

@@ -1,0 +1,129 @@
+"""Create the template's AWS resources in moto, as CloudFormation would on deploy.
+
+Tables (keys, indexes, TTL), buckets, queues (with redrive to their DLQ), topics, SNS
+subscriptions and state machines (ASL from ``DefinitionUri`` with its
+``DefinitionSubstitutions``). Resources with no local meaning (alarms, log groups,
+policies, layers) are listed as skipped, never silently.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local.template import ACCOUNT, Template
+
+HANDLED = {
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::Serverless::StateMachine",
+    # Served by other parts of the local runtime:
+    "AWS::Serverless::Function",
+    "AWS::Serverless::Api",
+}
+
+
+def provision(template: Template, clients: Any) -> list[str]:
+    """Create every resource the local runtime emulates; returns what it skipped and why."""
+    for logical_id in template.resources("AWS::DynamoDB::Table"):
+        create_table(template, clients("dynamodb"), logical_id)
+    for logical_id in template.resources("AWS::S3::Bucket"):
+        clients("s3").create_bucket(Bucket=template.name_of(logical_id))
+    queues = template.resources("AWS::SQS::Queue")
+    # Dead-letter queues first: a redrive policy names an existing queue.
+    for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
+        create_queue(template, clients("sqs"), logical_id)
+    for logical_id in template.resources("AWS::SNS::Topic"):
+        clients("sns").create_topic(Name=template.name_of(logical_id))
+    for logical_id in template.resources("AWS::SNS::Subscription"):
+        subscribe(template, clients("sns"), logical_id)
+    for logical_id in template.resources("AWS::Serverless::StateMachine"):
+        create_state_machine(template, clients("stepfunctions"), logical_id)
+    return [
+        f"{logical_id} ({resource['Type']})"
+        for logical_id, resource in template.resources().items()
+        if resource["Type"] not in HANDLED
+    ]
+
+
+def create_table(template: Template, dynamodb: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    args: dict[str, Any] = {
+        "TableName": template.name_of(logical_id),
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if args["BillingMode"] == "PROVISIONED":
+        args["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
+        if key in props:
+            args[key] = props[key]
+    dynamodb.create_table(**args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        dynamodb.update_time_to_live(
+            TableName=args["TableName"],
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+
+
+def create_queue(template: Template, sqs: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    attributes = {
+        key: str(props[key])
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+            "FifoQueue",
+            "ContentBasedDeduplication",
+        )
+        if key in props
+    }
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    sqs.create_queue(QueueName=template.name_of(logical_id), Attributes=attributes)
+
+
+def subscribe(template: Template, sns: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    attributes = {}
+    if props.get("RawMessageDelivery"):
+        attributes["RawMessageDelivery"] = "true"
+    if "FilterPolicy" in props:
+        attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+    if props["Protocol"] not in ("sqs", "email", "email-json", "http", "https"):
+        raise ValueError(f"{logical_id}: SNS protocol {props['Protocol']} is not emulated")
+    sns.subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props["Endpoint"],
+        Attributes=attributes,
+    )
+
+
+def state_machine_definition(template: Template, logical_id: str) -> str:
+    """The ASL text with ``${Name}`` DefinitionSubstitutions replaced, as SAM does."""
+    props = template.properties(logical_id)
+    if "DefinitionUri" in props:
+        text = (template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
+    else:
+        text = json.dumps(props["Definition"])
+    for name, value in props.get("DefinitionSubstitutions", {}).items():
+        text = text.replace("${" + name + "}", str(value))
+    return text
+
+
+def create_state_machine(template: Template, stepfunctions: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    stepfunctions.create_state_machine(
+        name=template.name_of(logical_id),
+        definition=state_machine_definition(template, logical_id),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/{template.name_of(logical_id)}-role",
+        type=props.get("Type", "STANDARD"),
+    )

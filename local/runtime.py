@@ -1,0 +1,175 @@
+"""The whole template on one machine: moto for AWS, and what moto cannot do, done here.
+
+``LocalRuntime(...).start()`` brings up, in this process: a moto server on loopback with
+Step Functions execution on; the template's resources; its functions (served in-process,
+also to Step Functions through the Invoke hook); SQS event-source mappings; EventBridge
+schedules; and an HTTP front that is API Gateway plus the local-only ``/dev`` endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import requests
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from local.apigateway import ApiGateway
+from local.dev import DevConsole
+from local.functions import FunctionRegistry
+from local.outbox import Outbox
+from local.provision import provision
+from local.schedules import Schedule, Scheduler
+from local.sqs import EventSourceMapping, QueuePoller
+from local.template import REGION, Template
+from relance import aws, clock
+from relance.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("local")
+
+_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        template_path: Path = ROOT / "template.yaml",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        time_scale: float = 1.0,
+        parameters: dict[str, str] | None = None,
+        session_file: Path | None = ROOT / ".local" / "session.json",
+    ) -> None:
+        self.template_path = template_path
+        self.host = host
+        self.port = port
+        self.time_scale = time_scale
+        self.parameters = {"Stage": "local", **(parameters or {})}
+        self.session_file = session_file
+        self.session: dict[str, Any] = {}
+        self.skipped: list[str] = []
+        self.pollers: list[QueuePoller] = []
+        self.outbox = Outbox()
+        self._moto: ThreadedMotoServer | None = None
+        self._server: BaseWSGIServer | None = None
+        self._server_thread: threading.Thread | None = None
+        self.scheduler: Scheduler | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self, seed: Any = None) -> LocalRuntime:
+        """Bring everything up; ``seed()`` (after provisioning) returns the session's facts."""
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's and our access lines
+        warnings.filterwarnings("ignore", "No application metrics to publish")
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto.start()
+        moto_port = self._moto.get_host_and_port()[1]
+        self.moto_url = f"http://{self.host}:{moto_port}"
+        os.environ.update(_AWS_ENVIRONMENT, AWS_ENDPOINT_URL=self.moto_url, MOTO_PORT=str(moto_port))
+        requests.post(
+            f"{self.moto_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        ).raise_for_status()
+
+        self.template = Template(
+            self.template_path,
+            parameters=dict(self.parameters),
+            endpoint_url=self.moto_url,
+        )
+        self.functions = FunctionRegistry(self.template)
+        os.environ.update(self.functions.environment())
+        aws.reset_clients()
+        get_settings.cache_clear()
+        self.functions.install_invoke_hook()
+        self.outbox.install()
+        self.skipped = provision(self.template, aws.client)
+        for function in self.functions.functions.values():
+            function.load()  # a broken handler fails the start, not the first request
+        clock.configure(time_scale=self.time_scale)
+
+        functions = list(self.functions.functions.values())
+        self.pollers = [
+            QueuePoller(mapping, aws.client("sqs"))
+            for mapping in EventSourceMapping.all_in(self.template, functions)
+        ]
+        self.scheduler = Scheduler(Schedule.all_in(functions))
+        self.api = ApiGateway(self.template, self.functions)
+        self._server = make_server(self.host, self.port, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self.base_url = f"http://{self.host}:{self.port}"
+
+        self.session = {"baseUrl": self.base_url, "apiKey": None, "users": [], "smtpPort": None}
+        if seed is not None:
+            self.session.update(seed())
+        self.dev = DevConsole(self.outbox, self.session)
+        self._write_session()
+
+        for poller in self.pollers:
+            poller.start()
+        self.scheduler.start()
+        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._server_thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and polling, free both ports."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._server_thread is not None:
+            self._server_thread.join(timeout=5)
+        for poller in self.pollers:
+            poller.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if getattr(self, "functions", None) is not None:
+            self.functions.uninstall_invoke_hook()
+        self.outbox.uninstall()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        clock.reset()
+
+    def __enter__(self) -> LocalRuntime:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ serving
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        started = time.monotonic()
+        response = self.dev.handle(request)
+        if response is None and request.path == "/" and self.api.find_route("GET", "/") is None:
+            response = Response(status=302, headers={"Location": "/dev"})
+        if response is None:
+            response = self.api.handle(request)
+        elapsed = (time.monotonic() - started) * 1000
+        log.info("%s %s → %s (%.0f ms)", request.method, request.path, response.status_code, elapsed)
+        return response(environ, start_response)
+
+    def _write_session(self) -> None:
+        if self.session_file is None:
+            return
+        self.session_file.parent.mkdir(parents=True, exist_ok=True)
+        public = {k: v for k, v in self.session.items() if k != "organization"}
+        self.session_file.write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,158 @@
+"""The template's EventBridge schedules (``Schedule`` rules and ``ScheduleV2``), run on relance.clock.
+
+moto never fires schedules, so this does: each function event of type Schedule or
+ScheduleV2 fires when the (possibly faster) clock passes its next occurrence. Missed
+occurrences (a clock jump over several nights) coalesce into one firing, as a catch-up run
+would; disabled schedules never fire.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from local.functions import FunctionError, LambdaFunction
+from local.template import ACCOUNT, REGION
+from relance import clock
+
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _aws_day_of_week(field: str) -> str:
+    """AWS numbers days 1-7 from Sunday; cron numbers them 0-6."""
+    return re.sub(r"\d+", lambda m: str(int(m.group()) - 1), field)
+
+
+@dataclass
+class Schedule:
+    function: LambdaFunction
+    name: str
+    expression: str
+    timezone: ZoneInfo
+    input: str | None
+    enabled: bool
+    is_scheduler: bool  # EventBridge Scheduler (ScheduleV2) rather than a rule
+
+    @classmethod
+    def all_in(cls, functions: list[LambdaFunction]) -> list[Schedule]:
+        schedules = []
+        for function in functions:
+            for event_name, event in function.events.items():
+                kind, props = event.get("Type"), event.get("Properties", {})
+                if kind == "Schedule":
+                    expression, tz = props["Schedule"], "UTC"
+                    enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
+                elif kind == "ScheduleV2":
+                    expression, tz = props["ScheduleExpression"], props.get("ScheduleExpressionTimezone", "UTC")
+                    enabled = props.get("State", "ENABLED") == "ENABLED"
+                else:
+                    continue
+                schedule = cls(
+                    function=function,
+                    name=props.get("Name") or f"{function.name}-{event_name}",
+                    expression=expression,
+                    timezone=ZoneInfo(tz),
+                    input=props.get("Input"),
+                    enabled=bool(enabled),
+                    is_scheduler=kind == "ScheduleV2",
+                )
+                schedule.next_after(clock.now())  # fail at start on an expression we cannot run
+                schedules.append(schedule)
+        return schedules
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first occurrence strictly after ``moment`` (rates count from ``moment``)."""
+        rate = _RATE.match(self.expression)
+        if rate:
+            return moment + timedelta(seconds=int(rate.group(1)) * _UNITS[rate.group(2).rstrip("s")])
+        cron = _CRON.match(self.expression)
+        if not cron:
+            raise ValueError(f"{self.name}: cannot read schedule expression {self.expression!r}")
+        fields = cron.group(1).split()
+        if len(fields) != 6:
+            raise ValueError(f"{self.name}: AWS cron takes 6 fields, got {self.expression!r}")
+        minute, hour, day, month, weekday, year = (f.replace("?", "*") for f in fields)
+        spec = " ".join([minute, hour, day, month, _aws_day_of_week(weekday)])
+        local_moment = moment.astimezone(self.timezone)
+        iterator = croniter(spec, local_moment)
+        for _ in range(400):
+            candidate: datetime = iterator.get_next(datetime)
+            if year == "*" or str(candidate.year) in year.split(","):
+                return candidate.astimezone(UTC)
+        raise ValueError(f"{self.name}: no occurrence of {self.expression!r} ahead")
+
+    def event(self, scheduled: datetime) -> Any:
+        """What the target receives: the configured Input, else EventBridge's scheduled event."""
+        if self.input is not None:
+            return json.loads(self.input)
+        if self.is_scheduler:
+            return {}
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.name}"],
+            "detail": {},
+        }
+
+
+class Scheduler:
+    """Fires due schedules from one thread; a jump of the clock wakes it at once."""
+
+    def __init__(self, schedules: list[Schedule], tick_seconds: float = 0.2) -> None:
+        self.schedules = [s for s in schedules if s.enabled]
+        self.tick_seconds = tick_seconds
+        self.fired: list[tuple[str, datetime]] = []
+        now = clock.now()
+        self._next = {id(s): s.next_after(now) for s in self.schedules}
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
+        self._unsubscribe = clock.on_advance(lambda _: self._wake.set())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.fire_due()
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+
+    def fire_due(self) -> list[Schedule]:
+        """Fire every schedule whose next occurrence has passed; returns them."""
+        now = clock.now()
+        due = [s for s in self.schedules if self._next[id(s)] <= now]
+        for schedule in due:
+            scheduled = self._next[id(schedule)]
+            self._next[id(schedule)] = schedule.next_after(now)
+            self.fired.append((schedule.name, scheduled))
+            threading.Thread(target=self._fire, args=(schedule, scheduled), daemon=True).start()
+        return due
+
+    @staticmethod
+    def _fire(schedule: Schedule, scheduled: datetime) -> None:
+        try:
+            schedule.function.invoke(schedule.event(scheduled))
+        except FunctionError as error:  # EventBridge retries; locally the log says it failed
+            print(f"schedule {schedule.name} failed: {error}")
