@@ -83,6 +83,8 @@ class LocalRuntime:
         moto_port = self._moto.get_host_and_port()[1]
         self.moto_url = f"http://{self.host}:{moto_port}"
         os.environ.update(_AWS_ENVIRONMENT, AWS_ENDPOINT_URL=self.moto_url, MOTO_PORT=str(moto_port))
+        # moto's backends are process-wide: a runtime always starts from empty ones.
+        requests.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
         requests.post(
             f"{self.moto_url}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},

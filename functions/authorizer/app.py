@@ -21,7 +21,7 @@ from relance.services.organizations import authenticate_api_key
 @tracer.capture_lambda_handler
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
-    api_key = event.get_header_value("x-api-key", default_value="", case_sensitive=False)
+    api_key = event.headers.get("x-api-key", "")  # case-insensitive
     principal = authenticate_api_key(api_key) if api_key else None
     if principal is None:
         logger.info("request refused: no valid credentials")

@@ -1,13 +1,16 @@
-"""Powertools logger, tracer and metrics: one of each per process, named by the environment.
+"""Powertools logger, tracer and metrics: one of each per process, named here.
 
-``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` come from template.yaml;
-handlers decorate their entry point with these objects.
+Named in code rather than by environment so that the order of imports never matters; the
+log level still comes from ``POWERTOOLS_LOG_LEVEL`` (template.yaml).
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+SERVICE = "relance"
+NAMESPACE = "Relance"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

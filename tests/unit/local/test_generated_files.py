@@ -1,0 +1,18 @@
+"""Files generated from the code must match it: the OpenAPI document and the layer's requirements."""
+
+from local.layer import layer_requirements
+from local.openapi import generate
+from tests.conftest import ROOT
+
+
+def test_openapi_document_matches_the_code():
+    committed = (ROOT / "functions" / "api" / "openapi.json").read_text(encoding="utf-8")
+
+    assert committed == generate(), "run `make openapi`"
+    assert (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8") == committed
+
+
+def test_layer_requirements_match_pyproject():
+    committed = (ROOT / "layers" / "core" / "requirements.txt").read_text(encoding="utf-8")
+
+    assert committed == layer_requirements(), "run `make requirements`"

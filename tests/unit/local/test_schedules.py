@@ -1,0 +1,50 @@
+"""AWS schedule expressions, computed on the relance clock."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from local.schedules import Schedule
+
+
+def schedule(expression: str, timezone: str = "UTC") -> Schedule:
+    return Schedule(None, "s", expression, ZoneInfo(timezone), None, True, False)  # type: ignore[arg-type]
+
+
+MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("cron(0 2 * * ? *)", datetime(2026, 11, 24, 2, 0, tzinfo=UTC)),
+        ("cron(0 9 ? * 1 *)", datetime(2026, 11, 29, 9, 0, tzinfo=UTC)),  # AWS day 1 is Sunday
+        ("cron(0 9 ? * SAT *)", datetime(2026, 11, 28, 9, 0, tzinfo=UTC)),
+        ("cron(0 0 1 1 ? 2028)", datetime(2028, 1, 1, 0, 0, tzinfo=UTC)),
+        ("rate(5 minutes)", datetime(2026, 11, 23, 12, 5, tzinfo=UTC)),
+        ("rate(1 day)", datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_next_occurrence(expression, expected):
+    assert schedule(expression).next_after(MONDAY_NOON) == expected
+
+
+def test_scheduler_expressions_honour_their_time_zone():
+    paris_morning = schedule("cron(30 8 ? * MON-FRI *)", "Europe/Paris")
+
+    assert paris_morning.next_after(MONDAY_NOON) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("expression", ["cron(0 2 * * ?)", "every day", "rate(1 fortnight)"])
+def test_unreadable_expression_is_refused(expression):
+    with pytest.raises(ValueError):
+        schedule(expression).next_after(MONDAY_NOON)
+
+
+def test_rule_event_is_eventbridge_scheduled_event():
+    event = schedule("rate(1 day)").event(MONDAY_NOON)
+
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["source"] == "aws.events"
+    assert event["time"] == "2026-11-23T12:00:00Z"
