@@ -98,7 +98,7 @@ class Route:
 
 
 def _media_type_matches(content_type: str, patterns: list[str]) -> bool:
-    media = content_type.split(";")[0].strip().lower()
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
     return bool(media) and any(fnmatch.fnmatchcase(media, p.lower()) for p in patterns)
 
 

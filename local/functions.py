@@ -173,7 +173,7 @@ class FunctionRegistry:
         if name.startswith("arn:"):
             unqualified = ":".join(name.split(":")[:7])
             return self._by_name.get(unqualified)
-        return self._by_name.get(name.split(":")[0])
+        return self._by_name.get(name.split(":", maxsplit=1)[0])
 
     def environment(self) -> dict[str, str]:
         """The variables of every function, which share one process here: they must agree."""

@@ -53,7 +53,10 @@ class Schedule:
                     expression, tz = props["Schedule"], "UTC"
                     enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
                 elif kind == "ScheduleV2":
-                    expression, tz = props["ScheduleExpression"], props.get("ScheduleExpressionTimezone", "UTC")
+                    expression, tz = (
+                        props["ScheduleExpression"],
+                        props.get("ScheduleExpressionTimezone", "UTC"),
+                    )
                     enabled = props.get("State", "ENABLED") == "ENABLED"
                 else:
                     continue

@@ -9,7 +9,6 @@ received ``maxReceiveCount`` times SQS moves it to the dead-letter queue.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +67,7 @@ def to_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "body": message["Body"],
         "attributes": message.get("Attributes", {}),
         "messageAttributes": attributes,
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
+        "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
@@ -96,7 +95,9 @@ class QueuePoller:
         self.sqs = sqs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-{mapping.function.name}", daemon=True)
-        attributes = sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"]
+        )
         self.visibility_timeout = int(attributes["Attributes"].get("VisibilityTimeout", 30))
 
     def start(self) -> None:
@@ -138,5 +139,7 @@ class QueuePoller:
                     VisibilityTimeout=retry_after,
                 )
             else:
-                self.sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(
+                    QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
         return len(messages)

@@ -178,7 +178,7 @@ class Template:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (function, argument), = node.items()
+            ((function, argument),) = node.items()
             if function == "Ref":
                 return self.ref(argument)
             if function == "Condition":
@@ -188,7 +188,7 @@ class Template:
         resolved = {key: self.resolve(value) for key, value in node.items()}
         return {key: value for key, value in resolved.items() if value is not _NO_VALUE}
 
-    def _intrinsic(self, function: str, argument: Any) -> Any:
+    def _intrinsic(self, function: str, argument: Any) -> Any:  # noqa: PLR0911 (one per function)
         if function == "Fn::GetAtt":
             logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
             return self.get_att(logical_id, attribute)

@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
-
 from pydantic import AwareDatetime
 
 from relance import __version__, clock
@@ -28,6 +27,7 @@ class Health(RelanceModel):
 class Identity(RelanceModel):
     principal: Principal
     organization: Organization
+
 
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
 """Generated from this code by ``make openapi``; a test fails when it drifts."""

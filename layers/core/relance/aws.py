@@ -21,14 +21,14 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 def client(service: str) -> Any:
     """The process-wide low-level client of ``service`` (e.g. ``"dynamodb"``)."""
     with _lock:  # boto3's default session is not thread-safe while it creates clients
-        return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+        return boto3.session.Session().client(service, config=_CONFIG)
 
 
 @cache
 def resource(service: str) -> Any:
     """The process-wide resource of ``service`` (``"dynamodb"`` for typed attribute values)."""
     with _lock:
-        return boto3.session.Session().resource(service, config=_CONFIG)  # type: ignore[call-overload]
+        return boto3.session.Session().resource(service, config=_CONFIG)
 
 
 def reset_clients() -> None:

@@ -14,73 +14,93 @@ from datetime import UTC, datetime, timedelta
 
 AdvanceListener = Callable[[datetime], None]
 
-_lock = threading.RLock()
-_anchor_real = time.time()
-_anchor_virtual = datetime.fromtimestamp(_anchor_real, UTC)
-_scale = 1.0
-_listeners: list[AdvanceListener] = []
+
+class Clock:
+    """Virtual time = anchor + (real time since the anchor) × scale."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._listeners: list[AdvanceListener] = []
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._anchor_real = time.time()
+            self._anchor_virtual = datetime.fromtimestamp(self._anchor_real, UTC)
+            self._scale = 1.0
+            self._listeners.clear()
+
+    def now(self) -> datetime:
+        with self._lock:
+            elapsed = (time.time() - self._anchor_real) * self._scale
+            return self._anchor_virtual + timedelta(seconds=elapsed)
+
+    def scale(self) -> float:
+        return self._scale
+
+    def configure(self, time_scale: float) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        with self._lock:
+            current = self.now()
+            self._anchor_real, self._anchor_virtual, self._scale = time.time(), current, float(time_scale)
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._anchor_virtual += delta
+            current = self.now()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(current)
+        return current
+
+    def on_advance(self, listener: AdvanceListener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+
+_clock = Clock()
 
 
 def now() -> datetime:
     """The current time, timezone-aware UTC."""
-    with _lock:
-        elapsed = (time.time() - _anchor_real) * _scale
-        return _anchor_virtual + timedelta(seconds=elapsed)
+    return _clock.now()
 
 
 def scale() -> float:
     """How many virtual seconds pass per real second (1 in AWS)."""
-    return _scale
+    return _clock.scale()
 
 
 def configure(*, time_scale: float) -> None:
     """Run the clock ``time_scale`` times faster from this moment on, without a jump."""
-    global _anchor_real, _anchor_virtual, _scale
-    if time_scale <= 0:
-        raise ValueError("time_scale must be positive")
-    with _lock:
-        current = now()
-        _anchor_real, _anchor_virtual, _scale = time.time(), current, float(time_scale)
+    _clock.configure(time_scale)
 
 
 def advance(delta: timedelta) -> datetime:
     """Jump the clock forward by ``delta`` and tell every listener; returns the new now."""
-    global _anchor_virtual
-    if delta < timedelta(0):
-        raise ValueError("the clock only moves forward")
-    with _lock:
-        _anchor_virtual += delta
-        current = now()
-        listeners = list(_listeners)
-    for listener in listeners:
-        listener(current)
-    return current
+    return _clock.advance(delta)
 
 
 def on_advance(listener: AdvanceListener) -> Callable[[], None]:
     """Call ``listener(now)`` after every jump; returns a function that unsubscribes it."""
-    with _lock:
-        _listeners.append(listener)
-
-    def unsubscribe() -> None:
-        with _lock:
-            if listener in _listeners:
-                _listeners.remove(listener)
-
-    return unsubscribe
+    return _clock.on_advance(listener)
 
 
 def real_seconds_until(moment: datetime) -> float:
     """Real seconds to sleep until the clock shows ``moment`` (0 if it already has)."""
-    remaining = (moment - now()).total_seconds()
-    return max(0.0, remaining / _scale)
+    return max(0.0, (moment - now()).total_seconds() / scale())
 
 
 def reset() -> None:
     """Back to the wall clock at normal speed, listeners dropped (tests and restarts)."""
-    global _anchor_real, _anchor_virtual, _scale
-    with _lock:
-        _anchor_real = time.time()
-        _anchor_virtual = datetime.fromtimestamp(_anchor_real, UTC)
-        _scale = 1.0
-        _listeners.clear()
+    _clock.reset()

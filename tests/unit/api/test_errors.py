@@ -17,7 +17,7 @@ class Step(RelanceModel):
 
 class Body(RelanceModel):
     name: str = Field(min_length=1)
-    steps: list[Step] = []
+    steps: list[Step] = Field(default_factory=list)
 
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -87,9 +87,12 @@ def test_a_bug_is_a_500_that_reveals_nothing(call):
 
 @pytest.mark.parametrize(
     ("loc", "expected"),
-    [(("body", "email"), "email"), (("query", "limit"), "limit"), (("body",), "body"), (("body", "a", 2, "b"), "a[2].b")],
+    [
+        (("body", "email"), "email"),
+        (("query", "limit"), "limit"),
+        (("body",), "body"),
+        (("body", "a", 2, "b"), "a[2].b"),
+    ],
 )
 def test_field_path(loc, expected):
     assert field_path(loc) == expected
-
-

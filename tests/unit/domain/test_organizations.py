@@ -19,7 +19,12 @@ def test_settings_are_camel_case_on_the_wire():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("portalLinkValidityDays", 0), ("portalLinkValidityDays", 1001), ("timezone", "Mars/Base"), ("defaultCurrency", "XYZ")],
+    [
+        ("portalLinkValidityDays", 0),
+        ("portalLinkValidityDays", 1001),
+        ("timezone", "Mars/Base"),
+        ("defaultCurrency", "XYZ"),
+    ],
 )
 def test_out_of_range_settings_are_refused(field, value):
     with pytest.raises(ValidationError) as error:

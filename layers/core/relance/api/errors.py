@@ -63,7 +63,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(ServiceError)
     def _service(ex: ServiceError) -> Response[Any]:
-        return error_response(ex.status_code, "http_error", ex.msg)
+        return error_response(ex.status_code, "http_error", str(ex.msg))
 
     @app.not_found
     def _not_found(ex: NotFoundError) -> Response[Any]:

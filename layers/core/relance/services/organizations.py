@@ -10,9 +10,7 @@ from relance.ids import new_id
 from relance.storage import organizations as store
 
 
-def create_organization(
-    name: str, settings: OrganizationSettings | None = None
-) -> tuple[Organization, str]:
+def create_organization(name: str, settings: OrganizationSettings | None = None) -> tuple[Organization, str]:
     """A new organization with a first admin API key; returns it and the key, shown once."""
     org = Organization(
         id=new_id("org"),

@@ -1,0 +1,97 @@
+# Relance — the two commands are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM := .tools/sam/bin/sam
+ASL_VALIDATOR := .tools/node_modules/.bin/asl-validator
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 3000
+TIME_SCALE ?= 8640
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- installs
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SAM):
+	$(PYTHON) -m venv .tools/sam
+	.tools/sam/bin/pip install --quiet --upgrade pip
+	.tools/sam/bin/pip install --quiet 'aws-sam-cli>=1.140,<2'
+
+.tools/.system-packages:
+	@missing=""; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	mkdir -p .tools && touch $@
+
+$(ASL_VALIDATOR): .tools/.system-packages
+	npm install --prefix .tools --no-audit --no-fund --silent asl-validator@4.0.0
+
+install: $(VENV)/.installed ## the Python environment (the rest installs on demand)
+
+# ---------------------------------------------------------------- the two commands
+run: $(VENV)/.installed ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
+	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
+
+test: lint typecheck template ## everything CI runs: lint, types, template checks, all tests
+	$(MAKE) --no-print-directory unit integration e2e
+
+# ---------------------------------------------------------------- parts of `make test`
+lint: $(VENV)/.installed ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.installed ## mypy (strict) on the relance package
+	$(BIN)/mypy
+
+template: $(VENV)/.installed $(SAM) ## cfn-lint, sam validate --lint, sam build (no container)
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+	$(SAM) build
+
+unit: $(VENV)/.installed ## unit tests (no AWS)
+	$(BIN)/pytest tests/unit -x
+
+integration: $(VENV)/.installed $(ASL_VALIDATOR) ## integration tests through the local runtime on moto
+	$(BIN)/pytest tests/integration -x
+
+e2e: $(VENV)/.installed .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
+	$(BIN)/pytest tests/e2e -x
+
+bench: $(VENV)/.installed ## benchmarks, with figures printed
+	$(BIN)/pytest tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
+
+# ---------------------------------------------------------------- generated files
+openapi: $(VENV)/.installed ## regenerate functions/api/openapi.json (docs/openapi.json links to it)
+	$(BIN)/python -m local openapi
+
+requirements: $(VENV)/.installed ## regenerate layers/core/requirements.txt from pyproject.toml
+	$(BIN)/python -m local requirements
+
+# ---------------------------------------------------------------- AWS
+deploy: $(SAM) ## build and deploy to the AWS account of your credentials (see docs/operations.md)
+	$(SAM) build
+	$(SAM) deploy
+
+clean: ## remove build output and installed tools
+	rm -rf $(VENV) .tools .aws-sam .local .pytest_cache .ruff_cache .mypy_cache

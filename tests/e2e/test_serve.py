@@ -1,0 +1,132 @@
+"""`python -m local serve` as a user runs it: over HTTP, in headless Chromium, then Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base_url: str
+    port: int
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C, as a user would; returns the exit code and everything it printed."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        return self.process.returncode, output
+
+
+def serve(*args: str) -> Served:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{process.stdout.read() if process.stdout else ''}")
+        try:
+            if requests.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return Served(process, base_url, port)
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("/health did not answer 200 within 60 s")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    started = serve("--time-scale", "8640")
+    yield started
+    if started.process.poll() is None:
+        started.stop()
+
+
+def test_session_file_tells_how_to_use_the_system(served):
+    session = json.loads((ROOT / ".local" / "session.json").read_text())
+
+    assert session["baseUrl"] == served.base_url
+    assert session["apiKey"].startswith("rk_org_")
+    assert session["users"] == []
+    assert "smtpPort" in session
+    me = requests.get(f"{served.base_url}/v1/me", headers={"X-Api-Key": session["apiKey"]})
+    assert me.json()["organization"]["name"] == "Demo Trading Ltd"
+
+
+def test_clock_runs_fast_and_jumps(served):
+    first = requests.get(f"{served.base_url}/dev/clock").json()
+    time.sleep(1)
+    second = requests.get(f"{served.base_url}/dev/clock").json()
+    jumped = requests.post(f"{served.base_url}/dev/clock", json={"advanceDays": 30}).json()
+
+    assert second["timeScale"] == 8640
+    assert second["now"] > first["now"]
+    assert jumped["now"][:10] > second["now"][:10]
+    assert requests.get(f"{served.base_url}/dev/outbox").json() == []
+
+
+def test_a_new_user_finds_the_key_and_the_api_docs_in_a_browser(served, tmp_path):
+    session = json.loads((ROOT / ".local" / "session.json").read_text())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+
+        page.goto(served.base_url)
+        assert page.url == f"{served.base_url}/dev"
+        assert page.locator("#api-key").inner_text() == session["apiKey"]
+
+        page.get_by_role("link", name="API documentation").click()
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+        assert "Relance API" in page.locator(".swagger-ui .info .title").inner_text()
+        assert page.locator(".opblock-summary-path", has_text="/v1/me").count() == 1
+        page.screenshot(path=str(tmp_path / "docs.png"))
+        browser.close()
+
+
+def test_no_demo_starts_one_empty_organization_and_ctrl_c_stops_cleanly():
+    served = serve("--no-demo")
+    session = json.loads((ROOT / ".local" / "session.json").read_text())
+    me = requests.get(f"{served.base_url}/v1/me", headers={"X-Api-Key": session["apiKey"]})
+    assert me.json()["organization"]["name"] == "My Organization"
+
+    code, output = served.stop()
+
+    assert code == 0, output
+    assert "Stopped." in output
+    assert port_is_free(served.port)
