@@ -49,8 +49,8 @@ install: $(VENV)/.installed ## the Python environment (the rest installs on dema
 run: $(VENV)/.installed ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
-test: lint typecheck template ## everything CI runs: lint, types, template checks, all tests
-	$(MAKE) --no-print-directory unit integration e2e
+test: lint typecheck template $(ASL_VALIDATOR) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests
+	$(BIN)/pytest tests/unit tests/integration tests/e2e
 
 # ---------------------------------------------------------------- parts of `make test`
 lint: $(VENV)/.installed ## ruff check and format check

@@ -19,6 +19,29 @@ DESCRIPTION = (
 )
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "examples": ["validation_error"]},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "what is wrong with each field, by its path (e.g. steps[0].offsetDays)",
+                },
+            },
+        }
+    },
+}
+"""The body of every error (relance.api.errors); Powertools documents its own shape for 422."""
+
+
 def generate() -> str:
     """The document as committed in functions/api/openapi.json (and docs/openapi.json)."""
     api = FunctionRegistry(Template(ROOT / "template.yaml"))["ApiFunction"]
@@ -35,4 +58,7 @@ def generate() -> str:
         },
         security=[{"apiKey": []}, {"bearer": []}],
     )
-    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+    document = json.loads(schema)
+    schemas = document["components"]["schemas"]
+    schemas["HTTPValidationError"] = ERROR_SCHEMA
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

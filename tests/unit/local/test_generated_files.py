@@ -1,5 +1,9 @@
 """Files generated from the code must match it: the OpenAPI document and the layer's requirements."""
 
+import json
+
+from openapi_spec_validator import validate
+
 from local.layer import layer_requirements
 from local.openapi import generate
 from tests.conftest import ROOT
@@ -10,6 +14,13 @@ def test_openapi_document_matches_the_code():
 
     assert committed == generate(), "run `make openapi`"
     assert (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8") == committed
+
+
+def test_openapi_document_is_valid_and_documents_our_error_shape():
+    document = json.loads(generate())
+
+    validate(document)
+    assert document["components"]["schemas"]["HTTPValidationError"]["required"] == ["error"]
 
 
 def test_layer_requirements_match_pyproject():
