@@ -20,6 +20,9 @@ HANDLED = {
     "AWS::SNS::Topic",
     "AWS::SNS::Subscription",
     "AWS::Serverless::StateMachine",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolGroup",
+    "AWS::Cognito::UserPoolClient",
     # Served by other parts of the local runtime:
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",
@@ -40,6 +43,13 @@ def provision(template: Template, clients: Any) -> list[str]:
         clients("sns").create_topic(Name=template.name_of(logical_id))
     for logical_id in template.resources("AWS::SNS::Subscription"):
         subscribe(template, clients("sns"), logical_id)
+    for logical_id in template.resources("AWS::Cognito::UserPool"):
+        create_user_pool(template, clients("cognito-idp"), logical_id)
+    for logical_id in template.resources("AWS::Cognito::UserPoolGroup"):
+        props = template.properties(logical_id)
+        clients("cognito-idp").create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
+    for logical_id in template.resources("AWS::Cognito::UserPoolClient"):
+        create_user_pool_client(template, clients("cognito-idp"), logical_id)
     for logical_id in template.resources("AWS::Serverless::StateMachine"):
         create_state_machine(template, clients("stepfunctions"), logical_id)
     return [
@@ -127,3 +137,30 @@ def create_state_machine(template: Template, stepfunctions: Any, logical_id: str
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/{template.name_of(logical_id)}-role",
         type=props.get("Type", "STANDARD"),
     )
+
+
+def create_user_pool(template: Template, cognito: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    schema = [
+        {**attribute, "Mutable": bool(attribute.get("Mutable", True))}
+        for attribute in props.get("Schema", [])
+        if attribute["Name"] not in ("email",)
+    ]
+    pool = cognito.create_user_pool(
+        PoolName=props.get("UserPoolName", template.name_of(logical_id)),
+        UsernameAttributes=props.get("UsernameAttributes", []),
+        Schema=schema,
+    )["UserPool"]
+    template.physical_ids[logical_id] = pool["Id"]
+
+
+def create_user_pool_client(template: Template, cognito: Any, logical_id: str) -> None:
+    props = template.properties(logical_id)
+    created = cognito.create_user_pool_client(
+        UserPoolId=props["UserPoolId"],
+        ClientName=props.get("ClientName", template.name_of(logical_id)),
+        GenerateSecret=bool(props.get("GenerateSecret", False)),
+        ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
+        ReadAttributes=props.get("ReadAttributes", []),
+    )["UserPoolClient"]
+    template.physical_ids[logical_id] = created["ClientId"]

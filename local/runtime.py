@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -47,6 +48,29 @@ _AWS_ENVIRONMENT = {
 }
 
 
+class MotoServer(ThreadedMotoServer):
+    """moto on loopback, with DynamoDB requests handled one at a time.
+
+    DynamoDB makes each item write and each transaction atomic; moto's Python backend does
+    not guard against threads, so concurrent writes (20 payments at once) could lose an
+    update here that AWS would never lose.
+    """
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        dynamodb = threading.Lock()
+
+        def serialized(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                with dynamodb:
+                    return list(app(environ, start_response))
+            return app(environ, start_response)
+
+        self._server = make_server(self._ip_address, self._port, serialized, True)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 class LocalRuntime:
     def __init__(
         self,
@@ -68,7 +92,7 @@ class LocalRuntime:
         self.skipped: list[str] = []
         self.pollers: list[QueuePoller] = []
         self.outbox = Outbox()
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: MotoServer | None = None
         self._server: BaseWSGIServer | None = None
         self._server_thread: threading.Thread | None = None
         self.scheduler: Scheduler | None = None
@@ -78,7 +102,7 @@ class LocalRuntime:
         """Bring everything up; ``seed()`` (after provisioning) returns the session's facts."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's and our access lines
         warnings.filterwarnings("ignore", "No application metrics to publish")
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto = MotoServer(ip_address=self.host, port=0, verbose=False)
         self._moto.start()
         moto_port = self._moto.get_host_and_port()[1]
         self.moto_url = f"http://{self.host}:{moto_port}"
@@ -96,13 +120,14 @@ class LocalRuntime:
             parameters=dict(self.parameters),
             endpoint_url=self.moto_url,
         )
-        self.functions = FunctionRegistry(self.template)
-        os.environ.update(self.functions.environment())
         aws.reset_clients()
         get_settings.cache_clear()
-        self.functions.install_invoke_hook()
         self.outbox.install()
-        self.skipped = provision(self.template, aws.client)
+        self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool)
+        self.functions = FunctionRegistry(self.template)
+        os.environ.update(self.functions.environment())
+        get_settings.cache_clear()
+        self.functions.install_invoke_hook()
         for function in self.functions.functions.values():
             function.load()  # a broken handler fails the start, not the first request
         clock.configure(time_scale=self.time_scale)

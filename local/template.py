@@ -45,6 +45,8 @@ class Template:
     parameters: dict[str, str] = field(default_factory=dict)
     endpoint_url: str = "http://127.0.0.1:5000"
     raw: dict[str, Any] = field(init=False)
+    physical_ids: dict[str, str] = field(default_factory=dict)
+    """Ids the service chose at creation (a Cognito pool id), recorded by provisioning."""
 
     def __post_init__(self) -> None:
         self.path = Path(self.path).resolve()
@@ -117,6 +119,10 @@ class Template:
             "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
             "AWS::Serverless::LayerVersion": f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1",
         }
+        if kind == "AWS::Cognito::UserPool":
+            return (
+                f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{self.physical_ids.get(logical_id, name)}"
+            )
         if kind not in arns:
             return f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}"
         return arns[kind]
@@ -140,6 +146,8 @@ class Template:
             return pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
+        if name in self.physical_ids:
+            return self.physical_ids[name]
         resources = self.raw.get("Resources", {})
         if name not in resources:
             raise TemplateError(f"Ref to unknown name {name}")
@@ -188,7 +196,7 @@ class Template:
         resolved = {key: self.resolve(value) for key, value in node.items()}
         return {key: value for key, value in resolved.items() if value is not _NO_VALUE}
 
-    def _intrinsic(self, function: str, argument: Any) -> Any:  # noqa: PLR0911 (one per function)
+    def _intrinsic(self, function: str, argument: Any) -> Any:
         if function == "Fn::GetAtt":
             logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
             return self.get_att(logical_id, attribute)

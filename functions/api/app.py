@@ -3,14 +3,15 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import system
+from routes import contacts, customers, ledger, people, system
 
 from relance.api.errors import register_error_handlers
 from relance.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
-app.include_router(system.router)
+for routes in (system, customers, contacts, ledger, people):
+    app.include_router(routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

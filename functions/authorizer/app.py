@@ -1,4 +1,5 @@
-"""API Gateway REQUEST authorizer: who is calling, from ``X-Api-Key`` (machines).
+"""API Gateway REQUEST authorizer: who is calling, from ``X-Api-Key`` (machines) or
+``Authorization: Bearer <Cognito ID token>`` (people).
 
 Answers an IAM policy for the whole API plus the context the API function reads
 (organizationId, role). Anything else raises "Unauthorized", which API Gateway turns
@@ -15,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from relance.observability import logger, tracer
 from relance.services.organizations import authenticate_api_key
+from relance.services.users import authenticate_bearer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -22,7 +24,13 @@ from relance.services.organizations import authenticate_api_key
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
     api_key = event.headers.get("x-api-key", "")  # case-insensitive
-    principal = authenticate_api_key(api_key) if api_key else None
+    scheme, _, token = event.headers.get("authorization", "").partition(" ")
+    if api_key:
+        principal = authenticate_api_key(api_key)
+    elif scheme.lower() == "bearer" and token:
+        principal = authenticate_bearer(token.strip())
+    else:
+        principal = None
     if principal is None:
         logger.info("request refused: no valid credentials")
         raise Exception("Unauthorized")  # the exact message API Gateway maps to 401
@@ -34,7 +42,11 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={"organizationId": principal.organization_id, "role": principal.role},
+        context={
+            "organizationId": principal.organization_id,
+            "role": principal.role,
+            "userId": principal.user_id or "",
+        },
     )
     policy.allow_all_routes()
     return policy.asdict()

@@ -17,6 +17,22 @@ class Settings(BaseSettings):
     table_name: str = Field(default="relance", validation_alias="TABLE_NAME")
     documents_bucket: str = Field(default="relance-documents", validation_alias="DOCUMENTS_BUCKET")
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    user_pool_id: str = Field(default="", validation_alias="USER_POOL_ID")
+    user_pool_client_id: str = Field(default="", validation_alias="USER_POOL_CLIENT_ID")
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+
+    @property
+    def cognito_issuer(self) -> str:
+        """The ``iss`` of the user pool's tokens."""
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def cognito_jwks_url(self) -> str:
+        """Where the pool publishes its signing keys (moto's copy when an endpoint is set)."""
+        base = (
+            f"{self.aws_endpoint_url}/{self.user_pool_id}" if self.aws_endpoint_url else self.cognito_issuer
+        )
+        return f"{base}/.well-known/jwks.json"
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ def principal_of(event: APIGatewayProxyEvent) -> Principal:
         organization_id=context["organizationId"],
         role=context.get("role", ""),
         principal_id=authorizer.principal_id,
+        user_id=context.get("userId") or None,
     )
 
 

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from relance.domain.base import RelanceModel
 from relance.domain.money import CurrencyCode
+from relance.domain.rating import RatingBasis
 
 
 class OrganizationSettings(RelanceModel):
@@ -15,6 +16,7 @@ class OrganizationSettings(RelanceModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     timezone: str = "UTC"
     portal_link_validity_days: int = Field(default=7, ge=1, le=1000)
+    rating_basis: RatingBasis = RatingBasis.PAID
 
     @field_validator("timezone")
     @classmethod
@@ -37,3 +39,8 @@ class Principal(RelanceModel):
     organization_id: str
     role: str = Field(pattern=r"^(admin|account_manager)$")
     principal_id: str
+    user_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

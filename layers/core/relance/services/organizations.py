@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from relance import clock
 from relance.domain import api_keys
+from relance.domain.customers import DEFAULT_POSITIONS
 from relance.domain.organizations import Organization, OrganizationSettings, Principal
 from relance.errors import NotFound
 from relance.ids import new_id
 from relance.storage import organizations as store
+from relance.storage.contacts import position_item
 
 
 def create_organization(name: str, settings: OrganizationSettings | None = None) -> tuple[Organization, str]:
@@ -25,7 +27,8 @@ def create_organization(name: str, settings: OrganizationSettings | None = None)
         "role": "admin",
         "createdAt": org.created_at.isoformat(),
     }
-    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash)
+    positions = default_position_items(org.id)
+    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash, positions)
     return org, plaintext
 
 
@@ -34,6 +37,11 @@ def get_organization(organization_id: str) -> Organization:
     if item is None:
         raise NotFound("organization not found")
     return Organization.model_validate(item)
+
+
+def default_position_items(org_id: str) -> list[dict[str, object]]:
+    """The positions every organization starts with."""
+    return [position_item(org_id, {"id": new_id("pos"), "name": name}) for name in DEFAULT_POSITIONS]
 
 
 def authenticate_api_key(raw_key: str) -> Principal | None:

@@ -37,3 +37,72 @@ def api_key(org_id: str, secret_hash: str) -> Key:
 def api_keys_prefix(org_id: str) -> Key:
     """Partition and sort-key prefix of every API key of an organization."""
     return {"PK": f"ORG#{org_id}", "SK": "APIKEY#"}
+
+
+def user(org_id: str, user_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"USER#{user_id}"}
+
+
+def users_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "USER#"}
+
+
+def customer(org_id: str, customer_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"CUS#{customer_id}"}
+
+
+def customers_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "CUS#"}
+
+
+def customer_external_id(org_id: str, external_id: str) -> Key:
+    """Uniqueness guard and lookup of a customer by its external id."""
+    return {"PK": f"ORG#{org_id}", "SK": f"CUSEXT#{external_id}"}
+
+
+def customer_records(org_id: str, customer_id: str) -> str:
+    """GSI1 partition of everything that belongs to one customer (invoices, money, contacts)."""
+    return f"ORG#{org_id}#CUS#{customer_id}"
+
+
+def contact(org_id: str, contact_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"CON#{contact_id}"}
+
+
+def position(org_id: str, position_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"POS#{position_id}"}
+
+
+def positions_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "POS#"}
+
+
+def invoice(org_id: str, invoice_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"INV#{invoice_id}"}
+
+
+def invoice_external_id(org_id: str, external_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"INVEXT#{external_id}"}
+
+
+LEDGER_PREFIXES = {"payment": "PAY", "credit_note": "CRN", "refund": "REF"}
+
+
+def money_record(org_id: str, kind: str, record_id: str) -> Key:
+    """A payment, credit note or refund."""
+    return {"PK": f"ORG#{org_id}", "SK": f"{LEDGER_PREFIXES[kind]}#{record_id}"}
+
+
+def record_index_entry(
+    org_id: str, customer_id: str, prefix: str, when: str, record_id: str
+) -> dict[str, str]:
+    """GSI1 attributes that list a record under its customer, oldest first within its kind."""
+    return {"GSI1PK": customer_records(org_id, customer_id), "GSI1SK": f"{prefix}#{when}#{record_id}"}
+
+
+def custom_field(org_id: str, key: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"CF#{key}"}
+
+
+def custom_fields_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "CF#"}

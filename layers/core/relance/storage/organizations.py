@@ -5,33 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
-from boto3.dynamodb.types import TypeSerializer
 
-from relance.aws import client
-from relance.settings import get_settings
 from relance.storage import keys
-from relance.storage.table import table, without_keys
+from relance.storage.table import put, query_all, table, transact, without_keys
 
 
-def create(org: dict[str, Any], api_key: dict[str, Any], secret_hash: str) -> None:
-    """Write a new organization and its first API key together, or neither."""
-    serialize = TypeSerializer().serialize
+def create(
+    org: dict[str, Any], api_key: dict[str, Any], secret_hash: str, extra: list[dict[str, Any]]
+) -> None:
+    """Write a new organization, its first API key and ``extra`` items together, or none."""
     org_id = org["id"]
     org_item = {**keys.organization(org_id), **keys.organization_index_entry(org_id), **org}
     key_item = {**keys.api_key(org_id, secret_hash), **api_key}
-    name = get_settings().table_name
-    client("dynamodb").transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": name,
-                    "Item": {k: serialize(v) for k, v in item.items()},
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-            for item in (org_item, key_item)
-        ]
-    )
+    items = [org_item, key_item, *extra]
+    transact([put(item, condition="attribute_not_exists(PK)") for item in items])
 
 
 def get(org_id: str) -> dict[str, Any] | None:
@@ -42,20 +29,38 @@ def get(org_id: str) -> dict[str, Any] | None:
 
 def list_all() -> list[dict[str, Any]]:
     """Query GSI1 ``ORGS``: every organization (maintenance and nightly jobs only)."""
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "IndexName": "GSI1",
-        "KeyConditionExpression": KeyCondition("GSI1PK").eq(keys.organizations_index()["GSI1PK"]),
-    }
-    while True:
-        page = table().query(**kwargs)
-        items.extend(without_keys(item) for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    condition = KeyCondition("GSI1PK").eq(keys.organizations_index()["GSI1PK"])
+    return [without_keys(item) for item in query_all(IndexName="GSI1", KeyConditionExpression=condition)]
 
 
 def get_api_key(org_id: str, secret_hash: str) -> dict[str, Any] | None:
     """GetItem ``ORG#<id>``/``APIKEY#<sha256>``: the key's record, or None."""
     item = table().get_item(Key=keys.api_key(org_id, secret_hash)).get("Item")
     return without_keys(item) if item else None
+
+
+def put_api_key(org_id: str, secret_hash: str, record: dict[str, Any]) -> None:
+    table().put_item(Item={**keys.api_key(org_id, secret_hash), **record})
+
+
+def list_api_keys(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<id>``, SK begins with ``APIKEY#``."""
+    prefix = keys.api_keys_prefix(org_id)
+    condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
+    return [
+        {**without_keys(i), "secretHash": i["SK"].split("#", 1)[1]}
+        for i in query_all(KeyConditionExpression=condition)
+    ]
+
+
+def delete_api_key(org_id: str, secret_hash: str) -> None:
+    table().delete_item(Key=keys.api_key(org_id, secret_hash))
+
+
+def update_settings(org_id: str, settings: dict[str, Any]) -> None:
+    table().update_item(
+        Key=keys.organization(org_id),
+        UpdateExpression="SET settings = :s",
+        ExpressionAttributeValues={":s": settings},
+        ConditionExpression="attribute_exists(PK)",
+    )

@@ -1,0 +1,153 @@
+"""Customers, their contacts, and the positions contacts hold."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+
+from relance.domain.base import RelanceModel
+from relance.domain.money import CurrencyCode
+from relance.domain.rating import Contribution, RatingBasis
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$")
+]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+CustomValue = str | int | bool | None
+
+DEFAULT_POSITIONS = ("Accountant", "Payer", "Purchaser", "Sales")
+
+
+class PaymentMethods(RelanceModel):
+    """Which ways to pay the portal offers this customer (names as in shared/API.md)."""
+
+    card: bool = True
+    bank_transfer: bool = Field(default=True, alias="bank_transfer")
+    ach_debit: bool = Field(default=False, alias="ach_debit")
+
+
+class CustomerFields(RelanceModel):
+    """What a client may set on a customer."""
+
+    external_id: ExternalId | None = None
+    name: Name
+    currency: CurrencyCode | None = None
+    language: Language | None = None
+    dunning_plan_id: str | None = None
+    account_manager_ids: list[str] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, CustomValue] = Field(default_factory=dict)
+    payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class CustomerPatch(RelanceModel):
+    """A partial update: only the fields sent change."""
+
+    external_id: ExternalId | None = None
+    name: Name | None = None
+    currency: CurrencyCode | None = None
+    language: Language | None = None
+    dunning_plan_id: str | None = None
+    account_manager_ids: list[str] | None = Field(default=None, max_length=20)
+    custom_fields: dict[str, CustomValue] | None = None
+    payment_methods: PaymentMethods | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+
+
+class Customer(RelanceModel):
+    id: str
+    external_id: str | None
+    name: str
+    currency: str
+    language: str
+    dunning_plan_id: str | None
+    account_manager_ids: list[str]
+    custom_fields: dict[str, CustomValue]
+    payment_methods: PaymentMethods
+    tags: list[str]
+    outstanding: dict[str, int]
+    overdue: dict[str, int]
+    rating: str | None
+    average_payment_delay_days: int | None
+    overdue_aware_delay_days: int | None
+    rating_basis: RatingBasis
+    rating_drivers: list[Contribution]
+    last_reminder_at: AwareDatetime | None
+    collection_paused: bool
+    main_contact_id: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ContactFields(RelanceModel):
+    email: EmailStr
+    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
+    job_title: Annotated[str, StringConstraints(max_length=100)] | None = None
+    position_id: str | None = None
+    is_main: bool = False
+
+
+class ContactPatch(RelanceModel):
+    email: EmailStr | None = None
+    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
+    job_title: Annotated[str, StringConstraints(max_length=100)] | None = None
+    position_id: str | None = None
+    is_main: bool | None = None
+
+
+class Contact(RelanceModel):
+    id: str
+    customer_id: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+    job_title: str | None
+    position_id: str | None
+    is_main: bool
+    invalid: bool
+    invalid_since: AwareDatetime | None
+    invalid_reason: str | None = None
+    created_at: AwareDatetime
+
+
+class PositionFields(RelanceModel):
+    name: Name
+
+
+class Position(RelanceModel):
+    id: str
+    name: str
+
+
+class AgingBuckets(RelanceModel):
+    """Open amounts by how late they are, in one currency."""
+
+    currency: str
+    not_due: int = 0
+    days_1_30: int = 0
+    days_31_60: int = 0
+    days_61_90: int = 0
+    over_90: int = 0
+
+
+def aging(due_at: date, today: date) -> str:
+    """The aging bucket field of an open item due on ``due_at``."""
+    late = (today - due_at).days
+    if late <= 0:
+        return "not_due"
+    if late <= 30:
+        return "days_1_30"
+    if late <= 60:
+        return "days_31_60"
+    if late <= 90:
+        return "days_61_90"
+    return "over_90"

@@ -1,0 +1,230 @@
+"""Customers: create, change, upsert by external id, delete, read, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from relance import clock
+from relance.domain.customers import Customer, CustomerFields, CustomerPatch
+from relance.domain.ledger import OpenItem, balances
+from relance.domain.organizations import Principal
+from relance.domain.rating import RatingBasis
+from relance.errors import Conflict, Invalid, NotFound, RelanceError
+from relance.ids import new_id
+from relance.services import custom_fields
+from relance.services.access import can_see, require_admin, visible
+from relance.services.organizations import get_organization
+from relance.services.pagination import paginate
+from relance.storage import customers as store
+from relance.storage import ledger as ledger_store
+from relance.storage import users as user_store
+from relance.storage.table import TransactionCancelled, transact
+
+SORTS = {"name", "createdAt", "outstanding", "overdue", "rating", "averagePaymentDelayDays", "lastReminderAt"}
+
+
+def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
+    """The customer as answered, with outstanding and overdue worked out from its open items."""
+    today = today or clock.now().date()
+    open_items = [OpenItem.model_validate(v) for v in item.get("openItems", {}).values()]
+    credit = {c: int(v) for c, v in item.get("credit", {}).items()}
+    by_currency = balances(open_items, credit, today)
+    return Customer.model_validate(
+        {
+            **item,
+            "outstanding": {c: b.outstanding for c, b in by_currency.items() if b.outstanding},
+            "overdue": {c: b.overdue for c, b in by_currency.items() if b.overdue},
+            "rating": item.get("rating"),
+            "averagePaymentDelayDays": item.get("averagePaymentDelayDays"),
+            "overdueAwareDelayDays": item.get("overdueAwareDelayDays"),
+            "ratingBasis": item.get("ratingBasis", RatingBasis.PAID),
+            "ratingDrivers": item.get("ratingDrivers", []),
+            "lastReminderAt": item.get("lastReminderAt"),
+            "collectionPaused": item.get("collectionPaused", False),
+            "mainContactId": item.get("mainContactId"),
+            "externalId": item.get("externalId"),
+            "dunningPlanId": item.get("dunningPlanId"),
+        }
+    )
+
+
+def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
+    """The stored customer if the principal may see it, else 404."""
+    return visible(
+        principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent)
+    )
+
+
+def get_customer(principal: Principal, customer_id: str) -> Customer:
+    return to_customer(customer_item(principal, customer_id))
+
+
+def _check_references(principal: Principal, fields: dict[str, Any]) -> None:
+    org = principal.organization_id
+    unknown = [u for u in fields.get("accountManagerIds") or [] if user_store.get_user(org, u) is None]
+    if unknown:
+        raise Invalid("unknown account manager", {"accountManagerIds": f"no such user: {', '.join(unknown)}"})
+    if fields.get("customFields"):
+        custom_fields.validate_values(org, fields["customFields"])
+
+
+def _claim_errors(error: TransactionCancelled, external_id: str | None) -> RelanceError:
+    if "ConditionalCheckFailed" in error.reasons[1:] and external_id:
+        return Conflict("externalId is already used by another customer", {"externalId": "already used"})
+    return Conflict("the customer changed meanwhile: try again")
+
+
+def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
+    require_admin(principal)
+    org = get_organization(principal.organization_id)
+    data = fields.model_dump(by_alias=True, mode="json")
+    _check_references(principal, data)
+    now = clock.now().isoformat()
+    item = {
+        **data,
+        "id": new_id("cus"),
+        "currency": data["currency"] or org.settings.default_currency,
+        "language": data["language"] or org.settings.language,
+        "nameLower": data["name"].lower(),
+        "openItems": {},
+        "credit": {},
+        "ledgerVersion": 0,
+        "ratingBasis": org.settings.rating_basis.value,
+        "collectionPaused": False,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    try:
+        transact(store.create_entries(principal.organization_id, item))
+    except TransactionCancelled as error:
+        raise _claim_errors(error, item.get("externalId")) from error
+    return to_customer(item)
+
+
+def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch) -> Customer:
+    require_admin(principal)
+    before = customer_item(principal, customer_id, consistent=True)
+    changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise Invalid("name cannot be empty", {"name": "required"})
+    _check_references(principal, changes)
+    after = {**before, **changes, "updatedAt": clock.now().isoformat()}
+    after["nameLower"] = after["name"].lower()
+    try:
+        transact(store.replace_entries(principal.organization_id, before, after))
+    except TransactionCancelled as error:
+        raise _claim_errors(error, after.get("externalId")) from error
+    return to_customer(after)
+
+
+def upsert_by_external_id(
+    principal: Principal, external_id: str, fields: CustomerFields
+) -> tuple[Customer, bool]:
+    """Create the customer with this external id, or replace its fields; True when created."""
+    require_admin(principal)
+    if fields.external_id not in (None, external_id):
+        raise Invalid("externalId differs from the path", {"externalId": f"must be {external_id}"})
+    fields = fields.model_copy(update={"external_id": external_id})
+    existing = store.customer_id_by_external_id(principal.organization_id, external_id)
+    if existing is None:
+        return create_customer(principal, fields), True
+    patch = CustomerPatch.model_validate(fields.model_dump(by_alias=True))
+    return update_customer(principal, existing, patch), False
+
+
+def delete_customer(principal: Principal, customer_id: str) -> None:
+    """Delete a customer that has no ledger; one with invoices or money is kept (409)."""
+    require_admin(principal)
+    item = customer_item(principal, customer_id, consistent=True)
+    org = principal.organization_id
+    if any(ledger_store.records_of(org, customer_id, kind) for kind in ("invoice", "payment", "credit_note")):
+        raise Conflict("the customer has invoices or payments: void them instead of deleting the customer")
+    transact(store.delete_entries(org, item))
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass
+class CustomerFilter:
+    """Filters of the customer list; every column can be filtered."""
+
+    q: str | None = None
+    account_manager_id: str | None = None
+    dunning_plan_id: str | None = None
+    rating: list[str] = field(default_factory=list)
+    currency: str | None = None
+    outstanding_min: int | None = None
+    outstanding_max: int | None = None
+    overdue: bool | None = None
+    tags: list[str] = field(default_factory=list)
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    collection_paused: bool | None = None
+
+    def matches(self, customer: Customer) -> bool:
+        if self.q and self.q.lower() not in f"{customer.name} {customer.external_id or ''}".lower():
+            return False
+        if self.account_manager_id and self.account_manager_id not in customer.account_manager_ids:
+            return False
+        if self.dunning_plan_id is not None and (customer.dunning_plan_id or "none") != self.dunning_plan_id:
+            return False
+        if self.rating and (customer.rating or "none") not in self.rating:
+            return False
+        amount = customer.outstanding.get(self.currency or customer.currency, 0)
+        if self.outstanding_min is not None and amount < self.outstanding_min:
+            return False
+        if self.outstanding_max is not None and amount > self.outstanding_max:
+            return False
+        if self.overdue is not None and bool(customer.overdue) != self.overdue:
+            return False
+        if self.collection_paused is not None and customer.collection_paused != self.collection_paused:
+            return False
+        if any(tag not in customer.tags for tag in self.tags):
+            return False
+        return all(str(customer.custom_fields.get(k)) == v for k, v in self.custom_fields.items())
+
+
+def _sort_value(customer: Customer, sort: str) -> Any:
+    if sort == "name":
+        return customer.name.lower()
+    if sort in ("outstanding", "overdue"):
+        return getattr(customer, sort).get(customer.currency, 0)
+    if sort == "rating":
+        return customer.rating or "Z"
+    value = getattr(customer, {"createdAt": "created_at"}.get(sort, _snake(sort)))
+    return value.isoformat() if hasattr(value, "isoformat") else (value if value is not None else -(10**9))
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def list_customers(
+    principal: Principal,
+    filters: CustomerFilter,
+    sort: str = "name",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Customer], str | None]:
+    """One page of the customers the principal may see, filtered and sorted; and the next cursor."""
+    descending = sort.startswith("-")
+    column = sort.lstrip("-")
+    if column not in SORTS:
+        raise Invalid(
+            "unknown sort column", {"sort": f"one of {', '.join(sorted(SORTS))}, '-' for descending"}
+        )
+    today = clock.now().date()
+    visible_items = (i for i in store.list_customers(principal.organization_id) if can_see(principal, i))
+    rows = [c for c in (to_customer(i, today) for i in visible_items) if filters.matches(c)]
+    return paginate(
+        rows, lambda c: (_sort_value(c, column), c.id), limit=limit, cursor=cursor, descending=descending
+    )
+
+
+def must_exist(principal: Principal, customer_id: str) -> dict[str, Any]:
+    try:
+        return customer_item(principal, customer_id)
+    except NotFound as error:
+        raise Invalid("unknown customer", {"customerId": "no such customer"}) from error

@@ -1,0 +1,62 @@
+"""Contacts (listed under their customer) and positions (per organization)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from relance.storage import keys
+from relance.storage.records import get, of_customer, under_prefix
+from relance.storage.table import put, query_all, table, without_keys
+
+
+def contact_item(org_id: str, contact: dict[str, Any]) -> dict[str, Any]:
+    index = keys.record_index_entry(org_id, contact["customerId"], "CON", contact["createdAt"], contact["id"])
+    return {**keys.contact(org_id, contact["id"]), **index, **contact}
+
+
+def get_contact(org_id: str, contact_id: str) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``CON#<id>``."""
+    return get(keys.contact(org_id, contact_id))
+
+
+def contacts_of(org_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """Query GSI1 ``ORG#<org>#CUS#<customer>``, ``CON#``."""
+    return of_customer(org_id, customer_id, "CON")
+
+
+def save_contact(org_id: str, contact: dict[str, Any]) -> None:
+    table().put_item(Item=contact_item(org_id, contact))
+
+
+def put_contact_entry(org_id: str, contact: dict[str, Any], *, new: bool) -> dict[str, Any]:
+    return put(
+        contact_item(org_id, contact), condition="attribute_not_exists(PK)" if new else "attribute_exists(PK)"
+    )
+
+
+def contacts_in_position(org_id: str, position_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>`` SK ``CON#…`` filtered on the position (position maintenance only)."""
+    prefix = keys.contact(org_id, "")
+    condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
+    items = query_all(KeyConditionExpression=condition, FilterExpression=Attr("positionId").eq(position_id))
+    return [without_keys(i) for i in items]
+
+
+def get_position(org_id: str, position_id: str) -> dict[str, Any] | None:
+    return get(keys.position(org_id, position_id))
+
+
+def positions(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``POS#``."""
+    return under_prefix(keys.positions_prefix(org_id))
+
+
+def position_item(org_id: str, position: dict[str, Any]) -> dict[str, Any]:
+    return {**keys.position(org_id, position["id"]), **position}
+
+
+def save_position(org_id: str, position: dict[str, Any]) -> None:
+    table().put_item(Item=position_item(org_id, position))

@@ -1,0 +1,164 @@
+"""Customers: the customer item carries the ledger's running state (open items, credit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+from botocore.exceptions import ClientError
+
+from relance.storage import keys
+from relance.storage.records import get
+from relance.storage.table import delete, put, query_all, table, update, without_keys
+
+LIST_PROJECTION = (
+    "id, externalId, #n, currency, #l, dunningPlanId, accountManagerIds, customFields, paymentMethods, tags, "
+    "openItems, credit, rating, averagePaymentDelayDays, overdueAwareDelayDays, ratingBasis, ratingDrivers, "
+    "lastReminderAt, collectionPaused, mainContactId, createdAt, updatedAt"
+)
+
+
+def get_customer(org_id: str, customer_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``CUS#<id>``."""
+    return get(keys.customer(org_id, customer_id), consistent=consistent)
+
+
+def customer_id_by_external_id(org_id: str, external_id: str) -> str | None:
+    """GetItem ``ORG#<org>``/``CUSEXT#<externalId>``."""
+    item = get(keys.customer_external_id(org_id, external_id))
+    return item["customerId"] if item else None
+
+
+def list_customers(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``CUS#``, projected to what a list shows."""
+    prefix = keys.customers_prefix(org_id)
+    condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
+    return [
+        without_keys(i)
+        for i in query_all(
+            KeyConditionExpression=condition,
+            ProjectionExpression=LIST_PROJECTION,
+            ExpressionAttributeNames={"#n": "name", "#l": "language"},
+        )
+    ]
+
+
+def create_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Transaction entries that create a customer and claim its external id."""
+    entries = [
+        put({**keys.customer(org_id, customer["id"]), **customer}, condition="attribute_not_exists(PK)")
+    ]
+    if customer.get("externalId"):
+        guard = {**keys.customer_external_id(org_id, customer["externalId"]), "customerId": customer["id"]}
+        entries.append(put(guard, condition="attribute_not_exists(PK)"))
+    return entries
+
+
+def replace_entries(org_id: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries that rewrite a customer's fields (ledger state untouched), moving its external id."""
+    fields = {k: v for k, v in after.items() if k not in ("openItems", "credit", "ledgerVersion", "id")}
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":f{i}": value for i, value in enumerate(fields.values())}
+    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+    entries = [
+        update(
+            keys.customer(org_id, after["id"]),
+            expression,
+            names={**names, "#v": "ledgerVersion"},
+            values={**values, ":v": before["ledgerVersion"]},
+            condition="#v = :v",
+        )
+    ]
+    old, new = before.get("externalId"), after.get("externalId")
+    if old != new:
+        if old:
+            entries.append(delete(keys.customer_external_id(org_id, old)))
+        if new:
+            guard = {**keys.customer_external_id(org_id, new), "customerId": after["id"]}
+            entries.append(put(guard, condition="attribute_not_exists(PK)"))
+    return entries
+
+
+def delete_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = [delete(keys.customer(org_id, customer["id"]), condition="attribute_exists(PK)")]
+    if customer.get("externalId"):
+        entries.append(delete(keys.customer_external_id(org_id, customer["externalId"])))
+    return entries
+
+
+def ledger_entry(
+    org_id: str,
+    customer_id: str,
+    *,
+    set_open: dict[str, dict[str, Any]] | None = None,
+    remove_open: list[str] | None = None,
+    credit_delta: dict[str, int] | None = None,
+    require_credit: dict[str, int] | None = None,
+    now: str,
+) -> dict[str, Any]:
+    """The customer-side of a ledger transaction: open items set or removed, credit moved.
+
+    Always bumps ``ledgerVersion`` so ratings computed from an older ledger are not saved.
+    """
+    names: dict[str, str] = {"#v": "ledgerVersion", "#u": "updatedAt"}
+    values: dict[str, Any] = {":one": 1, ":zero": 0, ":now": now}
+    sets = ["#v = #v + :one", "#u = :now"]
+    removes = []
+    for index, (invoice_id, item) in enumerate((set_open or {}).items()):
+        names[f"#o{index}"] = invoice_id
+        values[f":o{index}"] = item
+        sets.append(f"openItems.#o{index} = :o{index}")
+    for index, invoice_id in enumerate(remove_open or []):
+        names[f"#r{index}"] = invoice_id
+        removes.append(f"openItems.#r{index}")
+    for index, (currency, delta) in enumerate((credit_delta or {}).items()):
+        names[f"#c{index}"] = currency
+        values[f":c{index}"] = delta
+        sets.append(f"credit.#c{index} = if_not_exists(credit.#c{index}, :zero) + :c{index}")
+    conditions = ["attribute_exists(PK)"]
+    for index, (currency, minimum) in enumerate((require_credit or {}).items()):
+        names[f"#k{index}"] = currency
+        values[f":k{index}"] = minimum
+        conditions.append(f"credit.#k{index} >= :k{index}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update(
+        keys.customer(org_id, customer_id),
+        expression,
+        names=names,
+        values=values,
+        condition=" AND ".join(conditions),
+    )
+
+
+def save_rating(org_id: str, customer_id: str, rating: dict[str, Any], ledger_version: int) -> bool:
+    """Store a rating computed from ledger version ``ledger_version``; False if the ledger moved on."""
+    try:
+        table().update_item(
+            Key=keys.customer(org_id, customer_id),
+            UpdateExpression="SET rating = :r, averagePaymentDelayDays = :a, overdueAwareDelayDays = :o, "
+            "ratingBasis = :b, ratingDrivers = :d",
+            ConditionExpression="ledgerVersion = :v",
+            ExpressionAttributeValues={
+                ":r": rating["letter"],
+                ":a": rating["averagePaymentDelayDays"],
+                ":o": rating["overdueAwareDelayDays"],
+                ":b": rating["basis"],
+                ":d": rating["drivers"],
+                ":v": ledger_version,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def set_field(org_id: str, customer_id: str, field: str, value: Any) -> None:
+    table().update_item(
+        Key=keys.customer(org_id, customer_id),
+        UpdateExpression="SET #f = :v",
+        ExpressionAttributeNames={"#f": field},
+        ExpressionAttributeValues={":v": value},
+        ConditionExpression="attribute_exists(PK)",
+    )

@@ -1,0 +1,85 @@
+"""Invoices, payments, credit notes and refunds: items and their transaction entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relance.storage import keys
+from relance.storage.records import get, of_customer, under_prefix
+from relance.storage.table import delete, put, update
+
+PREFIX = {"invoice": "INV", **keys.LEDGER_PREFIXES}
+
+
+def get_invoice(org_id: str, invoice_id: str) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``INV#<id>`` (strongly consistent: its version guards updates)."""
+    return get(keys.invoice(org_id, invoice_id), consistent=True)
+
+
+def invoice_id_by_external_id(org_id: str, external_id: str) -> str | None:
+    """GetItem ``ORG#<org>``/``INVEXT#<externalId>``."""
+    item = get(keys.invoice_external_id(org_id, external_id))
+    return item["invoiceId"] if item else None
+
+
+def get_record(org_id: str, kind: str, record_id: str) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``PAY#|CRN#|REF#<id>``."""
+    return get(keys.money_record(org_id, kind, record_id), consistent=True)
+
+
+def records_of(org_id: str, customer_id: str, kind: str) -> list[dict[str, Any]]:
+    """Query GSI1 ``ORG#<org>#CUS#<customer>``: a customer's invoices or money records, oldest first."""
+    return of_customer(org_id, customer_id, PREFIX[kind])
+
+
+def invoices_of_organization(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``INV#``: every invoice of the organization."""
+    return under_prefix({"PK": keys.invoice(org_id, "")["PK"], "SK": keys.invoice(org_id, "")["SK"]})
+
+
+def new_invoice_entries(org_id: str, invoice: dict[str, Any]) -> list[dict[str, Any]]:
+    index = keys.record_index_entry(org_id, invoice["customerId"], "INV", invoice["issuedAt"], invoice["id"])
+    entries = [
+        put({**keys.invoice(org_id, invoice["id"]), **index, **invoice}, condition="attribute_not_exists(PK)")
+    ]
+    if invoice.get("externalId"):
+        guard = {**keys.invoice_external_id(org_id, invoice["externalId"]), "invoiceId": invoice["id"]}
+        entries.append(put(guard, condition="attribute_not_exists(PK)"))
+    return entries
+
+
+def invoice_update_entry(org_id: str, invoice: dict[str, Any], version: int) -> dict[str, Any]:
+    """Rewrite an invoice if nobody changed it since ``version`` was read."""
+    index = keys.record_index_entry(org_id, invoice["customerId"], "INV", invoice["issuedAt"], invoice["id"])
+    item = {**keys.invoice(org_id, invoice["id"]), **index, **invoice, "version": version + 1}
+    return put(item, condition=f"attribute_exists(PK) AND version = {int(version)}")
+
+
+def external_id_entries(
+    org_id: str, invoice_id: str, old: str | None, new: str | None
+) -> list[dict[str, Any]]:
+    entries = []
+    if old and old != new:
+        entries.append(delete(keys.invoice_external_id(org_id, old)))
+    if new and old != new:
+        guard = {**keys.invoice_external_id(org_id, new), "invoiceId": invoice_id}
+        entries.append(put(guard, condition="attribute_not_exists(PK)"))
+    return entries
+
+
+def new_record_entry(org_id: str, kind: str, record: dict[str, Any], when: str) -> dict[str, Any]:
+    index = keys.record_index_entry(org_id, record["customerId"], PREFIX[kind], when, record["id"])
+    item = {**keys.money_record(org_id, kind, record["id"]), **index, **record}
+    return put(item, condition="attribute_not_exists(PK)")
+
+
+def record_unapplied_entry(
+    org_id: str, kind: str, record_id: str, delta: int, version: int
+) -> dict[str, Any]:
+    """Change what is left unapplied of a payment or credit note (e.g. a refund consumes it)."""
+    return update(
+        keys.money_record(org_id, kind, record_id),
+        "SET unapplied = unapplied + :d, version = version + :one",
+        values={":d": delta, ":one": 1, ":v": version},
+        condition="version = :v",
+    )
