@@ -8,3 +8,9 @@ from pydantic.alias_generators import to_camel
 
 class RelanceModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Record(RelanceModel):
+    """A model read back from storage: internal attributes (keys, versions) are left out."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")

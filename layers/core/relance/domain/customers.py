@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
-from relance.domain.base import RelanceModel
+from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
 from relance.domain.rating import Contribution, RatingBasis
 
@@ -58,7 +58,7 @@ class CustomerPatch(RelanceModel):
     tags: list[Tag] | None = Field(default=None, max_length=50)
 
 
-class Customer(RelanceModel):
+class Customer(Record):
     id: str
     external_id: str | None
     name: str
@@ -103,7 +103,7 @@ class ContactPatch(RelanceModel):
     is_main: bool | None = None
 
 
-class Contact(RelanceModel):
+class Contact(Record):
     id: str
     customer_id: str
     email: str
@@ -123,7 +123,7 @@ class PositionFields(RelanceModel):
     name: Name
 
 
-class Position(RelanceModel):
+class Position(Record):
     id: str
     name: str
 

@@ -13,10 +13,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, PositiveInt, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, PositiveInt, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from relance.domain.base import RelanceModel
+from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
 from relance.errors import Invalid
 
@@ -34,7 +34,7 @@ class Allocation(RelanceModel):
     amount: PositiveInt
 
 
-class OpenItem(RelanceModel):
+class OpenItem(Record):
     """What the customer record keeps of each open invoice: enough for overdue and aging."""
 
     due_at: date
@@ -42,7 +42,7 @@ class OpenItem(RelanceModel):
     currency: CurrencyCode
 
 
-class InvoiceBalance(RelanceModel):
+class InvoiceBalance(Record):
     """The money side of an invoice."""
 
     amount: PositiveInt
@@ -162,11 +162,13 @@ class InvoiceFields(RelanceModel):
     due_at: date
     pdf_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = None
 
-    @model_validator(mode="after")
-    def _due_after_issue(self) -> InvoiceFields:
-        if self.due_at < self.issued_at:
-            raise PydanticCustomError("due_before_issue", "dueAt cannot be before issuedAt")
-        return self
+    @field_validator("due_at")
+    @classmethod
+    def _due_after_issue(cls, due_at: date, info: ValidationInfo) -> date:
+        issued_at = info.data.get("issued_at")
+        if issued_at is not None and due_at < issued_at:
+            raise PydanticCustomError("due_before_issue", "cannot be before issuedAt")
+        return due_at
 
 
 class InvoicePatch(RelanceModel):
@@ -182,7 +184,7 @@ class InvoicePatch(RelanceModel):
     pdf_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = None
 
 
-class Invoice(RelanceModel):
+class Invoice(Record):
     id: str
     customer_id: str
     external_id: str | None
@@ -230,7 +232,7 @@ class RefundFields(RelanceModel):
     reference: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
-class MoneyRecord(RelanceModel):
+class MoneyRecord(Record):
     """A payment, credit note or refund as stored and answered."""
 
     id: str

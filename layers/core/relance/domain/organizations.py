@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from relance.domain.base import RelanceModel
+from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
 from relance.domain.rating import RatingBasis
 
@@ -26,7 +26,7 @@ class OrganizationSettings(RelanceModel):
         return value
 
 
-class Organization(RelanceModel):
+class Organization(Record):
     id: str
     name: str = Field(min_length=1, max_length=200)
     created_at: AwareDatetime

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
-from relance.domain.base import RelanceModel
+from relance.domain.base import Record, RelanceModel
 
 
 class Role(StrEnum):
@@ -49,7 +49,7 @@ class UserPatch(RelanceModel):
     slack_webhook_url: Annotated[str, StringConstraints(pattern=r"^https://hooks\.slack\.com/")] | None = None
 
 
-class User(RelanceModel):
+class User(Record):
     id: str
     email: str
     name: str
@@ -64,7 +64,7 @@ class ApiKeyFields(RelanceModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class ApiKey(RelanceModel):
+class ApiKey(Record):
     id: str
     name: str
     role: str

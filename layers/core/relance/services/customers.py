@@ -107,8 +107,11 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     require_admin(principal)
     before = customer_item(principal, customer_id, consistent=True)
     changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise Invalid("name cannot be empty", {"name": "required"})
+    cleared = [
+        k for k in ("name", "currency", "language", "paymentMethods") if k in changes and changes[k] is None
+    ]
+    if cleared:
+        raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
     _check_references(principal, changes)
     after = {**before, **changes, "updatedAt": clock.now().isoformat()}
     after["nameLower"] = after["name"].lower()
@@ -130,7 +133,7 @@ def upsert_by_external_id(
     existing = store.customer_id_by_external_id(principal.organization_id, external_id)
     if existing is None:
         return create_customer(principal, fields), True
-    patch = CustomerPatch.model_validate(fields.model_dump(by_alias=True))
+    patch = CustomerPatch.model_validate(fields.model_dump(by_alias=True, exclude_unset=True))
     return update_customer(principal, existing, patch), False
 
 

@@ -52,7 +52,7 @@ def invoice_update_entry(org_id: str, invoice: dict[str, Any], version: int) -> 
     """Rewrite an invoice if nobody changed it since ``version`` was read."""
     index = keys.record_index_entry(org_id, invoice["customerId"], "INV", invoice["issuedAt"], invoice["id"])
     item = {**keys.invoice(org_id, invoice["id"]), **index, **invoice, "version": version + 1}
-    return put(item, condition=f"attribute_exists(PK) AND version = {int(version)}")
+    return put(item, condition="attribute_exists(PK) AND version = :version", values={":version": version})
 
 
 def external_id_entries(

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from relance.aws import resource
+from relance.errors import Conflict
 from relance.settings import get_settings
 from relance.storage.keys import Key
 
@@ -27,11 +28,15 @@ def without_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in INDEX_ATTRIBUTES}
 
 
-def put(item: dict[str, Any], *, condition: str | None = None) -> dict[str, Any]:
+def put(
+    item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A ``Put`` transaction entry (``condition`` e.g. ``attribute_not_exists(PK)``)."""
     entry: dict[str, Any] = {"TableName": get_settings().table_name, "Item": item}
     if condition:
         entry["ConditionExpression"] = condition
+    if values:
+        entry["ExpressionAttributeValues"] = values
     return {"Put": entry}
 
 
@@ -92,9 +97,9 @@ def with_retries(attempt: Callable[[], T], tries: int = 12) -> T:
     for number in range(tries):
         try:
             return attempt()
-        except TransactionCancelled:
+        except TransactionCancelled as error:
             if number == tries - 1:
-                raise
+                raise Conflict("too many concurrent changes to the same records: try again") from error
             time.sleep(random.uniform(0, 0.01 * 2 ** min(number, 6)))  # noqa: S311 (jitter, not secrets)
     raise AssertionError("unreachable")
 
