@@ -131,9 +131,7 @@ class ApiGateway:
                 headers = identity.get("Headers", [])
                 if payload_type == "TOKEN":
                     headers = [identity.get("Header", "Authorization")]
-                authorizers[name] = Authorizer(
-                    name, function, payload_type, headers, identity.get("QueryStrings", [])
-                )
+                authorizers[name] = Authorizer(name, function, payload_type, headers, identity.get("QueryStrings", []))
             apis[logical_id] = RestApi(
                 logical_id=logical_id,
                 api_id=template.api_id(logical_id),

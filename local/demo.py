@@ -1,20 +1,229 @@
-"""The data ``python -m local serve`` starts with: a demo organization, or an empty one."""
+"""The data ``python -m local serve`` starts with: a lived-in demo organization, or an empty one.
+
+Deterministic (seeded random): ~50 customers in USD, EUR and GBP, each with a paying habit
+(prompt, average, slow, bad), several hundred invoices over the last ten months, payments
+(some partial, some unapplied), credit notes, contacts with positions, one admin and two
+account managers who can sign in (their passwords are in the session file).
+"""
 
 from __future__ import annotations
 
+import random
+from datetime import date, timedelta
 from typing import Any
 
-from relance.services.organizations import create_organization
+from relance import clock
+from relance.domain.customers import ContactFields, CustomerFields, PaymentMethods
+from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, PaymentFields
+from relance.domain.organizations import Principal
+from relance.domain.users import Role, UserFields
+from relance.ids import new_id
+from relance.services import contacts, ratings
+from relance.services.contacts import new_contact_item
+from relance.services.customers import new_customer_item
+from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
+from relance.services.nightly import ledger_state
+from relance.services.organizations import create_organization, get_organization
+from relance.services.users import create_user
+from relance.storage import contacts as contact_store
+from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
+from relance.storage.table import table
 
 DEMO_ORGANIZATION = "Demo Trading Ltd"
 EMPTY_ORGANIZATION = "My Organization"
+DEMO_PASSWORD = "Relance-Demo-2026"  # noqa: S105 (the local demo's published password)
+
+USERS = [
+    ("alice.admin@demo.relance.dev", "Alice Martin", Role.ADMIN),
+    ("marc.manager@demo.relance.dev", "Marc Dubois", Role.ACCOUNT_MANAGER),
+    ("sofia.manager@demo.relance.dev", "Sofia Rossi", Role.ACCOUNT_MANAGER),
+]
+FIRST = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Monarch",
+    "Pied Piper",
+    "Nakatomi",
+    "Aperture",
+    "Black Mesa",
+    "Duff",
+    "Krusty",
+    "Bluth",
+    "Dunder",
+    "Sterling",
+    "Prestige",
+]
+SECOND = ["Industries", "Logistics"]
+CURRENCIES = ["USD"] * 6 + ["EUR"] * 3 + ["GBP"]
+HABITS = {"prompt": (-5, 10), "average": (5, 40), "slow": (30, 75), "bad": (60, 130)}
+FIRST_NAMES = [
+    "Emma",
+    "Liam",
+    "Noah",
+    "Olivia",
+    "Ava",
+    "Lucas",
+    "Mia",
+    "Hugo",
+    "Chloe",
+    "Leo",
+    "Zoe",
+    "Jules",
+]
+LAST_NAMES = [
+    "Smith",
+    "Bernard",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Nguyen",
+    "Dupont",
+    "Kowalski",
+    "Silva",
+    "Brown",
+]
 
 
 def seed(*, demo: bool) -> dict[str, Any]:
     """Create the first organization (with demo data when asked); returns its session facts."""
     organization, api_key = create_organization(DEMO_ORGANIZATION if demo else EMPTY_ORGANIZATION)
-    return {
+    session: dict[str, Any] = {
         "organization": {"id": organization.id, "name": organization.name},
         "apiKey": api_key,
         "users": [],
     }
+    if demo:
+        session["users"] = populate(Principal(organization_id=organization.id, role="admin", principal_id="seed"))
+    return session
+
+
+def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
+    """Fill the organization; returns the people who can sign in.
+
+    Built in memory with the services' own item builders and the domain's settlement rules,
+    then written in batches (going through the API one call at a time takes minutes on
+    moto); the nightly reconciliation finds no drift in it (tests/integration/test_demo.py).
+    """
+    rng = random.Random(2026)  # noqa: S311 (demo data, not secrets)
+    org_id = admin.organization_id
+    users = [
+        create_user(admin, UserFields(email=email, name=name, role=role), password=DEMO_PASSWORD)
+        for email, name, role in USERS
+    ]
+    managers = [u.id for u in users if u.role == Role.ACCOUNT_MANAGER]
+    positions = {p.name: p.id for p in contacts.list_positions(admin)}
+    organization = get_organization(org_id)
+    now = clock.now()
+    names = [f"{a} {b}" for a in FIRST for b in SECOND]
+    rng.shuffle(names)
+    items: list[dict[str, Any]] = []
+    for index in range(customers):
+        fields = CustomerFields(
+            external_id=f"ERP-{1000 + index}",
+            name=names[index],
+            currency=rng.choice(CURRENCIES),
+            language="fr" if rng.random() < 0.25 else "en",
+            account_manager_ids=[managers[index % len(managers)]] if index % 5 else [],
+            payment_methods=PaymentMethods(card=True, bank_transfer=True, ach_debit=rng.random() < 0.3),
+            tags=rng.sample(["key-account", "public-sector", "retail", "wholesale"], k=rng.randint(0, 2)),
+        )
+        customer = new_customer_item(organization, fields, now.isoformat())
+        people = _contacts(customer["id"], positions, rng, now.isoformat())
+        customer["mainContactId"] = people[0]["id"]
+        invoices, money = _ledger(customer["id"], customer["currency"], rng.choice(list(HABITS)), now.date(), rng)
+        customer.update(ledger_state(invoices, money, []))
+        items += [entry["Put"]["Item"] for entry in customer_store.create_entries(org_id, customer)]
+        items += [contact_store.contact_item(org_id, person) for person in people]
+        for invoice in invoices:
+            items += [entry["Put"]["Item"] for entry in ledger_store.new_invoice_entries(org_id, invoice)]
+        for record in money:
+            when = record.get("receivedAt") or record["issuedAt"]
+            items.append(ledger_store.new_record_entry(org_id, record["kind"], record, when)["Put"]["Item"])
+    write_all(items)
+    basis = ratings.basis_of(org_id)
+    for item in items:
+        if item["SK"].startswith("CUS#"):
+            ratings.refresh(org_id, item["id"], basis)
+    return [{"email": u.email, "role": u.role.value, "password": DEMO_PASSWORD, "name": u.name} for u in users]
+
+
+def _contacts(customer_id: str, positions: dict[str, str], rng: random.Random, now: str) -> list[dict[str, Any]]:
+    people = []
+    for position in rng.sample(["Accountant", "Payer", "Purchaser", "Sales"], k=rng.randint(1, 3)):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first}.{last}.{customer_id[-6:]}@customer.example".lower().replace("ü", "u")
+        fields = ContactFields(email=email, first_name=first, last_name=last, position_id=positions[position])
+        people.append(new_contact_item(customer_id, fields, now))
+    return people
+
+
+def _ledger(
+    customer_id: str, currency: str, habit: str, today: date, rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Invoices over ten months, paid according to the customer's habit; some partly, some not yet."""
+    low, high = HABITS[habit]
+    now = clock.now().isoformat()
+    invoices, money = [], []
+    for number in range(rng.randint(4, 11)):
+        issued = today - timedelta(days=rng.randint(5, 300))
+        due = issued + timedelta(days=rng.choice([15, 30, 45, 60]))
+        amount = rng.randint(20, 1500) * 1000 + rng.choice([0, 500, 990])
+        invoice = new_invoice_item(
+            InvoiceFields(
+                customer_id=customer_id,
+                external_id=f"{customer_id[-6:]}-{number}",
+                number=f"INV-{issued.year}-{rng.randint(10000, 99999)}",
+                currency=currency,
+                amount=amount,
+                issued_at=issued,
+                due_at=due,
+            ),
+            now,
+        )
+        paid_on = due + timedelta(days=rng.randint(low, high))
+        roll = rng.random()
+        if paid_on < today and roll < 0.08:
+            fields: PaymentFields | CreditNoteFields = CreditNoteFields(
+                customer_id=customer_id,
+                amount=amount // 10,
+                currency=currency,
+                issued_at=paid_on,
+                allocations=[Allocation(invoice_id=invoice["id"], amount=amount // 10)],
+            )
+            money.append(new_money_record("credit_note", fields, new_id("crn"), now))
+            invoice = settled_invoice(invoice, "credit_note", amount // 10, paid_on, "amount")
+        elif paid_on < today:
+            part = amount if roll > 0.15 else amount // 2  # a few partial payments
+            extra = rng.choice([0] * 9 + [5000])  # now and then an overpayment left unapplied
+            fields = PaymentFields(
+                customer_id=customer_id,
+                amount=part + extra,
+                currency=currency,
+                received_at=paid_on,
+                allocations=[Allocation(invoice_id=invoice["id"], amount=part)],
+                reference=f"BANK-{rng.randint(100000, 999999)}",
+            )
+            money.append(new_money_record("payment", fields, new_id("pay"), now))
+            invoice = settled_invoice(invoice, "payment", part, paid_on, "amount")
+        invoices.append(invoice)
+    return invoices, money
+
+
+def write_all(items: list[dict[str, Any]]) -> None:
+    """BatchWriteItem, 25 items a request (boto3's batch writer resends unprocessed items)."""
+    with table().batch_writer() as batch:
+        for item in items:
+            batch.put_item(Item=item)

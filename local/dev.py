@@ -30,9 +30,10 @@ def _error(status: int, message: str, fields: dict[str, str] | None = None) -> R
 
 
 class DevConsole:
-    def __init__(self, outbox: Outbox, session: dict[str, Any]) -> None:
+    def __init__(self, outbox: Outbox, session: dict[str, Any], sign_in_with: Any) -> None:
         self.outbox = outbox
         self.session = session
+        self.sign_in_with = sign_in_with
 
     def handle(self, request: Request) -> Response | None:
         """The answer to a local-only request, or None when the path is not ours."""
@@ -42,6 +43,7 @@ class DevConsole:
             ("GET", "/dev/clock"): self.get_clock,
             ("POST", "/dev/clock"): self.post_clock,
             ("GET", "/dev/login"): self.login,
+            ("POST", "/dev/login"): self.sign_in,
         }
         path = request.path.rstrip("/") or "/"
         route = routes.get((request.method, path))
@@ -60,6 +62,22 @@ class DevConsole:
     def login(self, _: Request) -> Response:
         html = _pages.get_template("login.html").render(session=self.session)
         return Response(html, content_type="text/html; charset=utf-8")
+
+    def sign_in(self, request: Request) -> Response:
+        """Sign in as a demo user through Cognito: answers the ID token the API accepts."""
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except json.JSONDecodeError:
+            body = dict(request.form)
+        email = body.get("email") if isinstance(body, dict) else None
+        user = next((u for u in self.session["users"] if u["email"] == email), None)
+        if user is None:
+            return _error(422, "invalid value for: email", {"email": "not a demo user"})
+        tokens = self.sign_in_with(user["email"], user["password"])
+        if "json" not in request.headers.get("Accept", "") and request.form:
+            html = _pages.get_template("login.html").render(session=self.session, signed_in=user, token=tokens)
+            return Response(html, content_type="text/html; charset=utf-8")
+        return _json(tokens)
 
     def get_outbox(self, _: Request) -> Response:
         return _json(self.outbox.messages())

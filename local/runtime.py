@@ -134,8 +134,7 @@ class LocalRuntime:
 
         functions = list(self.functions.functions.values())
         self.pollers = [
-            QueuePoller(mapping, aws.client("sqs"))
-            for mapping in EventSourceMapping.all_in(self.template, functions)
+            QueuePoller(mapping, aws.client("sqs")) for mapping in EventSourceMapping.all_in(self.template, functions)
         ]
         self.scheduler = Scheduler(Schedule.all_in(functions))
         self.api = ApiGateway(self.template, self.functions)
@@ -146,7 +145,7 @@ class LocalRuntime:
         self.session = {"baseUrl": self.base_url, "apiKey": None, "users": [], "smtpPort": None}
         if seed is not None:
             self.session.update(seed())
-        self.dev = DevConsole(self.outbox, self.session)
+        self.dev = DevConsole(self.outbox, self.session, self.sign_in)
         self._write_session()
 
         for poller in self.pollers:
@@ -180,6 +179,16 @@ class LocalRuntime:
 
     def __exit__(self, *_: Any) -> None:
         self.stop()
+
+    def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """Cognito tokens for a user of the template's user pool (moto's Cognito)."""
+        answer = aws.client("cognito-idp").admin_initiate_auth(
+            UserPoolId=self.template.physical_ids["UserPool"],
+            ClientId=self.template.physical_ids["UserPoolClient"],
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )["AuthenticationResult"]
+        return {"idToken": answer["IdToken"], "expiresIn": answer["ExpiresIn"]}
 
     # ------------------------------------------------------------ serving
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:

@@ -42,8 +42,7 @@ class EventSourceMapping:
                         queue_url=f"{template.endpoint_url}/{queue_arn.split(':')[4]}/{name}",
                         queue_arn=queue_arn,
                         batch_size=int(props.get("BatchSize", 10)),
-                        report_batch_item_failures="ReportBatchItemFailures"
-                        in props.get("FunctionResponseTypes", []),
+                        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                     )
                 )
         return mappings
@@ -95,9 +94,7 @@ class QueuePoller:
         self.sqs = sqs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-{mapping.function.name}", daemon=True)
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"]
-        )
+        attributes = sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])
         self.visibility_timeout = int(attributes["Attributes"].get("VisibilityTimeout", 30))
 
     def start(self) -> None:
@@ -139,7 +136,5 @@ class QueuePoller:
                     VisibilityTimeout=retry_after,
                 )
             else:
-                self.sqs.delete_message(
-                    QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                self.sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)

@@ -120,9 +120,7 @@ class Template:
             "AWS::Serverless::LayerVersion": f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1",
         }
         if kind == "AWS::Cognito::UserPool":
-            return (
-                f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{self.physical_ids.get(logical_id, name)}"
-            )
+            return f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{self.physical_ids.get(logical_id, name)}"
         if kind not in arns:
             return f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}"
         return arns[kind]

@@ -63,7 +63,7 @@ def serve(*args: str) -> Served:
         try:
             if requests.get(f"{base_url}/health", timeout=1).status_code == 200:
                 return Served(process, base_url, port)
-        except requests.ConnectionError:
+        except requests.RequestException:  # bound but still seeding: the request waits
             pass
         time.sleep(0.2)
     process.kill()
@@ -83,7 +83,7 @@ def test_session_file_tells_how_to_use_the_system(served):
 
     assert session["baseUrl"] == served.base_url
     assert session["apiKey"].startswith("rk_org_")
-    assert session["users"] == []
+    assert sorted(u["role"] for u in session["users"]) == ["account_manager", "account_manager", "admin"]
     assert "smtpPort" in session
     me = requests.get(f"{served.base_url}/v1/me", headers={"X-Api-Key": session["apiKey"]})
     assert me.json()["organization"]["name"] == "Demo Trading Ltd"
@@ -117,6 +117,21 @@ def test_a_new_user_finds_the_key_and_the_api_docs_in_a_browser(served, tmp_path
         assert page.locator(".opblock-summary-path", has_text="/v1/me").count() == 1
         page.screenshot(path=str(tmp_path / "docs.png"))
         browser.close()
+
+
+def test_a_demo_account_manager_logs_in_from_the_dev_page(served):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{served.base_url}/dev/login")
+
+        page.get_by_role("button", name="Log in as Marc Dubois").click()
+
+        assert "Marc Dubois" in page.locator("#signed-in").inner_text()
+        token = page.locator("#id-token").inner_text().removeprefix("Authorization: Bearer ")
+        browser.close()
+    customers = requests.get(f"{served.base_url}/v1/customers", headers={"Authorization": f"Bearer {token}"}).json()
+    assert 0 < len(customers["items"]) < 50
 
 
 def test_no_demo_starts_one_empty_organization_and_ctrl_c_stops_cleanly():

@@ -18,8 +18,8 @@ from tests.conftest import FIXTURES
 
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
-    """template.yaml on moto, seeded with the demo organization, on a free port."""
-    with LocalRuntime(port=0, session_file=None).start(seed=lambda: seed(demo=True)) as started:
+    """template.yaml on moto with one empty organization (as ``--no-demo``), on a free port."""
+    with LocalRuntime(port=0, session_file=None).start(seed=lambda: seed(demo=False)) as started:
         yield started
 
 

@@ -17,7 +17,7 @@ def test_api_key_identifies_the_organization_and_its_admin_role(runtime, api):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["organization"]["name"] == "Demo Trading Ltd"
+    assert body["organization"]["name"] == "My Organization"
     assert body["principal"]["role"] == "admin"
     assert body["principal"]["organizationId"] == body["organization"]["id"]
 

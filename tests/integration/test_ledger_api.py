@@ -66,9 +66,7 @@ def summary(api, url, customer_id):
 
 
 def test_create_and_read_a_customer(api, url, customer):
-    created = customer(
-        externalId="ERP-1", tags=["key-account"], paymentMethods={"card": False, "ach_debit": True}
-    )
+    created = customer(externalId="ERP-1", tags=["key-account"], paymentMethods={"card": False, "ach_debit": True})
 
     read = summary(api, url, created["id"])
 
@@ -208,9 +206,7 @@ def test_over_allocation_and_foreign_invoice_are_refused_naming_the_field(api, u
     wrong = pay(api, url, c["id"], 500, [(foreign["id"], 500)])
     too_many = pay(api, url, c["id"], 100, [(inv["id"], 200)])
 
-    assert over.json()["error"]["fields"] == {
-        "allocations[0].amount": "at most 1000 can be applied to this invoice"
-    }
+    assert over.json()["error"]["fields"] == {"allocations[0].amount": "at most 1000 can be applied to this invoice"}
     assert "allocations[0].invoiceId" in wrong.json()["error"]["fields"]
     assert "allocations" in too_many.json()["error"]["fields"]
     assert summary(api, url, c["id"])["outstanding"] == {"USD": 1000}  # nothing half-written
@@ -251,9 +247,7 @@ def test_lists_page_with_an_opaque_cursor(api, url, customer, invoice):
         invoice(c["id"], number=f"P-{n}", issuedAt=f"2026-01-0{n + 1}")
 
     first = api.get(url("/invoices"), params={"customerId": c["id"], "limit": 2}).json()
-    second = api.get(
-        url("/invoices"), params={"customerId": c["id"], "limit": 2, "cursor": first["nextCursor"]}
-    ).json()
+    second = api.get(url("/invoices"), params={"customerId": c["id"], "limit": 2, "cursor": first["nextCursor"]}).json()
     bad = api.get(url("/invoices"), params={"customerId": c["id"], "cursor": "garbage!"})
 
     assert [i["number"] for i in first["items"] + second["items"]] == ["P-4", "P-3", "P-2", "P-1"]
@@ -271,9 +265,7 @@ def test_contacts_have_one_main_contact_and_a_position(api, url, customer):
         url(f"/customers/{c['id']}/contacts"),
         json={"email": "buyer@globex.example", "positionId": positions["Purchaser"], "isMain": True},
     ).json()
-    bad = api.post(
-        url(f"/customers/{c['id']}/contacts"), json={"email": "not-an-email", "positionId": "pos_x"}
-    )
+    bad = api.post(url(f"/customers/{c['id']}/contacts"), json={"email": "not-an-email", "positionId": "pos_x"})
 
     contacts = {x["email"]: x for x in api.get(url(f"/customers/{c['id']}/contacts")).json()["items"]}
     assert set(positions) >= {"Accountant", "Payer", "Purchaser", "Sales"}
@@ -324,9 +316,7 @@ def people(api, url, runtime):
         from relance.domain.users import UserFields
         from relance.services.users import create_user
 
-        admin = Principal(
-            organization_id=runtime.session["organization"]["id"], role="admin", principal_id="test"
-        )
+        admin = Principal(organization_id=runtime.session["organization"]["id"], role="admin", principal_id="test")
         email = f"{name}.{id(made)}@demo.example"
         user = create_user(
             admin,
@@ -347,9 +337,7 @@ def test_account_manager_sees_only_their_customers(api, url, customer, invoice, 
     contact = api.post(url(f"/customers/{mine['id']}/contacts"), json={"email": "ap@ann.example"}).json()
 
     assert ann_api.get(url(f"/customers/{mine['id']}")).status_code == 200
-    assert [c["id"] for c in ann_api.get(url("/customers"), params={"limit": 200}).json()["items"]] == [
-        mine["id"]
-    ]
+    assert [c["id"] for c in ann_api.get(url("/customers"), params={"limit": 200}).json()["items"]] == [mine["id"]]
     for path in (
         f"/customers/{mine['id']}",
         f"/invoices/{inv['id']}",
@@ -374,9 +362,7 @@ def test_forged_or_foreign_tokens_are_refused(url, people, runtime):
     token = ann_api.headers["Authorization"].split()[1]
     header, payload, signature = token.split(".")
 
-    forged = requests.get(
-        url("/customers"), headers={"Authorization": f"Bearer {header}.{payload}.{signature[::-1]}"}
-    )
+    forged = requests.get(url("/customers"), headers={"Authorization": f"Bearer {header}.{payload}.{signature[::-1]}"})
 
     assert forged.status_code == 401
 

@@ -208,9 +208,7 @@ def test_clock_jump_fires_the_nightly_schedule_once(fixture_stack):
 
     clock.advance(timedelta(days=3))
 
-    runs = eventually(
-        lambda: [r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"][len(before) :]
-    )
+    runs = eventually(lambda: [r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"][len(before) :])
     assert len(runs) == 1
     assert runs[0]["source"] == "aws.events"
     assert runs[0]["time"].endswith("T02:00:00Z")

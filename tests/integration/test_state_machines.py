@@ -28,9 +28,7 @@ def test_definition_is_valid_asl(template, logical_id, tmp_path):
     definition = tmp_path / f"{logical_id}.json"
     definition.write_text(state_machine_definition(template, logical_id))
 
-    result = subprocess.run(
-        [VALIDATOR, "--json-path", str(definition)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([VALIDATOR, "--json-path", str(definition)], capture_output=True, text=True, check=False)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -39,8 +37,6 @@ def test_validator_catches_a_missing_start_state(tmp_path):
     definition = tmp_path / "broken.json"
     definition.write_text('{"StartAt": "Nowhere", "States": {"Here": {"Type": "Succeed"}}}')
 
-    result = subprocess.run(
-        [VALIDATOR, "--json-path", str(definition)], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([VALIDATOR, "--json-path", str(definition)], capture_output=True, text=True, check=False)
 
     assert result.returncode != 0

@@ -66,9 +66,7 @@ def rename_position(principal: Caller, position_id: str, body: PositionFields) -
 def delete_position(
     principal: Caller,
     position_id: str,
-    move_to: Annotated[
-        str | None, Query(alias="moveTo", description="position that takes its contacts")
-    ] = None,
+    move_to: Annotated[str | None, Query(alias="moveTo", description="position that takes its contacts")] = None,
 ) -> tuple[None, int]:
     contacts.delete_position(principal, position_id, move_to)
     return None, 204

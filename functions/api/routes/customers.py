@@ -24,9 +24,7 @@ def _custom_field_filters(values: list[str]) -> dict[str, str]:
     for value in values:
         key, sep, wanted = value.partition(":")
         if not sep or not key:
-            raise Invalid(
-                "custom field filters are key:value", {"customField": f"'{value}' is not key:value"}
-            )
+            raise Invalid("custom field filters are key:value", {"customField": f"'{value}' is not key:value"})
         pairs[key] = wanted
     return pairs
 
@@ -36,9 +34,7 @@ def list_customers(
     principal: Caller,
     q: Annotated[str | None, Query(max_length=100, description="name or external id contains")] = None,
     account_manager_id: Annotated[str | None, Query(alias="accountManagerId")] = None,
-    dunning_plan_id: Annotated[
-        str | None, Query(alias="dunningPlanId", description="'none' for no workflow")
-    ] = None,
+    dunning_plan_id: Annotated[str | None, Query(alias="dunningPlanId", description="'none' for no workflow")] = None,
     rating: Annotated[str | None, Query(pattern=r"^(A|B|C|D|none)(,(A|B|C|D|none))*$")] = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     outstanding_min: Annotated[int | None, Query(alias="outstandingMin")] = None,
@@ -73,9 +69,7 @@ def create_customer(principal: Caller, body: CustomerFields) -> tuple[Customer, 
     return customers.create_customer(principal, body), 201
 
 
-@router.put(
-    "/v1/customers/external/<external_id>", tags=["customers"], summary="Create or replace by externalId"
-)
+@router.put("/v1/customers/external/<external_id>", tags=["customers"], summary="Create or replace by externalId")
 def upsert_customer(principal: Caller, external_id: str, body: CustomerFields) -> tuple[Customer, int]:
     customer, created = customers.upsert_by_external_id(principal, external_id, body)
     return customer, 201 if created else 200

@@ -54,9 +54,7 @@ def update_invoice(principal: Caller, invoice_id: str, body: InvoicePatch) -> In
     return ledger.update_invoice(principal, invoice_id, body)
 
 
-@router.post(
-    "/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an invoice nothing was paid on"
-)
+@router.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an invoice nothing was paid on")
 def void_invoice(principal: Caller, invoice_id: str) -> Invoice:
     return ledger.void_invoice(principal, invoice_id)
 

@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     @property
     def cognito_jwks_url(self) -> str:
         """Where the pool publishes its signing keys (moto's copy when an endpoint is set)."""
-        base = (
-            f"{self.aws_endpoint_url}/{self.user_pool_id}" if self.aws_endpoint_url else self.cognito_issuer
-        )
+        base = f"{self.aws_endpoint_url}/{self.user_pool_id}" if self.aws_endpoint_url else self.cognito_issuer
         return f"{base}/.well-known/jwks.json"
 
 

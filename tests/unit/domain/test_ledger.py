@@ -87,9 +87,7 @@ def test_balances_per_currency_with_overdue_and_credit():
 
 
 def test_ledger_totals_outstanding_formula():
-    totals = LedgerTotals(
-        invoiced={"USD": 10000}, paid={"USD": 12000}, credited={"USD": 1000}, refunded={"USD": 2000}
-    )
+    totals = LedgerTotals(invoiced={"USD": 10000}, paid={"USD": 12000}, credited={"USD": 1000}, refunded={"USD": 2000})
 
     assert totals.outstanding() == {"USD": -1000}
 

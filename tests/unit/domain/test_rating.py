@@ -12,15 +12,11 @@ TODAY = date(2026, 6, 1)
 
 
 def paid(amount: int, days_late: int, currency: str = "USD", number: str = "INV") -> RatedInvoice:
-    return RatedInvoice(
-        number, number, Money(amount=amount, currency=currency), DUE, DUE + timedelta(days=days_late)
-    )
+    return RatedInvoice(number, number, Money(amount=amount, currency=currency), DUE, DUE + timedelta(days=days_late))
 
 
 def open_invoice(amount: int, due: date, number: str = "OPEN") -> RatedInvoice:
-    return RatedInvoice(
-        number, number, Money(amount=amount, currency="USD"), due, None, open_outstanding=amount
-    )
+    return RatedInvoice(number, number, Money(amount=amount, currency="USD"), due, None, open_outstanding=amount)
 
 
 def test_worked_example_gives_25_days_and_an_a():

@@ -20,9 +20,7 @@ from relance.observability import logger
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
-def error_response(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> Response[Any]:
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response[Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields

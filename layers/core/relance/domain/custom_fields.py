@@ -23,9 +23,7 @@ class CustomFieldDefinition(RelanceModel):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     type: FieldType
-    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=list
-    )
+    options: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _options_for_select(self) -> CustomFieldDefinition:
@@ -38,9 +36,7 @@ class CustomFieldDefinition(RelanceModel):
         if value is None:
             return None
         if self.type == FieldType.NUMBER:
-            return (
-                None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
-            )
+            return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number"
         if not isinstance(value, str):
             return "must be a string"
         if self.type == FieldType.TEXT:

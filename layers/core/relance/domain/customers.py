@@ -12,9 +12,7 @@ from relance.domain.money import CurrencyCode
 from relance.domain.rating import Contribution, RatingBasis
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ExternalId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$")
-]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 CustomValue = str | int | bool | None

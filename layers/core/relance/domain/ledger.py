@@ -142,19 +142,14 @@ class LedgerTotals(RelanceModel):
     def outstanding(self) -> dict[str, int]:
         currencies = set(self.invoiced) | set(self.paid) | set(self.credited) | set(self.refunded)
         return {
-            c: self.invoiced.get(c, 0)
-            - self.paid.get(c, 0)
-            - self.credited.get(c, 0)
-            + self.refunded.get(c, 0)
+            c: self.invoiced.get(c, 0) - self.paid.get(c, 0) - self.credited.get(c, 0) + self.refunded.get(c, 0)
             for c in sorted(currencies)
         }
 
 
 class InvoiceFields(RelanceModel):
     customer_id: str
-    external_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None
-    ) = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None = None
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     currency: CurrencyCode
     amount: PositiveInt
@@ -172,12 +167,8 @@ class InvoiceFields(RelanceModel):
 
 
 class InvoicePatch(RelanceModel):
-    external_id: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None
-    ) = None
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = (
-        None
-    )
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None = None
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     amount: PositiveInt | None = None
     issued_at: date | None = None
     due_at: date | None = None
@@ -217,9 +208,7 @@ class PaymentFields(MoneyFields):
 
 
 class CreditNoteFields(MoneyFields):
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = (
-        None
-    )
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
     issued_at: date
 
 

@@ -21,9 +21,7 @@ class Channel(StrEnum):
     SLACK = "slack"
 
 
-Initials = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3, pattern=r"^[A-Z]+$")
-]
+Initials = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3, pattern=r"^[A-Z]+$")]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

@@ -64,17 +64,20 @@ def list_contacts(principal: Principal, customer_id: str) -> list[Contact]:
     return [to_contact(i, customer.get("mainContactId")) for i in items]
 
 
-def create_contact(principal: Principal, customer_id: str, fields: ContactFields) -> Contact:
-    customer = customer_item(principal, customer_id, consistent=True)
-    _check_position(principal, fields.position_id)
-    data = fields.model_dump(by_alias=True, mode="json", exclude={"is_main"})
-    item = {
-        **data,
+def new_contact_item(customer_id: str, fields: ContactFields, now: str) -> dict[str, Any]:
+    return {
+        **fields.model_dump(by_alias=True, mode="json", exclude={"is_main"}),
         "id": new_id("con"),
         "customerId": customer_id,
         "invalid": False,
-        "createdAt": clock.now().isoformat(),
+        "createdAt": now,
     }
+
+
+def create_contact(principal: Principal, customer_id: str, fields: ContactFields) -> Contact:
+    customer = customer_item(principal, customer_id, consistent=True)
+    _check_position(principal, fields.position_id)
+    item = new_contact_item(customer_id, fields, clock.now().isoformat())
     is_main = fields.is_main or not customer.get("mainContactId")  # the first contact is the main one
     entries = [store.put_contact_entry(principal.organization_id, item, new=True)]
     if is_main:
@@ -103,9 +106,7 @@ def update_contact(principal: Principal, contact_id: str, patch: ContactPatch) -
         entries.append(_main_contact_entry(principal, customer["id"], contact_id))
         main = contact_id
     elif patch.is_main is False and main == contact_id:
-        raise Invalid(
-            "a customer keeps a main contact: make another contact main instead", {"isMain": "required"}
-        )
+        raise Invalid("a customer keeps a main contact: make another contact main instead", {"isMain": "required"})
     transact(entries)
     return to_contact(after, main)
 
@@ -114,9 +115,7 @@ def delete_contact(principal: Principal, contact_id: str) -> None:
     _, customer = _visible_contact(principal, contact_id)
     entries = [delete(keys.contact(principal.organization_id, contact_id))]
     if customer.get("mainContactId") == contact_id:
-        others = [
-            c for c in store.contacts_of(principal.organization_id, customer["id"]) if c["id"] != contact_id
-        ]
+        others = [c for c in store.contacts_of(principal.organization_id, customer["id"]) if c["id"] != contact_id]
         entries.append(_main_contact_entry(principal, customer["id"], others[0]["id"] if others else None))
     transact(entries)
 

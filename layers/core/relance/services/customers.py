@@ -9,7 +9,7 @@ from typing import Any
 from relance import clock
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch
 from relance.domain.ledger import OpenItem, balances
-from relance.domain.organizations import Principal
+from relance.domain.organizations import Organization, Principal
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
 from relance.ids import new_id
@@ -52,9 +52,7 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
 
 def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
     """The stored customer if the principal may see it, else 404."""
-    return visible(
-        principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent)
-    )
+    return visible(principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent))
 
 
 def get_customer(principal: Principal, customer_id: str) -> Customer:
@@ -76,13 +74,10 @@ def _claim_errors(error: TransactionCancelled, external_id: str | None) -> Relan
     return Conflict("the customer changed meanwhile: try again")
 
 
-def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
-    require_admin(principal)
-    org = get_organization(principal.organization_id)
+def new_customer_item(org: Organization, fields: CustomerFields, now: str) -> dict[str, Any]:
+    """A new customer as stored: its fields, org defaults, and an empty ledger state."""
     data = fields.model_dump(by_alias=True, mode="json")
-    _check_references(principal, data)
-    now = clock.now().isoformat()
-    item = {
+    return {
         **data,
         "id": new_id("cus"),
         "currency": data["currency"] or org.settings.default_currency,
@@ -96,6 +91,12 @@ def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
         "createdAt": now,
         "updatedAt": now,
     }
+
+
+def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
+    require_admin(principal)
+    _check_references(principal, fields.model_dump(by_alias=True, mode="json"))
+    item = new_customer_item(get_organization(principal.organization_id), fields, clock.now().isoformat())
     try:
         transact(store.create_entries(principal.organization_id, item))
     except TransactionCancelled as error:
@@ -107,9 +108,7 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     require_admin(principal)
     before = customer_item(principal, customer_id, consistent=True)
     changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True)
-    cleared = [
-        k for k in ("name", "currency", "language", "paymentMethods") if k in changes and changes[k] is None
-    ]
+    cleared = [k for k in ("name", "currency", "language", "paymentMethods") if k in changes and changes[k] is None]
     if cleared:
         raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
     _check_references(principal, changes)
@@ -122,9 +121,7 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     return to_customer(after)
 
 
-def upsert_by_external_id(
-    principal: Principal, external_id: str, fields: CustomerFields
-) -> tuple[Customer, bool]:
+def upsert_by_external_id(principal: Principal, external_id: str, fields: CustomerFields) -> tuple[Customer, bool]:
     """Create the customer with this external id, or replace its fields; True when created."""
     require_admin(principal)
     if fields.external_id not in (None, external_id):
@@ -215,15 +212,11 @@ def list_customers(
     descending = sort.startswith("-")
     column = sort.lstrip("-")
     if column not in SORTS:
-        raise Invalid(
-            "unknown sort column", {"sort": f"one of {', '.join(sorted(SORTS))}, '-' for descending"}
-        )
+        raise Invalid("unknown sort column", {"sort": f"one of {', '.join(sorted(SORTS))}, '-' for descending"})
     today = clock.now().date()
     visible_items = (i for i in store.list_customers(principal.organization_id) if can_see(principal, i))
     rows = [c for c in (to_customer(i, today) for i in visible_items) if filters.matches(c)]
-    return paginate(
-        rows, lambda c: (_sort_value(c, column), c.id), limit=limit, cursor=cursor, descending=descending
-    )
+    return paginate(rows, lambda c: (_sort_value(c, column), c.id), limit=limit, cursor=cursor, descending=descending)
 
 
 def must_exist(principal: Principal, customer_id: str) -> dict[str, Any]:

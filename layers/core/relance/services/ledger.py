@@ -46,9 +46,7 @@ def open_item(invoice: dict[str, Any]) -> dict[str, Any]:
 
 def to_invoice(item: dict[str, Any]) -> Invoice:
     balance = InvoiceBalance.model_validate(item)
-    return Invoice.model_validate(
-        {"externalId": None, "pdfUrl": None, **item, "outstanding": balance.outstanding}
-    )
+    return Invoice.model_validate({"externalId": None, "pdfUrl": None, **item, "outstanding": balance.outstanding})
 
 
 def _customer_side(org: str, invoice: dict[str, Any], now: str) -> dict[str, Any]:
@@ -78,12 +76,8 @@ def get_invoice(principal: Principal, invoice_id: str) -> Invoice:
     return to_invoice(visible_invoice(principal, invoice_id))
 
 
-def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
-    require_admin(principal)
-    must_exist(principal, fields.customer_id)
-    org = principal.organization_id
-    now = clock.now().isoformat()
-    item = {
+def new_invoice_item(fields: InvoiceFields, now: str) -> dict[str, Any]:
+    return {
         **fields.model_dump(by_alias=True, mode="json"),
         "id": new_id("inv"),
         "paidAmount": 0,
@@ -93,13 +87,19 @@ def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
         "version": 0,
         "createdAt": now,
     }
+
+
+def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
+    require_admin(principal)
+    must_exist(principal, fields.customer_id)
+    org = principal.organization_id
+    now = clock.now().isoformat()
+    item = new_invoice_item(fields, now)
     try:
         transact([*store.new_invoice_entries(org, item), _customer_side(org, item, now)])
     except TransactionCancelled as error:
         if item.get("externalId") and error.reasons[1:2] == ["ConditionalCheckFailed"]:
-            raise Conflict(
-                "externalId is already used by another invoice", {"externalId": "already used"}
-            ) from error
+            raise Conflict("externalId is already used by another invoice", {"externalId": "already used"}) from error
         raise
     ratings.refresh(org, fields.customer_id)
     return to_invoice(item)
@@ -186,17 +186,39 @@ def list_invoices(
         require_admin(principal)
         items = store.invoices_of_organization(org)
     rows = [to_invoice(i) for i in items if status is None or i["status"] == status]
-    return paginate(
-        rows, lambda i: (i.issued_at.isoformat(), i.id), limit=limit, cursor=cursor, descending=True
-    )
+    return paginate(rows, lambda i: (i.issued_at.isoformat(), i.id), limit=limit, cursor=cursor, descending=True)
 
 
 # ---------------------------------------------------------------- money in
 
 
-def _settle(
-    principal: Principal, fields: MoneyFields, kind: str, on: date
-) -> list[tuple[dict[str, Any], int]]:
+def settled_invoice(invoice: dict[str, Any], kind: str, amount: int, on: date, field: str) -> dict[str, Any]:
+    """The invoice after ``amount`` of a payment (or credit note) is applied to it on ``on``."""
+    balance = InvoiceBalance.model_validate(invoice)
+    applied = {"paid": amount} if kind == "payment" else {"credited": amount}
+    after = balance.settle(**applied, on=on, field=field)
+    return {
+        **invoice,
+        "paidAmount": after.paid_amount,
+        "creditedAmount": after.credited_amount,
+        "status": after.status.value,
+        "paidAt": after.paid_at.isoformat() if after.paid_at else None,
+    }
+
+
+def new_money_record(kind: str, fields: MoneyFields, record_id: str, now: str) -> dict[str, Any]:
+    """A payment or credit note as stored, with what its allocations leave unapplied."""
+    return {
+        **fields.model_dump(by_alias=True, mode="json"),
+        "id": record_id,
+        "kind": kind,
+        "unapplied": unapplied(fields.amount, fields.allocations),
+        "version": 0,
+        "createdAt": now,
+    }
+
+
+def _settle(principal: Principal, fields: MoneyFields, kind: str, on: date) -> list[tuple[dict[str, Any], int]]:
     """The invoices after ``fields.allocations`` are applied, each with the version it had."""
     check_unique_invoices(fields.allocations)
     settled = []
@@ -209,19 +231,8 @@ def _settle(
                 {f"{where}.invoiceId": "no such invoice of this customer"},
             )
         if invoice["currency"] != fields.currency:
-            raise Invalid(
-                "currencies differ", {f"{where}.invoiceId": f"the invoice is in {invoice['currency']}"}
-            )
-        balance = InvoiceBalance.model_validate(invoice)
-        amount = {"paid": allocation.amount} if kind == "payment" else {"credited": allocation.amount}
-        after = balance.settle(**amount, on=on, field=f"{where}.amount")
-        new = {
-            **invoice,
-            "paidAmount": after.paid_amount,
-            "creditedAmount": after.credited_amount,
-            "status": after.status.value,
-            "paidAt": after.paid_at.isoformat() if after.paid_at else None,
-        }
+            raise Invalid("currencies differ", {f"{where}.invoiceId": f"the invoice is in {invoice['currency']}"})
+        new = settled_invoice(invoice, kind, allocation.amount, on, f"{where}.amount")
         settled.append((new, int(invoice["version"])))
     return settled
 
@@ -242,14 +253,7 @@ def _record_money(
     def attempt() -> dict[str, Any]:
         settled = _settle(principal, fields, kind, on)
         now = clock.now().isoformat()
-        record = {
-            **fields.model_dump(by_alias=True, mode="json"),
-            "id": record_id,
-            "kind": kind,
-            "unapplied": left,
-            "version": 0,
-            "createdAt": now,
-        }
+        record = new_money_record(kind, fields, record_id, now)
         still_open = {inv["id"]: open_item(inv) for inv, _ in settled if inv["status"] == InvoiceStatus.OPEN}
         paid_off = [inv["id"] for inv, _ in settled if inv["status"] != InvoiceStatus.OPEN]
         customer_side = customer_store.ledger_entry(
@@ -269,7 +273,7 @@ def _record_money(
         )
         return record
 
-    record = with_retries(attempt)
+    record: dict[str, Any] = with_retries(attempt)
     ratings.refresh(org, fields.customer_id)
     return MoneyRecord.model_validate(record)
 
@@ -294,25 +298,17 @@ def record_refund(principal: Principal, fields: RefundFields) -> MoneyRecord:
         customer = customer_store.get_customer(org, fields.customer_id, consistent=True) or {}
         available = int(customer.get("credit", {}).get(fields.currency, 0))
         if fields.amount > available:
-            raise Invalid(
-                "nothing to refund that much from", {"amount": f"the customer's credit is {available}"}
-            )
+            raise Invalid("nothing to refund that much from", {"amount": f"the customer's credit is {available}"})
         now = clock.now().isoformat()
         entries = []
         if fields.credit_note_id:
             note = store.get_record(org, "credit_note", fields.credit_note_id)
-            if (
-                note is None
-                or note["customerId"] != fields.customer_id
-                or note["currency"] != fields.currency
-            ):
+            if note is None or note["customerId"] != fields.customer_id or note["currency"] != fields.currency:
                 raise Invalid("unknown credit note", {"creditNoteId": "no such credit note of this customer"})
             if int(note["unapplied"]) < fields.amount:
                 raise Invalid("refund exceeds the credit note", {"amount": f"at most {note['unapplied']}"})
             entries.append(
-                store.record_unapplied_entry(
-                    org, "credit_note", note["id"], -fields.amount, int(note["version"])
-                )
+                store.record_unapplied_entry(org, "credit_note", note["id"], -fields.amount, int(note["version"]))
             )
         record = {
             **fields.model_dump(by_alias=True, mode="json"),
@@ -351,9 +347,5 @@ def list_records(
     principal: Principal, kind: str, customer_id: str, limit: int, cursor: str | None
 ) -> tuple[list[MoneyRecord], str | None]:
     customer_item(principal, customer_id)
-    rows = [
-        MoneyRecord.model_validate(i) for i in store.records_of(principal.organization_id, customer_id, kind)
-    ]
-    return paginate(
-        rows, lambda r: (r.created_at.isoformat(), r.id), limit=limit, cursor=cursor, descending=True
-    )
+    rows = [MoneyRecord.model_validate(i) for i in store.records_of(principal.organization_id, customer_id, kind)]
+    return paginate(rows, lambda r: (r.created_at.isoformat(), r.id), limit=limit, cursor=cursor, descending=True)

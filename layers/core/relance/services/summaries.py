@@ -41,9 +41,7 @@ def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
         (
             OpenInvoice(
                 **invoice.model_dump(),
-                expected_payment_at=expected_payment_date(
-                    invoice.due_at, customer.average_payment_delay_days
-                ),
+                expected_payment_at=expected_payment_date(invoice.due_at, customer.average_payment_delay_days),
                 days_late=max(0, (today - invoice.due_at).days),
             )
             for invoice in invoices

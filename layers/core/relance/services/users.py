@@ -62,9 +62,7 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
         cognito.admin_set_user_password(
             UserPoolId=settings.user_pool_id, Username=user.email, Password=password, Permanent=True
         )
-    cognito.admin_add_user_to_group(
-        UserPoolId=settings.user_pool_id, Username=user.email, GroupName=user.role
-    )
+    cognito.admin_add_user_to_group(UserPoolId=settings.user_pool_id, Username=user.email, GroupName=user.role)
     store.save_user(principal.organization_id, user.model_dump(mode="json", by_alias=True))
     return user
 
@@ -87,9 +85,7 @@ def update_user(principal: Principal, user_id: str, patch: UserPatch) -> User:
     before = get_user(principal, user_id)
     changes = patch.model_dump(exclude_unset=True)
     if any(changes.get(k, "") is None for k in ("name", "initials", "role", "notification_channels")):
-        raise Invalid(
-            "these fields cannot be cleared", {k: "required" for k in changes if changes[k] is None}
-        )
+        raise Invalid("these fields cannot be cleared", {k: "required" for k in changes if changes[k] is None})
     after = before.model_copy(update=changes)
     if after.role != before.role:
         pool, cognito = get_settings().user_pool_id, client("cognito-idp")
@@ -131,19 +127,11 @@ def authenticate_bearer(token: str) -> Principal | None:
         logger.info("bearer token refused", reason=str(error))
         return None
     groups = claims.get("cognito:groups") or []
-    role = (
-        Role.ADMIN
-        if Role.ADMIN in groups
-        else Role.ACCOUNT_MANAGER
-        if Role.ACCOUNT_MANAGER in groups
-        else None
-    )
+    role = Role.ADMIN if Role.ADMIN in groups else Role.ACCOUNT_MANAGER if Role.ACCOUNT_MANAGER in groups else None
     organization_id, user_id = claims.get("custom:organization_id"), claims.get("custom:user_id")
     if claims.get("token_use") != "id" or role is None or not organization_id or not user_id:
         return None
-    return Principal(
-        organization_id=organization_id, role=role.value, principal_id=f"user:{user_id}", user_id=user_id
-    )
+    return Principal(organization_id=organization_id, role=role.value, principal_id=f"user:{user_id}", user_id=user_id)
 
 
 # ---------------------------------------------------------------- API keys

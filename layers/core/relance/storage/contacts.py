@@ -32,9 +32,7 @@ def save_contact(org_id: str, contact: dict[str, Any]) -> None:
 
 
 def put_contact_entry(org_id: str, contact: dict[str, Any], *, new: bool) -> dict[str, Any]:
-    return put(
-        contact_item(org_id, contact), condition="attribute_not_exists(PK)" if new else "attribute_exists(PK)"
-    )
+    return put(contact_item(org_id, contact), condition="attribute_not_exists(PK)" if new else "attribute_exists(PK)")
 
 
 def contacts_in_position(org_id: str, position_id: str) -> list[dict[str, Any]]:

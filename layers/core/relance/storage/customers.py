@@ -45,9 +45,7 @@ def list_customers(org_id: str) -> list[dict[str, Any]]:
 
 def create_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
     """Transaction entries that create a customer and claim its external id."""
-    entries = [
-        put({**keys.customer(org_id, customer["id"]), **customer}, condition="attribute_not_exists(PK)")
-    ]
+    entries = [put({**keys.customer(org_id, customer["id"]), **customer}, condition="attribute_not_exists(PK)")]
     if customer.get("externalId"):
         guard = {**keys.customer_external_id(org_id, customer["externalId"]), "customerId": customer["id"]}
         entries.append(put(guard, condition="attribute_not_exists(PK)"))
@@ -162,3 +160,24 @@ def set_field(org_id: str, customer_id: str, field: str, value: Any) -> None:
         ExpressionAttributeValues={":v": value},
         ConditionExpression="attribute_exists(PK)",
     )
+
+
+def set_ledger_state(org_id: str, customer_id: str, state: dict[str, Any], ledger_version: int) -> bool:
+    """Replace open items and credit (reconciliation), if the ledger did not move meanwhile."""
+    try:
+        table().update_item(
+            Key=keys.customer(org_id, customer_id),
+            UpdateExpression="SET openItems = :o, credit = :c, ledgerVersion = ledgerVersion + :one",
+            ConditionExpression="ledgerVersion = :v",
+            ExpressionAttributeValues={
+                ":o": state["openItems"],
+                ":c": state["credit"],
+                ":one": 1,
+                ":v": ledger_version,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

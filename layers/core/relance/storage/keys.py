@@ -93,9 +93,7 @@ def money_record(org_id: str, kind: str, record_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"{LEDGER_PREFIXES[kind]}#{record_id}"}
 
 
-def record_index_entry(
-    org_id: str, customer_id: str, prefix: str, when: str, record_id: str
-) -> dict[str, str]:
+def record_index_entry(org_id: str, customer_id: str, prefix: str, when: str, record_id: str) -> dict[str, str]:
     """GSI1 attributes that list a record under its customer, oldest first within its kind."""
     return {"GSI1PK": customer_records(org_id, customer_id), "GSI1SK": f"{prefix}#{when}#{record_id}"}
 
@@ -106,3 +104,8 @@ def custom_field(org_id: str, key: str) -> Key:
 
 def custom_fields_prefix(org_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": "CF#"}
+
+
+def nightly_run(org_id: str, run_date: str) -> Key:
+    """The report of one nightly run for an organization (also its idempotency guard)."""
+    return {"PK": f"ORG#{org_id}", "SK": f"RUN#nightly#{run_date}"}

@@ -39,9 +39,7 @@ def invoices_of_organization(org_id: str) -> list[dict[str, Any]]:
 
 def new_invoice_entries(org_id: str, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     index = keys.record_index_entry(org_id, invoice["customerId"], "INV", invoice["issuedAt"], invoice["id"])
-    entries = [
-        put({**keys.invoice(org_id, invoice["id"]), **index, **invoice}, condition="attribute_not_exists(PK)")
-    ]
+    entries = [put({**keys.invoice(org_id, invoice["id"]), **index, **invoice}, condition="attribute_not_exists(PK)")]
     if invoice.get("externalId"):
         guard = {**keys.invoice_external_id(org_id, invoice["externalId"]), "invoiceId": invoice["id"]}
         entries.append(put(guard, condition="attribute_not_exists(PK)"))
@@ -55,9 +53,7 @@ def invoice_update_entry(org_id: str, invoice: dict[str, Any], version: int) -> 
     return put(item, condition="attribute_exists(PK) AND version = :version", values={":version": version})
 
 
-def external_id_entries(
-    org_id: str, invoice_id: str, old: str | None, new: str | None
-) -> list[dict[str, Any]]:
+def external_id_entries(org_id: str, invoice_id: str, old: str | None, new: str | None) -> list[dict[str, Any]]:
     entries = []
     if old and old != new:
         entries.append(delete(keys.invoice_external_id(org_id, old)))
@@ -73,9 +69,7 @@ def new_record_entry(org_id: str, kind: str, record: dict[str, Any], when: str) 
     return put(item, condition="attribute_not_exists(PK)")
 
 
-def record_unapplied_entry(
-    org_id: str, kind: str, record_id: str, delta: int, version: int
-) -> dict[str, Any]:
+def record_unapplied_entry(org_id: str, kind: str, record_id: str, delta: int, version: int) -> dict[str, Any]:
     """Change what is left unapplied of a payment or credit note (e.g. a refund consumes it)."""
     return update(
         keys.money_record(org_id, kind, record_id),

@@ -10,9 +10,7 @@ from relance.storage import keys
 from relance.storage.table import put, query_all, table, transact, without_keys
 
 
-def create(
-    org: dict[str, Any], api_key: dict[str, Any], secret_hash: str, extra: list[dict[str, Any]]
-) -> None:
+def create(org: dict[str, Any], api_key: dict[str, Any], secret_hash: str, extra: list[dict[str, Any]]) -> None:
     """Write a new organization, its first API key and ``extra`` items together, or none."""
     org_id = org["id"]
     org_item = {**keys.organization(org_id), **keys.organization_index_entry(org_id), **org}
@@ -48,8 +46,7 @@ def list_api_keys(org_id: str) -> list[dict[str, Any]]:
     prefix = keys.api_keys_prefix(org_id)
     condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
     return [
-        {**without_keys(i), "secretHash": i["SK"].split("#", 1)[1]}
-        for i in query_all(KeyConditionExpression=condition)
+        {**without_keys(i), "secretHash": i["SK"].split("#", 1)[1]} for i in query_all(KeyConditionExpression=condition)
     ]
 
 

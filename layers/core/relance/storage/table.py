@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from relance.aws import resource
+from relance.aws import dynamodb_table, resource
 from relance.errors import Conflict
 from relance.settings import get_settings
 from relance.storage.keys import Key
@@ -20,7 +20,7 @@ INDEX_ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "ttl"}
 
 def table() -> Any:
     """The boto3 Table resource of the single table named by ``TABLE_NAME``."""
-    return resource("dynamodb").Table(get_settings().table_name)
+    return dynamodb_table(get_settings().table_name)
 
 
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:
@@ -28,9 +28,7 @@ def without_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in INDEX_ATTRIBUTES}
 
 
-def put(
-    item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def put(item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``Put`` transaction entry (``condition`` e.g. ``attribute_not_exists(PK)``)."""
     entry: dict[str, Any] = {"TableName": get_settings().table_name, "Item": item}
     if condition:

@@ -1,0 +1,104 @@
+"""The nightly run: for each organization, ratings recomputed and balances reconciled.
+
+The schedule fans out one message per organization; the worker is idempotent: a run that
+already finished for that organization and date is skipped, and a half-done one simply
+runs again (every step recomputes from the ledger).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance import clock
+from relance.domain.ledger import InvoiceStatus
+from relance.domain.rating import RatingBasis
+from relance.observability import logger, metrics
+from relance.services import ratings
+from relance.services.ledger import open_item
+from relance.storage import customers as customer_store
+from relance.storage import keys
+from relance.storage import ledger as ledger_store
+from relance.storage import organizations as org_store
+from relance.storage.records import get
+from relance.storage.table import table
+
+PREFIXES = ("invoice", "payment", "credit_note", "refund")
+
+
+def organizations_to_run() -> list[str]:
+    """Every organization (Query GSI1 ``ORGS``)."""
+    return [org["id"] for org in org_store.list_all()]
+
+
+def ledger_state(
+    invoices: list[dict[str, Any]], money: list[dict[str, Any]], refunds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A customer's open items and credit as its ledger records say they are."""
+    open_items = {i["id"]: open_item(i) for i in invoices if i["status"] == InvoiceStatus.OPEN}
+    credit: dict[str, int] = defaultdict(int)
+    for record in money:  # payments and credit notes
+        credit[record["currency"]] += int(record["unapplied"])
+    for refund in refunds:
+        if not refund.get("creditNoteId"):  # a credit note's refund already lowered its unapplied
+            credit[refund["currency"]] -= int(refund["amount"])
+    return {"openItems": open_items, "credit": {c: v for c, v in credit.items() if v}}
+
+
+def expected_state(org_id: str, customer_id: str) -> dict[str, Any]:
+    records = {kind: ledger_store.records_of(org_id, customer_id, kind) for kind in PREFIXES}
+    return ledger_state(records["invoice"], records["payment"] + records["credit_note"], records["refund"])
+
+
+def _normalised(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "openItems": {
+            k: {"dueAt": v["dueAt"], "outstanding": int(v["outstanding"]), "currency": v["currency"]}
+            for k, v in state.get("openItems", {}).items()
+        },
+        "credit": {c: int(v) for c, v in state.get("credit", {}).items() if int(v)},
+    }
+
+
+def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
+    """Compare stored balances with the ledger; correct and describe any drift."""
+    expected = expected_state(org_id, customer["id"])
+    stored = _normalised(customer)
+    if stored == _normalised(expected):
+        return None
+    customer_store.set_ledger_state(org_id, customer["id"], expected, int(customer["ledgerVersion"]))
+    return {"customerId": customer["id"], "stored": stored, "expected": _normalised(expected)}
+
+
+def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
+    """Recompute every customer's rating and reconcile its balance; once per organization and date."""
+    key = keys.nightly_run(org_id, run_date.isoformat())
+    done = get(key, consistent=True)
+    if done and done.get("status") == "done":
+        logger.info("nightly run already done", organization_id=org_id, run_date=str(run_date))
+        return done
+    org = org_store.get(org_id) or {}
+    basis = RatingBasis(org.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
+    drift = []
+    customers = customer_store.list_customers(org_id)
+    for summary in customers:
+        customer = customer_store.get_customer(org_id, summary["id"], consistent=True)
+        if customer is None:
+            continue
+        found = reconcile_customer(org_id, customer)
+        if found:
+            drift.append(found)
+            logger.error("balance drift corrected", organization_id=org_id, **found)
+        ratings.refresh(org_id, customer["id"], basis)
+    metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
+    report = {
+        "status": "done",
+        "customers": len(customers),
+        "drift": drift,
+        "finishedAt": clock.now().isoformat(),
+    }
+    table().put_item(Item={**key, **report})
+    return report

@@ -1,0 +1,67 @@
+"""The demo organization `make run` starts with: lived-in, consistent, and scoped per person."""
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance.services.nightly import reconcile_customer
+from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, session_file=None).start(seed=lambda: seed(demo=True)) as started:
+        yield started
+
+
+def test_demo_has_life_in_it(demo):
+    org = demo.session["organization"]["id"]
+    customers = customer_store.list_customers(org)
+    invoices = ledger_store.invoices_of_organization(org)
+
+    assert len(customers) == 50
+    assert len(invoices) >= 300
+    assert {i["currency"] for i in invoices} == {"USD", "EUR", "GBP"}
+    assert {i["status"] for i in invoices} == {"open", "paid"}
+    assert {c.get("rating") for c in customers} >= {"A", "B", "C", "D"}
+    assert sorted(u["role"] for u in demo.session["users"]) == ["account_manager", "account_manager", "admin"]
+
+
+def test_demo_balances_agree_with_its_ledger(demo):
+    org = demo.session["organization"]["id"]
+
+    drift = [
+        reconcile_customer(org, customer_store.get_customer(org, c["id"], consistent=True))
+        for c in customer_store.list_customers(org)
+    ]
+
+    assert [d for d in drift if d] == []
+
+
+def test_an_account_manager_signs_in_and_sees_only_their_customers(demo):
+    manager = next(u for u in demo.session["users"] if u["role"] == "account_manager")
+    token = requests.post(f"{demo.base_url}/dev/login", json={"email": manager["email"]}).json()["idToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    mine = requests.get(f"{demo.base_url}/v1/customers", params={"limit": 200}, headers=headers).json()["items"]
+    me = requests.get(f"{demo.base_url}/v1/me", headers=headers).json()
+    everyone = requests.get(
+        f"{demo.base_url}/v1/customers", params={"limit": 200}, headers={"X-Api-Key": demo.session["apiKey"]}
+    ).json()["items"]
+
+    assert me["principal"]["role"] == "account_manager"
+    assert 0 < len(mine) < len(everyone) == 50
+    assert all(me["principal"]["userId"] in c["accountManagerIds"] for c in mine)
+    others = [c for c in everyone if me["principal"]["userId"] not in c["accountManagerIds"]]
+    assert requests.get(f"{demo.base_url}/v1/customers/{others[0]['id']}", headers=headers).status_code == 404
+
+
+def test_dev_login_refuses_someone_else(demo):
+    response = requests.post(f"{demo.base_url}/dev/login", json={"email": "nobody@example.com"})
+
+    assert response.status_code == 422
+    assert "email" in response.json()["error"]["fields"]

@@ -1,0 +1,70 @@
+"""The nightly run through the local runtime: schedule → queue → worker, on a clock jump."""
+
+from datetime import timedelta
+
+from local.runtime import LocalRuntime
+from relance import clock
+from relance.domain.customers import CustomerFields
+from relance.domain.ledger import InvoiceFields, PaymentFields
+from relance.domain.organizations import Principal
+from relance.services import ledger
+from relance.services.customers import create_customer
+from relance.storage import customers as customer_store
+from relance.storage import keys
+from relance.storage.records import get
+from tests.integration.test_local_runtime import eventually
+
+
+def admin(runtime: LocalRuntime) -> Principal:
+    return Principal(organization_id=runtime.session["organization"]["id"], role="admin", principal_id="test")
+
+
+def test_nightly_run_corrects_drift_and_rates_every_customer_once(runtime):
+    principal = admin(runtime)
+    org = principal.organization_id
+    customer = create_customer(principal, CustomerFields(name="Drifting Ltd", currency="USD"))
+    invoice = ledger.create_invoice(
+        principal,
+        InvoiceFields(
+            customer_id=customer.id,
+            number="N-1",
+            currency="USD",
+            amount=10000,
+            issued_at="2026-01-01",
+            due_at="2026-01-31",
+        ),
+    )
+    ledger.record_payment(
+        principal,
+        PaymentFields(
+            customer_id=customer.id,
+            amount=12000,
+            currency="USD",
+            received_at="2026-03-01",
+            allocations=[{"invoiceId": invoice.id, "amount": 10000}],
+        ),
+    )
+    customer_store.set_field(org, customer.id, "credit", {"USD": 999})  # a balance gone wrong
+    customer_store.set_field(org, customer.id, "rating", None)
+
+    run_date = clock.advance(timedelta(days=1)).date()
+
+    report = eventually(lambda: get(keys.nightly_run(org, run_date.isoformat())), timeout=30)
+    assert report["status"] == "done"
+    assert [d["customerId"] for d in report["drift"]] == [customer.id]
+    assert report["drift"][0]["stored"]["credit"] == {"USD": 999}
+    stored = customer_store.get_customer(org, customer.id)
+    assert stored["credit"] == {"USD": 2000}
+    assert (stored["rating"], stored["averagePaymentDelayDays"]) == ("A", 29)
+
+
+def test_a_second_delivery_of_the_same_night_changes_nothing(runtime):
+    from relance.services.nightly import run_for_organization
+
+    org = admin(runtime).organization_id
+    run_date = clock.now().date()
+    first = run_for_organization(org, run_date)
+
+    again = run_for_organization(org, run_date)
+
+    assert again["finishedAt"] == first["finishedAt"]
