@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
 class RelanceError(Exception):
@@ -54,3 +57,19 @@ class PayloadTooLarge(RelanceError):
 class TooManyRequests(RelanceError):
     status = 429
     code = "too_many_requests"
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """``("body", "steps", 0, "offsetDays")`` → ``"steps[0].offsetDays"``."""
+    parts = list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validation_fields(errors: Sequence[Any]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(field_path(error.get("loc", ())), error.get("msg", "is invalid"))
+    return fields

@@ -6,9 +6,9 @@ import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import Field
 
-from relance.api.errors import field_path, register_error_handlers
+from relance.api.errors import register_error_handlers
 from relance.domain.base import RelanceModel
-from relance.errors import Conflict, NotFound
+from relance.errors import Conflict, NotFound, field_path
 
 
 class Step(RelanceModel):

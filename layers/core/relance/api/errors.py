@@ -6,7 +6,6 @@ naming the field, never a 500.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,10 +13,8 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from relance.errors import RelanceError
+from relance.errors import RelanceError, validation_fields
 from relance.observability import logger
-
-_LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response[Any]:
@@ -25,22 +22,6 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
     if fields:
         body["fields"] = fields
     return Response(status_code=status, content_type="application/json", body={"error": body})
-
-
-def field_path(loc: Sequence[str | int]) -> str:
-    """``("body", "steps", 0, "offsetDays")`` → ``"steps[0].offsetDays"``."""
-    parts = list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
-def validation_fields(errors: Sequence[Any]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for error in errors:
-        fields.setdefault(field_path(error.get("loc", ())), error.get("msg", "is invalid"))
-    return fields
 
 
 def register_error_handlers(app: ApiGatewayResolver) -> None:

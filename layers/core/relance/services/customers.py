@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
 
 from relance import clock
+from relance.domain.base import RelanceModel
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch
 from relance.domain.ledger import OpenItem, balances
+from relance.domain.money import CurrencyCode
 from relance.domain.organizations import Organization, Principal
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
@@ -59,7 +62,7 @@ def get_customer(principal: Principal, customer_id: str) -> Customer:
     return to_customer(customer_item(principal, customer_id))
 
 
-def _check_references(principal: Principal, fields: dict[str, Any]) -> None:
+def check_references(principal: Principal, fields: dict[str, Any]) -> None:
     org = principal.organization_id
     unknown = [u for u in fields.get("accountManagerIds") or [] if user_store.get_user(org, u) is None]
     if unknown:
@@ -95,7 +98,7 @@ def new_customer_item(org: Organization, fields: CustomerFields, now: str) -> di
 
 def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
     require_admin(principal)
-    _check_references(principal, fields.model_dump(by_alias=True, mode="json"))
+    check_references(principal, fields.model_dump(by_alias=True, mode="json"))
     item = new_customer_item(get_organization(principal.organization_id), fields, clock.now().isoformat())
     try:
         transact(store.create_entries(principal.organization_id, item))
@@ -111,7 +114,7 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     cleared = [k for k in ("name", "currency", "language", "paymentMethods") if k in changes and changes[k] is None]
     if cleared:
         raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
-    _check_references(principal, changes)
+    check_references(principal, changes)
     after = {**before, **changes, "updatedAt": clock.now().isoformat()}
     after["nameLower"] = after["name"].lower()
     try:
@@ -147,20 +150,19 @@ def delete_customer(principal: Principal, customer_id: str) -> None:
 # ---------------------------------------------------------------- listing
 
 
-@dataclass
-class CustomerFilter:
-    """Filters of the customer list; every column can be filtered."""
+class CustomerFilter(RelanceModel):
+    """Filters of the customer list (every column); also the filter of views, bulk and export."""
 
-    q: str | None = None
+    q: str | None = Field(default=None, max_length=100)
     account_manager_id: str | None = None
     dunning_plan_id: str | None = None
-    rating: list[str] = field(default_factory=list)
-    currency: str | None = None
+    rating: list[Annotated[str, StringConstraints(pattern=r"^(A|B|C|D|none)$")]] = Field(default_factory=list)
+    currency: CurrencyCode | None = None
     outstanding_min: int | None = None
     outstanding_max: int | None = None
     overdue: bool | None = None
-    tags: list[str] = field(default_factory=list)
-    custom_fields: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, str] = Field(default_factory=dict)
     collection_paused: bool | None = None
 
     def matches(self, customer: Customer) -> bool:
@@ -201,6 +203,26 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
+def matching_customers(principal: Principal, filters: CustomerFilter) -> list[Customer]:
+    """Every customer the principal may see that passes the filters (one Query of the list projection)."""
+    today = clock.now().date()
+    visible_items = (i for i in store.list_customers(principal.organization_id) if can_see(principal, i))
+    return [c for c in (to_customer(i, today) for i in visible_items) if filters.matches(c)]
+
+
+def check_sort(sort: str) -> tuple[str, bool]:
+    """The column and direction of ``sort`` (``-`` first for descending); 422 for an unknown column."""
+    column = sort.lstrip("-")
+    if column not in SORTS:
+        raise Invalid("unknown sort column", {"sort": f"one of {', '.join(sorted(SORTS))}, '-' for descending"})
+    return column, sort.startswith("-")
+
+
+def sorted_customers(rows: list[Customer], sort: str) -> list[Customer]:
+    column, descending = check_sort(sort)
+    return sorted(rows, key=lambda c: (_sort_value(c, column), c.id), reverse=descending)
+
+
 def list_customers(
     principal: Principal,
     filters: CustomerFilter,
@@ -209,13 +231,8 @@ def list_customers(
     cursor: str | None = None,
 ) -> tuple[list[Customer], str | None]:
     """One page of the customers the principal may see, filtered and sorted; and the next cursor."""
-    descending = sort.startswith("-")
-    column = sort.lstrip("-")
-    if column not in SORTS:
-        raise Invalid("unknown sort column", {"sort": f"one of {', '.join(sorted(SORTS))}, '-' for descending"})
-    today = clock.now().date()
-    visible_items = (i for i in store.list_customers(principal.organization_id) if can_see(principal, i))
-    rows = [c for c in (to_customer(i, today) for i in visible_items) if filters.matches(c)]
+    column, descending = check_sort(sort)
+    rows = matching_customers(principal, filters)
     return paginate(rows, lambda c: (_sort_value(c, column), c.id), limit=limit, cursor=cursor, descending=descending)
 
 

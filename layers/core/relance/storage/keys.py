@@ -109,3 +109,11 @@ def custom_fields_prefix(org_id: str) -> Key:
 def nightly_run(org_id: str, run_date: str) -> Key:
     """The report of one nightly run for an organization (also its idempotency guard)."""
     return {"PK": f"ORG#{org_id}", "SK": f"RUN#nightly#{run_date}"}
+
+
+def view(org_id: str, view_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"VIEW#{view_id}"}
+
+
+def views_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "VIEW#"}
