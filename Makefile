@@ -79,7 +79,7 @@ e2e: $(VENV)/.installed .tools/.system-packages ## `python -m local serve` over 
 	$(BIN)/pytest tests/e2e -x
 
 bench: $(VENV)/.installed ## benchmarks, with figures printed
-	$(BIN)/pytest tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
+	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
 
 # ---------------------------------------------------------------- generated files
 openapi: $(VENV)/.installed ## regenerate functions/api/openapi.json (docs/openapi.json links to it)

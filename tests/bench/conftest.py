@@ -1,1 +1,39 @@
+"""Benchmarks run on the local runtime; figures beyond timings are printed at the end."""
+
+from collections.abc import Iterator
+
+import pytest
+
 from tests.integration.conftest import api, runtime  # noqa: F401  (the same local runtime)
+
+FIGURES: dict[str, str] = {}
+
+
+class DynamoDBRequests:
+    """Counts DynamoDB requests made by this process (API function and authorizer included)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, **_: object) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def dynamodb_requests() -> Iterator[DynamoDBRequests]:
+    counter = DynamoDBRequests()
+    entry = ("before-call.dynamodb", counter)
+    from relance import aws
+
+    aws.resource("dynamodb").meta.client.meta.events.register(*entry)
+    aws.client("dynamodb").meta.events.register(*entry)
+    yield counter
+    aws.resource("dynamodb").meta.client.meta.events.unregister(*entry)
+    aws.client("dynamodb").meta.events.unregister(*entry)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")

@@ -1,7 +1,11 @@
 """The nightly run through the local runtime: schedule → queue → worker, on a clock jump."""
 
+import json
 from datetime import timedelta
 
+import pytest
+
+from local.functions import FunctionError
 from local.runtime import LocalRuntime
 from relance import clock
 from relance.domain.customers import CustomerFields
@@ -68,3 +72,31 @@ def test_a_second_delivery_of_the_same_night_changes_nothing(runtime):
     again = run_for_organization(org, run_date)
 
     assert again["finishedAt"] == first["finishedAt"]
+
+
+def test_worker_on_the_sample_event_runs_the_organization_it_names(runtime, sample_event):
+    org = admin(runtime).organization_id
+    event = sample_event("nightly/sqs-organization.json")
+    body = json.loads(event["Records"][0]["body"])
+    event["Records"][0]["body"] = json.dumps({**body, "organizationId": org, "runDate": "2031-01-01"})
+
+    result = runtime.functions["NightlyWorkerFunction"].invoke(event)
+
+    assert result == {"batchItemFailures": []}
+    assert get(keys.nightly_run(org, "2031-01-01"))["status"] == "done"
+
+
+def test_a_batch_whose_every_run_fails_is_retried_whole(runtime, sample_event):
+    event = sample_event("nightly/sqs-organization.json")
+    event["Records"][0]["body"] = "not json"
+
+    with pytest.raises(FunctionError) as error:  # Powertools fails the invocation: SQS retries it
+        runtime.functions["NightlyWorkerFunction"].invoke(event)
+
+    assert error.value.payload["errorType"] == "BatchProcessingError"
+
+
+def test_schedule_on_the_sample_event_fans_out_one_message_per_organization(runtime, sample_event):
+    result = runtime.functions["NightlyScheduleFunction"].invoke(sample_event("nightly/scheduled-event.json"))
+
+    assert result["organizations"] >= 1
