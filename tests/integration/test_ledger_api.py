@@ -415,3 +415,85 @@ def test_list_filters_and_sorts(api, url, customer, invoice):
     assert names(q="gam") == ["Gamma Filter"]
     bad = api.get(url("/customers"), params={"sort": "shoe-size"})
     assert bad.status_code == 422 and "sort" in bad.json()["error"]["fields"]
+
+
+# ---------------------------------------------------------------- documents, settings, users, custom fields
+
+
+def test_invoice_pdf_is_uploaded_and_downloaded_through_presigned_urls(api, url, customer, invoice):
+    inv = invoice(customer()["id"])
+    pdf = b"%PDF-1.4 invoice INV-1"
+
+    assert api.get(url(f"/invoices/{inv['id']}/pdf")).status_code == 404
+    upload = api.post(url(f"/invoices/{inv['id']}/pdf")).json()
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("inv.pdf", pdf, "application/pdf")})
+    link = api.get(url(f"/invoices/{inv['id']}/pdf")).json()
+
+    assert sent.status_code in (200, 204)
+    assert requests.get(link["url"]).content == pdf
+    assert api.get(url(f"/invoices/{inv['id']}")).json()["hasPdf"] is True
+
+
+def test_organization_chooses_the_overdue_aware_rating(api, url, customer, invoice):
+    c = customer()
+    paid = invoice(c["id"], amount=10000, number="R-1", due="2026-01-31")
+    invoice(c["id"], amount=10000, number="R-2", due="2025-01-31", issuedAt="2025-01-01")
+    settings = api.get(url("/organization")).json()["settings"]
+
+    changed = api.put(url("/organization/settings"), json={**settings, "ratingBasis": "overdue_aware"})
+    pay(api, url, c["id"], 10000, [(paid["id"], 10000)], received="2026-01-31")
+    api.put(url("/organization/settings"), json=settings)
+    refused = api.put(url("/organization/settings"), json={**settings, "portalLinkValidityDays": 0})
+
+    assert changed.json()["settings"]["ratingBasis"] == "overdue_aware"
+    read = summary(api, url, c["id"])
+    assert read["averagePaymentDelayDays"] == 0
+    assert read["overdueAwareDelayDays"] > 90 and read["rating"] == "D"
+    assert read["ratingDrivers"][0]["number"] == "R-2"
+    assert refused.status_code == 422 and "portalLinkValidityDays" in refused.json()["error"]["fields"]
+
+
+def test_users_are_created_changed_and_refused_clearly(api, url):
+    email = f"new.user.{id(api)}@demo.example"
+
+    created = api.post(url("/users"), json={"email": email, "name": "New User", "role": "account_manager"})
+    duplicate = api.post(url("/users"), json={"email": email, "name": "Again", "role": "admin"})
+    bad = api.post(url("/users"), json={"email": "nope", "name": "", "role": "boss"})
+    promoted = api.patch(url(f"/users/{created.json()['id']}"), json={"role": "admin", "initials": "NU"})
+
+    assert created.status_code == 201 and created.json()["initials"] == "NU"
+    assert duplicate.status_code == 409 and duplicate.json()["error"]["fields"] == {"email": "already used"}
+    assert bad.status_code == 422 and {"email", "name", "role"} <= set(bad.json()["error"]["fields"])
+    assert promoted.json()["role"] == "admin"
+    assert email in [u["email"] for u in api.get(url("/users")).json()["items"]]
+
+
+def test_custom_field_values_follow_their_definition(api, url, customer):
+    api.post(url("/custom-fields"), json={"key": "employees", "label": "Employees", "type": "number"})
+    bad_definition = api.post(url("/custom-fields"), json={"key": "Tier", "label": "Tier", "type": "select"})
+
+    good = api.post(url("/customers"), json={"name": "Counted", "customFields": {"employees": 42}})
+    wrong = api.post(url("/customers"), json={"name": "Miscounted", "customFields": {"employees": "many"}})
+    unknown = api.post(url("/customers"), json={"name": "Unknown", "customFields": {"shoe": "42"}})
+
+    assert bad_definition.status_code == 422
+    assert good.status_code == 201 and good.json()["customFields"] == {"employees": 42}
+    assert wrong.json()["error"]["fields"] == {"customFields.employees": "must be a whole number"}
+    assert unknown.json()["error"]["fields"] == {"customFields.shoe": "no such custom field"}
+    filtered = api.get(url("/customers"), params={"customField": "employees:42"}).json()["items"]
+    assert [c["name"] for c in filtered] == ["Counted"]
+
+
+def test_invoice_edits_keep_the_ledger_consistent(api, url, customer, invoice):
+    c = customer()
+    inv = invoice(c["id"], amount=10000)
+    pay(api, url, c["id"], 6000, [(inv["id"], 6000)])
+
+    too_low = api.patch(url(f"/invoices/{inv['id']}"), json={"amount": 5000})
+    exact = api.patch(url(f"/invoices/{inv['id']}"), json={"amount": 6000, "dueAt": "2026-02-15"}).json()
+    void_paid = api.post(url(f"/invoices/{inv['id']}/void"))
+
+    assert too_low.status_code == 422 and too_low.json()["error"]["fields"] == {"amount": "at least 6000"}
+    assert (exact["status"], exact["outstanding"]) == ("paid", 0)
+    assert summary(api, url, c["id"])["outstanding"] == {}
+    assert void_paid.status_code == 422

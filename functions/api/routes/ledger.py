@@ -19,7 +19,8 @@ from relance.domain.ledger import (
     RefundFields,
 )
 from relance.domain.organizations import Principal
-from relance.services import ledger
+from relance.services import documents, ledger
+from relance.services.documents import PresignedDownload, PresignedUpload
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
@@ -57,6 +58,16 @@ def update_invoice(principal: Caller, invoice_id: str, body: InvoicePatch) -> In
 @router.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an invoice nothing was paid on")
 def void_invoice(principal: Caller, invoice_id: str) -> Invoice:
     return ledger.void_invoice(principal, invoice_id)
+
+
+@router.post("/v1/invoices/<invoice_id>/pdf", tags=["invoices"], summary="Upload the invoice PDF (presigned POST)")
+def start_pdf_upload(principal: Caller, invoice_id: str) -> tuple[PresignedUpload, int]:
+    return documents.start_pdf_upload(principal, invoice_id), 201
+
+
+@router.get("/v1/invoices/<invoice_id>/pdf", tags=["invoices"], summary="A short-lived link to the invoice PDF")
+def get_pdf(principal: Caller, invoice_id: str) -> PresignedDownload:
+    return documents.pdf_download(principal, invoice_id)
 
 
 @router.get("/v1/payments", tags=["payments"], summary="Payments of a customer")

@@ -12,8 +12,8 @@ from pydantic import AwareDatetime
 from relance import __version__, clock
 from relance.api.caller import caller
 from relance.domain.base import RelanceModel
-from relance.domain.organizations import Organization, Principal
-from relance.services.organizations import get_organization
+from relance.domain.organizations import Organization, OrganizationSettings, Principal
+from relance.services.organizations import get_organization, update_settings
 
 router = Router()
 
@@ -43,6 +43,16 @@ def get_health() -> Health:
 @router.get("/v1/me", tags=["system"], summary="The caller and their organization")
 def get_me(principal: Annotated[Principal, Depends(caller)]) -> Identity:
     return Identity(principal=principal, organization=get_organization(principal.organization_id))
+
+
+@router.get("/v1/organization", tags=["system"], summary="The caller's organization and its settings")
+def get_org(principal: Annotated[Principal, Depends(caller)]) -> Organization:
+    return get_organization(principal.organization_id)
+
+
+@router.put("/v1/organization/settings", tags=["system"], summary="Change the organization's settings (admin)")
+def put_settings(principal: Annotated[Principal, Depends(caller)], body: OrganizationSettings) -> Organization:
+    return update_settings(principal, body)
 
 
 @router.get("/v1/openapi.json", include_in_schema=False)

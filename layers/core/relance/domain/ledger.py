@@ -185,6 +185,7 @@ class Invoice(Record):
     issued_at: date
     due_at: date
     pdf_url: str | None
+    has_pdf: bool = False
     paid_amount: int
     credited_amount: int
     outstanding: int

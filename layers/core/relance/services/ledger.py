@@ -46,7 +46,15 @@ def open_item(invoice: dict[str, Any]) -> dict[str, Any]:
 
 def to_invoice(item: dict[str, Any]) -> Invoice:
     balance = InvoiceBalance.model_validate(item)
-    return Invoice.model_validate({"externalId": None, "pdfUrl": None, **item, "outstanding": balance.outstanding})
+    return Invoice.model_validate(
+        {
+            "externalId": None,
+            "pdfUrl": None,
+            **item,
+            "outstanding": balance.outstanding,
+            "hasPdf": bool(item.get("pdfKey")),
+        }
+    )
 
 
 def _customer_side(org: str, invoice: dict[str, Any], now: str) -> dict[str, Any]:

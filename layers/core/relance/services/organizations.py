@@ -8,6 +8,7 @@ from relance.domain.customers import DEFAULT_POSITIONS
 from relance.domain.organizations import Organization, OrganizationSettings, Principal
 from relance.errors import NotFound
 from relance.ids import new_id
+from relance.services.access import require_admin
 from relance.storage import organizations as store
 from relance.storage.contacts import position_item
 
@@ -57,3 +58,10 @@ def authenticate_api_key(raw_key: str) -> Principal | None:
         role=record["role"],
         principal_id=f"apikey:{record['id']}",
     )
+
+
+def update_settings(principal: Principal, settings: OrganizationSettings) -> Organization:
+    """Replace the organization's settings (admin); a new rating basis applies from the next rating."""
+    require_admin(principal)
+    store.update_settings(principal.organization_id, settings.model_dump(mode="json", by_alias=True))
+    return get_organization(principal.organization_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from relance.storage import keys
 from relance.storage.records import get, of_customer, under_prefix
-from relance.storage.table import delete, put, update
+from relance.storage.table import delete, put, table, update
 
 PREFIX = {"invoice": "INV", **keys.LEDGER_PREFIXES}
 
@@ -76,4 +76,14 @@ def record_unapplied_entry(org_id: str, kind: str, record_id: str, delta: int, v
         "SET unapplied = unapplied + :d, version = version + :one",
         values={":d": delta, ":one": 1, ":v": version},
         condition="version = :v",
+    )
+
+
+def set_pdf_key(org_id: str, invoice_id: str, key: str) -> None:
+    """Point the invoice at its PDF in the documents bucket."""
+    table().update_item(
+        Key=keys.invoice(org_id, invoice_id),
+        UpdateExpression="SET pdfKey = :k",
+        ExpressionAttributeValues={":k": key},
+        ConditionExpression="attribute_exists(PK)",
     )
