@@ -6,10 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from relance.api.caller import caller
 from relance.api.pages import Page
+from relance.domain.base import RelanceModel
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, validation_fields
@@ -22,12 +23,40 @@ router = Router()
 Caller = Annotated[Principal, Depends(caller)]
 
 
-def customer_filter(**values: object) -> CustomerFilter:
-    """The filter from query parameters (validation errors name the parameter)."""
-    try:
-        return CustomerFilter.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as error:
-        raise Invalid("invalid filter", validation_fields(error.errors())) from error
+class CustomerQuery(RelanceModel):
+    """The list's query parameters: a filter on every column, and a sort."""
+
+    q: str | None = Field(default=None, max_length=100, description="name or external id contains")
+    account_manager_id: str | None = None
+    dunning_plan_id: str | None = Field(default=None, description="'none' for customers without a workflow")
+    rating: str | None = Field(default=None, pattern=r"^(A|B|C|D|none)(,(A|B|C|D|none))*$")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    outstanding_min: int | None = None
+    outstanding_max: int | None = None
+    overdue: bool | None = None
+    collection_paused: bool | None = None
+    tag: list[str] = Field(default_factory=list)
+    custom_field: list[str] = Field(default_factory=list, description="key:value")
+    sort: str = Field(default="name", description="a column, '-' first for descending")
+
+    def to_filter(self) -> CustomerFilter:
+        values = {
+            "q": self.q,
+            "account_manager_id": self.account_manager_id,
+            "dunning_plan_id": self.dunning_plan_id,
+            "rating": self.rating.split(",") if self.rating else [],
+            "currency": self.currency,
+            "outstanding_min": self.outstanding_min,
+            "outstanding_max": self.outstanding_max,
+            "overdue": self.overdue,
+            "collection_paused": self.collection_paused,
+            "tags": self.tag,
+            "custom_fields": _custom_field_filters(self.custom_field),
+        }
+        try:
+            return CustomerFilter.model_validate({k: v for k, v in values.items() if v is not None})
+        except ValidationError as error:
+            raise Invalid("invalid filter", validation_fields(error.errors())) from error
 
 
 def _custom_field_filters(values: list[str]) -> dict[str, str]:
@@ -43,68 +72,17 @@ def _custom_field_filters(values: list[str]) -> dict[str, str]:
 @router.get("/v1/customers", tags=["customers"], summary="List customers (filters on every column)")
 def list_customers(
     principal: Caller,
-    q: Annotated[str | None, Query(max_length=100, description="name or external id contains")] = None,
-    account_manager_id: Annotated[str | None, Query(alias="accountManagerId")] = None,
-    dunning_plan_id: Annotated[str | None, Query(alias="dunningPlanId", description="'none' for no workflow")] = None,
-    rating: Annotated[str | None, Query(pattern=r"^(A|B|C|D|none)(,(A|B|C|D|none))*$")] = None,
-    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-    outstanding_min: Annotated[int | None, Query(alias="outstandingMin")] = None,
-    outstanding_max: Annotated[int | None, Query(alias="outstandingMax")] = None,
-    overdue: bool | None = None,
-    collection_paused: Annotated[bool | None, Query(alias="collectionPaused")] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-    custom_field: Annotated[list[str] | None, Query(alias="customField", description="key:value")] = None,
-    sort: str = "name",
+    query: Annotated[CustomerQuery, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> Page[Customer]:
-    filters = customer_filter(
-        q=q,
-        account_manager_id=account_manager_id,
-        dunning_plan_id=dunning_plan_id,
-        rating=rating.split(",") if rating else [],
-        currency=currency,
-        outstanding_min=outstanding_min,
-        outstanding_max=outstanding_max,
-        overdue=overdue,
-        collection_paused=collection_paused,
-        tags=tag or [],
-        custom_fields=_custom_field_filters(custom_field or []),
-    )
-    items, next_cursor = customers.list_customers(principal, filters, sort, limit, cursor)
+    items, next_cursor = customers.list_customers(principal, query.to_filter(), query.sort, limit, cursor)
     return Page[Customer](items=items, next_cursor=next_cursor)
 
 
 @router.get("/v1/customers/export.csv", tags=["customers"], summary="The customer list as CSV (same filters)")
-def export_customers(
-    principal: Caller,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    account_manager_id: Annotated[str | None, Query(alias="accountManagerId")] = None,
-    dunning_plan_id: Annotated[str | None, Query(alias="dunningPlanId")] = None,
-    rating: Annotated[str | None, Query(pattern=r"^(A|B|C|D|none)(,(A|B|C|D|none))*$")] = None,
-    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-    outstanding_min: Annotated[int | None, Query(alias="outstandingMin")] = None,
-    outstanding_max: Annotated[int | None, Query(alias="outstandingMax")] = None,
-    overdue: bool | None = None,
-    collection_paused: Annotated[bool | None, Query(alias="collectionPaused")] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
-    custom_field: Annotated[list[str] | None, Query(alias="customField")] = None,
-    sort: str = "name",
-) -> Response[str]:
-    filters = customer_filter(
-        q=q,
-        account_manager_id=account_manager_id,
-        dunning_plan_id=dunning_plan_id,
-        rating=rating.split(",") if rating else [],
-        currency=currency,
-        outstanding_min=outstanding_min,
-        outstanding_max=outstanding_max,
-        overdue=overdue,
-        collection_paused=collection_paused,
-        tags=tag or [],
-        custom_fields=_custom_field_filters(custom_field or []),
-    )
-    body = spreadsheets.export_customers(principal, filters, sort)
+def export_customers(principal: Caller, query: Annotated[CustomerQuery, Query()]) -> Response[str]:
+    body = spreadsheets.export_customers(principal, query.to_filter(), query.sort)
     headers = {"Content-Disposition": 'attachment; filename="customers.csv"'}
     return Response(200, "text/csv; charset=utf-8", body, headers=headers)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
-from botocore.exceptions import ClientError
 
 from relance.storage import keys
 from relance.storage.records import get
-from relance.storage.table import delete, put, query_all, table, update, without_keys
+from relance.storage.table import delete, put, query_all, table, update, update_if, without_keys
 
 LIST_PROJECTION = (
     "id, externalId, #n, currency, #l, dunningPlanId, accountManagerIds, customFields, paymentMethods, tags, "
@@ -130,26 +129,20 @@ def ledger_entry(
 
 def save_rating(org_id: str, customer_id: str, rating: dict[str, Any], ledger_version: int) -> bool:
     """Store a rating computed from ledger version ``ledger_version``; False if the ledger moved on."""
-    try:
-        table().update_item(
-            Key=keys.customer(org_id, customer_id),
-            UpdateExpression="SET rating = :r, averagePaymentDelayDays = :a, overdueAwareDelayDays = :o, "
-            "ratingBasis = :b, ratingDrivers = :d",
-            ConditionExpression="ledgerVersion = :v",
-            ExpressionAttributeValues={
-                ":r": rating["letter"],
-                ":a": rating["averagePaymentDelayDays"],
-                ":o": rating["overdueAwareDelayDays"],
-                ":b": rating["basis"],
-                ":d": rating["drivers"],
-                ":v": ledger_version,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(
+        keys.customer(org_id, customer_id),
+        "SET rating = :r, averagePaymentDelayDays = :a, overdueAwareDelayDays = :o, ratingBasis = :b, "
+        "ratingDrivers = :d",
+        "ledgerVersion = :v",
+        {
+            ":r": rating["letter"],
+            ":a": rating["averagePaymentDelayDays"],
+            ":o": rating["overdueAwareDelayDays"],
+            ":b": rating["basis"],
+            ":d": rating["drivers"],
+            ":v": ledger_version,
+        },
+    )
 
 
 def set_field(org_id: str, customer_id: str, field: str, value: Any) -> None:
@@ -164,20 +157,9 @@ def set_field(org_id: str, customer_id: str, field: str, value: Any) -> None:
 
 def set_ledger_state(org_id: str, customer_id: str, state: dict[str, Any], ledger_version: int) -> bool:
     """Replace open items and credit (reconciliation), if the ledger did not move meanwhile."""
-    try:
-        table().update_item(
-            Key=keys.customer(org_id, customer_id),
-            UpdateExpression="SET openItems = :o, credit = :c, ledgerVersion = ledgerVersion + :one",
-            ConditionExpression="ledgerVersion = :v",
-            ExpressionAttributeValues={
-                ":o": state["openItems"],
-                ":c": state["credit"],
-                ":one": 1,
-                ":v": ledger_version,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(
+        keys.customer(org_id, customer_id),
+        "SET openItems = :o, credit = :c, ledgerVersion = ledgerVersion + :one",
+        "ledgerVersion = :v",
+        {":o": state["openItems"], ":c": state["credit"], ":one": 1, ":v": ledger_version},
+    )

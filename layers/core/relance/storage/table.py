@@ -67,6 +67,19 @@ def delete(key: Key, *, condition: str | None = None) -> dict[str, Any]:
     return {"Delete": entry}
 
 
+def update_if(key: Key, expression: str, condition: str, values: dict[str, Any]) -> bool:
+    """UpdateItem under ``condition``; False (nothing written) when the condition does not hold."""
+    try:
+        table().update_item(
+            Key=key, UpdateExpression=expression, ConditionExpression=condition, ExpressionAttributeValues=values
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 class TransactionCancelled(Exception):
     """A transaction's condition failed; ``reasons`` has one code per entry ("None" if it held)."""
 
