@@ -497,3 +497,65 @@ def test_invoice_edits_keep_the_ledger_consistent(api, url, customer, invoice):
     assert (exact["status"], exact["outstanding"]) == ("paid", 0)
     assert summary(api, url, c["id"])["outstanding"] == {}
     assert void_paid.status_code == 422
+
+
+def test_money_records_are_listed_and_read_per_customer(api, url, customer, invoice):
+    c = customer()
+    inv = invoice(c["id"], amount=5000)
+    payment = pay(api, url, c["id"], 7000, [(inv["id"], 5000)]).json()
+    note = api.post(
+        url("/credit-notes"), json={"customerId": c["id"], "amount": 300, "currency": "USD", "issuedAt": "2026-02-02"}
+    ).json()
+    api.post(
+        url("/refunds"), json={"customerId": c["id"], "amount": 2000, "currency": "USD", "refundedAt": "2026-02-03"}
+    )
+
+    payments = api.get(url("/payments"), params={"customerId": c["id"]}).json()["items"]
+    notes = api.get(url("/credit-notes"), params={"customerId": c["id"]}).json()["items"]
+    refunds = api.get(url("/refunds"), params={"customerId": c["id"]}).json()["items"]
+
+    assert [p["id"] for p in payments] == [payment["id"]] and payments[0]["unapplied"] == 2000
+    assert api.get(url(f"/payments/{payment['id']}")).json()["allocations"] == [
+        {"invoiceId": inv["id"], "amount": 5000}
+    ]
+    assert api.get(url(f"/credit-notes/{note['id']}")).json()["amount"] == 300
+    assert [r["amount"] for r in refunds] == [2000] and [n["id"] for n in notes] == [note["id"]]
+    assert api.get(url("/payments/pay_unknown")).status_code == 404
+    missing = api.get(url("/payments"))
+    assert missing.status_code == 422 and "customerId" in missing.json()["error"]["fields"]
+
+
+def test_contacts_are_changed_validated_again_and_deleted(api, url, customer, runtime):
+    c = customer()
+    first = api.post(url(f"/customers/{c['id']}/contacts"), json={"email": "a@x.example"}).json()
+    second = api.post(url(f"/customers/{c['id']}/contacts"), json={"email": "b@x.example"}).json()
+    from relance.storage import contacts as contact_store
+
+    org = runtime.session["organization"]["id"]
+    stored = contact_store.get_contact(org, second["id"])
+    contact_store.save_contact(org, {**stored, "invalid": True, "invalidSince": "2026-02-01T00:00:00+00:00"})
+
+    valid = api.post(url(f"/contacts/{second['id']}/mark-valid")).json()
+    changed = api.patch(url(f"/contacts/{second['id']}"), json={"phone": "+33 1 23 45 67 89", "isMain": True}).json()
+    bad = api.patch(url(f"/contacts/{second['id']}"), json={"email": None})
+    deleted = api.delete(url(f"/contacts/{second['id']}"))
+
+    assert (valid["invalid"], valid["invalidSince"]) == (False, None)
+    assert changed["isMain"] is True and changed["phone"] == "+33 1 23 45 67 89"
+    assert bad.status_code == 422 and bad.json()["error"]["fields"] == {"email": "required"}
+    assert deleted.status_code == 204
+    assert summary(api, url, c["id"])["mainContactId"] == first["id"]  # the main contact passes on
+
+
+def test_users_and_custom_fields_are_read_and_removed(api, url):
+    user = api.post(url("/users"), json={"email": f"gone.{id(url)}@demo.example", "name": "Gone Soon", "role": "admin"})
+    api.post(url("/custom-fields"), json={"key": "obsolete", "label": "Obsolete", "type": "text"})
+
+    read = api.get(url(f"/users/{user.json()['id']}")).json()
+    removed_user = api.delete(url(f"/users/{read['id']}"))
+    removed_field = api.delete(url("/custom-fields/obsolete"))
+
+    assert read["name"] == "Gone Soon"
+    assert removed_user.status_code == 204 and api.get(url(f"/users/{read['id']}")).status_code == 404
+    assert removed_field.status_code == 204
+    assert "obsolete" not in [f["key"] for f in api.get(url("/custom-fields")).json()["items"]]
