@@ -131,9 +131,9 @@ class AgingBuckets(RelanceModel):
 
     currency: str
     not_due: int = 0
-    days_1_30: int = 0
-    days_31_60: int = 0
-    days_61_90: int = 0
+    days_1_to_30: int = 0
+    days_31_to_60: int = 0
+    days_61_to_90: int = 0
     over_90: int = 0
 
 
@@ -143,9 +143,9 @@ def aging(due_at: date, today: date) -> str:
     if late <= 0:
         return "not_due"
     if late <= 30:
-        return "days_1_30"
+        return "days_1_to_30"
     if late <= 60:
-        return "days_31_60"
+        return "days_31_to_60"
     if late <= 90:
-        return "days_61_90"
+        return "days_61_to_90"
     return "over_90"
