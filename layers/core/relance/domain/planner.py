@@ -149,9 +149,11 @@ def decide_at_send(
         return Decision(Verdict.REPLAN, "too early")
     if plan.step.id in state.performed:
         return Decision(Verdict.SKIP, "already performed")
-    if plan.step.action.reaches_customer and state.last_contact_at is not None:
-        if now < state.last_contact_at + timedelta(days=workflow.min_contact_delay_days):
-            return Decision(Verdict.REPLAN, "contacted meanwhile")
+    contact_allowed_at = (
+        state.last_contact_at + timedelta(days=workflow.min_contact_delay_days) if state.last_contact_at else None
+    )
+    if plan.step.action.reaches_customer and contact_allowed_at is not None and now < contact_allowed_at:
+        return Decision(Verdict.REPLAN, "contacted meanwhile")
     still_owed = {i.id for i in qualifying(invoices)}
     names = tuple(i for i in plan.invoice_ids if i in still_owed)
     if not names:
