@@ -56,19 +56,20 @@ def test_bulk_sets_fields_on_a_filtered_selection(api, url, tagged):
         json={"key": "region", "label": "Region", "type": "select", "options": ["north", "south"]},
     )
     tag, made = tagged("Bulk A", "Bulk B", "Bulk C")
+    firm = next(w["id"] for w in api.get(url("/workflows")).json()["items"] if w["name"] == "Firm — bad payers")
 
     result = api.post(
         url("/customers/bulk"),
         json={
             "filter": {"tags": [tag]},
-            "set": {"dunningPlanId": "wf_firm", "customFields": {"region": "north"}, "paymentMethods": {"card": False}},
+            "set": {"dunningPlanId": firm, "customFields": {"region": "north"}, "paymentMethods": {"card": False}},
         },
     ).json()
 
     assert result["updated"] == 3
     for customer in made:
         read = api.get(url(f"/customers/{customer['id']}")).json()
-        assert read["dunningPlanId"] == "wf_firm"
+        assert read["dunningPlanId"] == firm
         assert read["customFields"] == {"region": "north"}
         assert read["paymentMethods"]["card"] is False
 
@@ -78,7 +79,7 @@ def test_bulk_with_a_bad_value_changes_nobody(api, url, tagged):
     ids = [c["id"] for c in made]
 
     bad = api.post(url("/customers/bulk"), json={"ids": ids, "set": {"customFields": {"region": "west"}}})
-    both = api.post(url("/customers/bulk"), json={"ids": ids, "filter": {}, "set": {"dunningPlanId": "x"}})
+    both = api.post(url("/customers/bulk"), json={"ids": ids, "filter": {}, "set": {"paymentMethods": {"card": True}}})
 
     assert bad.status_code == 422 and "customFields.region" in bad.json()["error"]["fields"]
     assert both.status_code == 422

@@ -119,11 +119,14 @@ def test_external_id_is_unique_and_upserts(api, url, customer):
 
 def test_patch_changes_only_what_is_sent(api, url, customer):
     created = customer(tags=["a"])
+    workflow = api.get(url("/workflows")).json()["items"][0]["id"]
 
-    patched = api.patch(url(f"/customers/{created['id']}"), json={"dunningPlanId": "wf_standard"}).json()
+    patched = api.patch(url(f"/customers/{created['id']}"), json={"dunningPlanId": workflow}).json()
+    unknown = api.patch(url(f"/customers/{created['id']}"), json={"dunningPlanId": "wf_nowhere"})
 
-    assert patched["dunningPlanId"] == "wf_standard"
+    assert patched["dunningPlanId"] == workflow
     assert patched["tags"] == ["a"]
+    assert unknown.status_code == 422 and unknown.json()["error"]["fields"] == {"dunningPlanId": "no such workflow"}
 
 
 def test_delete_customer_without_ledger_only(api, url, customer, invoice):

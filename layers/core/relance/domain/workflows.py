@@ -77,3 +77,39 @@ class Workflow(Record):
     steps: list[Step]
     version: int = 0
     updated_at: AwareDatetime | None = None
+
+
+def default_template(step: Step, steps: list[Step]) -> str:
+    """The shipped template a step uses when it names none: before due, overdue, or final notice."""
+    if step.offset_days < 0:
+        return "before_due"
+    reaching = [s for s in steps if s.action.reaches_customer]
+    last = max(reaching, key=lambda s: s.offset_days) if reaching else None
+    return "final_notice" if last is not None and step.id == last.id and len(reaching) > 1 else "overdue"
+
+
+def default_workflows(purchaser_position_id: str | None) -> list[WorkflowFields]:
+    """What ships with the product: Standard and Firm, in English and in French."""
+    cc = [purchaser_position_id] if purchaser_position_id else []
+    standard = [
+        Step(id="before-due", offset_days=-3, action=ActionType.EMAIL),
+        Step(id="overdue-1", offset_days=1, action=ActionType.EMAIL, cc=cc),
+        Step(id="overdue-10", offset_days=10, action=ActionType.EMAIL),
+        Step(id="call-20", offset_days=20, action=ActionType.CALL, assignee="account_manager"),
+        Step(id="final-30", offset_days=30, action=ActionType.EMAIL, cc=cc),
+    ]
+    firm = [
+        Step(id="overdue-1", offset_days=1, action=ActionType.EMAIL, cc=cc),
+        Step(id="overdue-7", offset_days=7, action=ActionType.EMAIL),
+        Step(id="call-12", offset_days=12, action=ActionType.CALL, assignee="account_manager"),
+        Step(id="final-15", offset_days=15, action=ActionType.EMAIL, cc=cc),
+        Step(id="letter-20", offset_days=20, action=ActionType.LETTER),
+    ]
+    return [
+        WorkflowFields(name="Standard", language="en", tone=Tone.FORMAL, min_contact_delay_days=7, steps=standard),
+        WorkflowFields(name="Firm — bad payers", language="en", tone=Tone.FORMAL, min_contact_delay_days=5, steps=firm),
+        WorkflowFields(name="Standard (FR)", language="fr", tone=Tone.FORMAL, min_contact_delay_days=7, steps=standard),
+        WorkflowFields(
+            name="Ferme — mauvais payeurs", language="fr", tone=Tone.FORMAL, min_contact_delay_days=5, steps=firm
+        ),
+    ]

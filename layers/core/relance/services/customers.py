@@ -21,7 +21,9 @@ from relance.services.access import can_see, require_admin, visible
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.storage import customers as store
+from relance.storage import keys
 from relance.storage import ledger as ledger_store
+from relance.storage import records as workflow_store
 from relance.storage import users as user_store
 from relance.storage.table import TransactionCancelled, transact
 
@@ -69,6 +71,8 @@ def check_references(principal: Principal, fields: dict[str, Any]) -> None:
         raise Invalid("unknown account manager", {"accountManagerIds": f"no such user: {', '.join(unknown)}"})
     if fields.get("customFields"):
         custom_fields.validate_values(org, fields["customFields"])
+    if fields.get("dunningPlanId") and workflow_store.get(keys.workflow(org, fields["dunningPlanId"])) is None:
+        raise Invalid("unknown workflow", {"dunningPlanId": "no such workflow"})
 
 
 def _claim_errors(error: TransactionCancelled, external_id: str | None) -> RelanceError:

@@ -9,6 +9,7 @@ from relance.domain.organizations import Organization, OrganizationSettings, Pri
 from relance.errors import NotFound
 from relance.ids import new_id
 from relance.services.access import require_admin
+from relance.services.workflows import default_workflow_items
 from relance.storage import organizations as store
 from relance.storage.contacts import position_item
 
@@ -29,7 +30,8 @@ def create_organization(name: str, settings: OrganizationSettings | None = None)
         "createdAt": org.created_at.isoformat(),
     }
     positions = default_position_items(org.id)
-    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash, positions)
+    workflows = default_workflow_items(org.id, positions)
+    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash, positions + workflows)
     return org, plaintext
 
 

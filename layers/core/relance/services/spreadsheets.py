@@ -26,6 +26,7 @@ from relance.services.access import require_admin
 from relance.services.custom_fields import list_definitions
 from relance.services.customers import CustomerFilter
 from relance.services.users import list_users
+from relance.services.workflows import list_workflows
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 
@@ -208,6 +209,7 @@ class _CustomerRows(_CustomerLookup):
     def __init__(self, principal: Principal) -> None:
         super().__init__(principal)
         self.users = {u.email.lower(): u.id for u in list_users(principal)}
+        self.workflows = {w.name.lower(): w.id for w in list_workflows(principal)}
         definitions = list_definitions(principal.organization_id)
         self.custom_columns = {d.label.lower(): d for d in definitions} | {d.key: d for d in definitions}
 
@@ -219,8 +221,9 @@ class _CustomerRows(_CustomerLookup):
             if email not in self.users:
                 raise RowError(f"no user with email {email}", {"account manager": "unknown user"})
             managers.append(self.users[email])
-        if row.get("workflow"):
-            raise RowError("no workflow of that name", {"workflow": f"unknown workflow '{row['workflow']}'"})
+        workflow = row.get("workflow", "")
+        if workflow and workflow.lower() not in self.workflows:
+            raise RowError("no workflow of that name", {"workflow": f"unknown workflow '{workflow}'"})
         values: dict[str, Any] = {
             "name": row.get("name") or None,
             "currency": row.get("currency") or None,
@@ -228,6 +231,7 @@ class _CustomerRows(_CustomerLookup):
             "tags": [t.strip() for t in row.get("tags", "").split(";") if t.strip()] or None,
             "accountManagerIds": managers or None,
             "customFields": self._custom_values(row) or None,
+            "dunningPlanId": self.workflows.get(workflow.lower()) if workflow else None,
         }
         existing = self.find(row.get("external id", ""), row.get("name", ""))
         flags = {key: _flag(row, column) for column, key in PAYMENT_COLUMNS.items() if row.get(column)}

@@ -117,3 +117,19 @@ def view(org_id: str, view_id: str) -> Key:
 
 def views_prefix(org_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": "VIEW#"}
+
+
+def workflow(org_id: str, workflow_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"WF#{workflow_id}"}
+
+
+def workflows_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "WF#"}
+
+
+def template(org_id: str, template_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"TPL#{template_id}"}
+
+
+def templates_prefix(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "TPL#"}

@@ -1,0 +1,1 @@
+"""Email: rendering templates (Jinja2 sandbox) and sending through SES."""

@@ -1,0 +1,190 @@
+"""Email templates: the shipped ones and the organization's own; previews on real customers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, StringConstraints
+
+from relance import clock
+from relance.domain.base import Record, RelanceModel
+from relance.domain.money import Money
+from relance.domain.organizations import Principal
+from relance.domain.workflows import Tone
+from relance.errors import NotFound
+from relance.ids import new_id
+from relance.mail.rendering import DEFAULT_NAMES, RenderedEmail, check_syntax, render_default, render_strings
+from relance.services.access import require_admin
+from relance.services.customers import customer_item
+from relance.storage import contacts as contact_store
+from relance.storage import keys
+from relance.storage import ledger as ledger_store
+from relance.storage import organizations as org_store
+from relance.storage.records import delete, get, under_prefix
+from relance.storage.table import table
+
+LABELS = {
+    "en": {
+        "invoice": "Invoice",
+        "due": "Due",
+        "outstanding": "Outstanding",
+        "late": "Days late",
+        "total": "Total",
+        "pay": "View and pay online",
+    },
+    "fr": {
+        "invoice": "Facture",
+        "due": "Échéance",
+        "outstanding": "Restant dû",
+        "late": "Jours de retard",
+        "total": "Total",
+        "pay": "Consulter et payer en ligne",
+    },
+}
+Source = Annotated[str, StringConstraints(max_length=50_000)]
+
+
+class TemplateFields(RelanceModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    tone: Tone
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    text: Source
+    html: Source
+
+
+class EmailTemplate(Record):
+    id: str
+    name: str
+    language: str
+    tone: Tone
+    subject: str
+    text: str
+    html: str
+    shipped: bool = False
+    updated_at: AwareDatetime | None = None
+
+
+class Preview(RelanceModel):
+    subject: str
+    text: str
+    html: str
+
+
+def shipped_id(name: str) -> str:
+    return f"default.{name}"
+
+
+def list_templates(principal: Principal) -> list[EmailTemplate]:
+    """The shipped templates (by name; language and tone come from the workflow) and the organization's."""
+    shipped = [
+        EmailTemplate(
+            id=shipped_id(n), name=n, language="*", tone=Tone.FORMAL, subject="", text="", html="", shipped=True
+        )
+        for n in DEFAULT_NAMES
+    ]
+    own = [EmailTemplate.model_validate(i) for i in under_prefix(keys.templates_prefix(principal.organization_id))]
+    return shipped + own
+
+
+def get_template(org_id: str, template_id: str) -> EmailTemplate:
+    item = get(keys.template(org_id, template_id))
+    if item is None:
+        raise NotFound("template not found")
+    return EmailTemplate.model_validate(item)
+
+
+def save_template(principal: Principal, fields: TemplateFields, template_id: str | None = None) -> EmailTemplate:
+    require_admin(principal)
+    check_syntax({"subject": fields.subject, "text": fields.text, "html": fields.html})
+    if template_id is not None:
+        get_template(principal.organization_id, template_id)
+    saved = EmailTemplate(id=template_id or new_id("tpl"), updated_at=clock.now(), **fields.model_dump())
+    table().put_item(
+        Item={**keys.template(principal.organization_id, saved.id), **saved.model_dump(mode="json", by_alias=True)}
+    )
+    return saved
+
+
+def delete_template(principal: Principal, template_id: str) -> None:
+    require_admin(principal)
+    get_template(principal.organization_id, template_id)
+    delete(keys.template(principal.organization_id, template_id))
+
+
+def render(org_id: str, template_id: str, language: str, tone: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render a shipped template (``default.<name>``) in the language and tone, or one of the organization's."""
+    if template_id.startswith("default."):
+        return render_default(template_id.removeprefix("default."), language, tone, context)
+    own = get_template(org_id, template_id)
+    return render_strings(own.subject, own.text, own.html, {**context, "language": own.language})
+
+
+def email_context(
+    *,
+    organization: dict[str, Any],
+    customer: dict[str, Any],
+    contact: dict[str, Any] | None,
+    invoices: list[dict[str, Any]],
+    portal_link: str,
+    sender_name: str,
+    language: str,
+    today: Any,
+) -> dict[str, Any]:
+    """The documented variables of every template (docs/dunning.md)."""
+    locale = language if language in LABELS else "en"
+
+    def money(amount: int, currency: str) -> str:
+        return Money(amount=amount, currency=currency).format(locale)
+
+    rows = []
+    totals: dict[str, int] = {}
+    for invoice in invoices:
+        outstanding = int(invoice["amount"]) - int(invoice.get("paidAmount", 0)) - int(invoice.get("creditedAmount", 0))
+        totals[invoice["currency"]] = totals.get(invoice["currency"], 0) + outstanding
+        rows.append(
+            {
+                "number": invoice["number"],
+                "issued_at": invoice["issuedAt"],
+                "due_at": invoice["dueAt"],
+                "amount": money(int(invoice["amount"]), invoice["currency"]),
+                "outstanding": money(outstanding, invoice["currency"]),
+                "days_late": max(0, (today - date.fromisoformat(invoice["dueAt"])).days),
+            }
+        )
+    return {
+        "language": locale,
+        "organization": {"name": organization.get("name", "")},
+        "customer": {"name": customer["name"], "external_id": customer.get("externalId")},
+        "contact": {
+            "first_name": (contact or {}).get("firstName"),
+            "last_name": (contact or {}).get("lastName"),
+            "email": (contact or {}).get("email"),
+        },
+        "invoices": rows,
+        "totals": [money(amount, currency) for currency, amount in sorted(totals.items())],
+        "portal_link": portal_link,
+        "sender": {"name": sender_name},
+        "labels": LABELS[locale],
+    }
+
+
+def preview(principal: Principal, template_id: str, customer_id: str, tone: Tone | None) -> Preview:
+    """The template rendered for a real customer: its open invoices, main contact, organization."""
+    org_id = principal.organization_id
+    customer = customer_item(principal, customer_id)
+    invoices = [i for i in ledger_store.records_of(org_id, customer_id, "invoice") if i["status"] == "open"]
+    main = contact_store.get_contact(org_id, customer["mainContactId"]) if customer.get("mainContactId") else None
+    context = email_context(
+        organization=org_store.get(org_id) or {},
+        customer=customer,
+        contact=main,
+        invoices=invoices,
+        portal_link="https://portal.example/preview",
+        sender_name="",
+        language=customer["language"],
+        today=clock.now().date(),
+    )
+    rendered = render(org_id, template_id, customer["language"], (tone or Tone.FORMAL).value, context)
+    return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
