@@ -23,6 +23,7 @@ HANDLED = {
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolGroup",
     "AWS::Cognito::UserPoolClient",
+    "AWS::SES::ConfigurationSet",
     # Served by other parts of the local runtime:
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",
@@ -50,6 +51,8 @@ def provision(template: Template, clients: Any) -> list[str]:
         clients("cognito-idp").create_group(UserPoolId=props["UserPoolId"], GroupName=props["GroupName"])
     for logical_id in template.resources("AWS::Cognito::UserPoolClient"):
         create_user_pool_client(template, clients("cognito-idp"), logical_id)
+    for logical_id in template.resources("AWS::SES::ConfigurationSet"):
+        clients("ses").create_configuration_set(ConfigurationSet={"Name": template.name_of(logical_id)})
     for logical_id in template.resources("AWS::Serverless::StateMachine"):
         create_state_machine(template, clients("stepfunctions"), logical_id)
     return [

@@ -32,6 +32,7 @@ from local.schedules import Schedule, Scheduler
 from local.sqs import EventSourceMapping, QueuePoller
 from local.template import REGION, Template
 from relance import aws, clock
+from relance.services.nudges import nudge_running
 from relance.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,7 @@ class LocalRuntime:
         self.port = port
         self.time_scale = time_scale
         self.parameters = {"Stage": "local", **(parameters or {})}
+        self._unsubscribe_jump: Any = None
         self.session_file = session_file
         self.session: dict[str, Any] = {}
         self.skipped: list[str] = []
@@ -115,9 +117,13 @@ class LocalRuntime:
             timeout=10,
         ).raise_for_status()
 
+        # Bound first: the public URL (portal links) is a template parameter. Requests wait until serving.
+        self._server = make_server(self.host, self.port, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self.base_url = f"http://{self.host}:{self.port}"
         self.template = Template(
             self.template_path,
-            parameters=dict(self.parameters),
+            parameters={**self._declared_defaults(), **self.parameters},
             endpoint_url=self.moto_url,
         )
         aws.reset_clients()
@@ -137,10 +143,8 @@ class LocalRuntime:
             QueuePoller(mapping, aws.client("sqs")) for mapping in EventSourceMapping.all_in(self.template, functions)
         ]
         self.scheduler = Scheduler(Schedule.all_in(functions))
+        self._unsubscribe_jump = clock.on_advance(self._nudge_on_jump)
         self.api = ApiGateway(self.template, self.functions)
-        self._server = make_server(self.host, self.port, self._wsgi, threaded=True)
-        self.port = self._server.server_port
-        self.base_url = f"http://{self.host}:{self.port}"
 
         self.session = {"baseUrl": self.base_url, "apiKey": None, "users": [], "smtpPort": None}
         if seed is not None:
@@ -166,6 +170,8 @@ class LocalRuntime:
             poller.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self._unsubscribe_jump is not None:
+            self._unsubscribe_jump()
         if getattr(self, "functions", None) is not None:
             self.functions.uninstall_invoke_hook()
         self.outbox.uninstall()
@@ -179,6 +185,19 @@ class LocalRuntime:
 
     def __exit__(self, *_: Any) -> None:
         self.stop()
+
+    def _declared_defaults(self) -> dict[str, str]:
+        """Local values of the template's deployment parameters that it declares."""
+        declared = Template(self.template_path).raw.get("Parameters", {})
+        local = {"PublicBaseUrl": self.base_url, "ReplyDomain": "replies.relance.local"}
+        return {name: value for name, value in local.items() if name in declared}
+
+    def _nudge_on_jump(self, _: Any) -> None:
+        """A clock jump makes earlier actions due: every running dunning execution plans again."""
+        if "DunningStateMachine" in self.template.raw.get("Resources", {}):
+            threading.Thread(
+                target=nudge_running, args=(self.template.arn_of("DunningStateMachine"),), daemon=True
+            ).start()
 
     def sign_in(self, email: str, password: str) -> dict[str, Any]:
         """Cognito tokens for a user of the template's user pool (moto's Cognito)."""

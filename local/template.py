@@ -101,6 +101,7 @@ class Template:
             "AWS::SNS::Topic": "TopicName",
             "AWS::Serverless::Function": "FunctionName",
             "AWS::Serverless::StateMachine": "Name",
+            "AWS::SES::ConfigurationSet": "Name",
         }.get(resource["Type"])
         if explicit and explicit in props:
             return str(self.resolve(props[explicit]))

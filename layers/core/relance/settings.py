@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     user_pool_id: str = Field(default="", validation_alias="USER_POOL_ID")
     user_pool_client_id: str = Field(default="", validation_alias="USER_POOL_CLIENT_ID")
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    public_base_url: str = Field(default="http://127.0.0.1:3000", validation_alias="PUBLIC_BASE_URL")
+    reply_domain: str = Field(default="replies.relance.local", validation_alias="REPLY_DOMAIN")
+    ses_configuration_set: str | None = Field(default=None, validation_alias="SES_CONFIGURATION_SET")
+    dunning_state_machine_arn: str | None = Field(default=None, validation_alias="DUNNING_STATE_MACHINE_ARN")
 
     @property
     def cognito_issuer(self) -> str:

@@ -35,6 +35,7 @@ class CustomerFields(RelanceModel):
     name: Name
     currency: CurrencyCode | None = None
     language: Language | None = None
+    timezone: str | None = Field(default=None, description="IANA time zone: reminders go out in its send window")
     dunning_plan_id: str | None = None
     account_manager_ids: list[str] = Field(default_factory=list, max_length=20)
     custom_fields: dict[str, CustomValue] = Field(default_factory=dict)
@@ -49,6 +50,7 @@ class CustomerPatch(RelanceModel):
     name: Name | None = None
     currency: CurrencyCode | None = None
     language: Language | None = None
+    timezone: str | None = None
     dunning_plan_id: str | None = None
     account_manager_ids: list[str] | None = Field(default=None, max_length=20)
     custom_fields: dict[str, CustomValue] | None = None
@@ -62,6 +64,7 @@ class Customer(Record):
     name: str
     currency: str
     language: str
+    timezone: str | None = None
     dunning_plan_id: str | None
     account_manager_ids: list[str]
     custom_fields: dict[str, CustomValue]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, EmailStr, Field, field_validator
 
 from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
@@ -17,6 +18,18 @@ class OrganizationSettings(RelanceModel):
     timezone: str = "UTC"
     portal_link_validity_days: int = Field(default=7, ge=1, le=1000)
     rating_basis: RatingBasis = RatingBasis.PAID
+    send_time: str = Field(default="08:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Monday = 0")
+    holidays: list[date] = Field(default_factory=list, max_length=400)
+    sender_name: str | None = Field(default=None, max_length=100)
+    sender_email: EmailStr | None = None
+
+    @field_validator("business_days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if not days or any(d not in range(7) for d in days):
+            raise ValueError("at least one day, each from 0 (Monday) to 6 (Sunday)")
+        return sorted(set(days))
 
     @field_validator("timezone")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import Field, StringConstraints
 
@@ -18,6 +19,7 @@ from relance.errors import Conflict, Invalid, NotFound, RelanceError
 from relance.ids import new_id
 from relance.services import custom_fields
 from relance.services.access import can_see, require_admin, visible
+from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.storage import customers as store
@@ -71,6 +73,8 @@ def check_references(principal: Principal, fields: dict[str, Any]) -> None:
         raise Invalid("unknown account manager", {"accountManagerIds": f"no such user: {', '.join(unknown)}"})
     if fields.get("customFields"):
         custom_fields.validate_values(org, fields["customFields"])
+    if fields.get("timezone") and fields["timezone"] not in available_timezones():
+        raise Invalid("unknown time zone", {"timezone": "an IANA time zone such as Europe/Paris"})
     if fields.get("dunningPlanId") and workflow_store.get(keys.workflow(org, fields["dunningPlanId"])) is None:
         raise Invalid("unknown workflow", {"dunningPlanId": "no such workflow"})
 
@@ -108,6 +112,8 @@ def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
         transact(store.create_entries(principal.organization_id, item))
     except TransactionCancelled as error:
         raise _claim_errors(error, item.get("externalId")) from error
+    if item.get("dunningPlanId"):
+        nudge(principal.organization_id, item["id"])
     return to_customer(item)
 
 
@@ -125,6 +131,8 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
         transact(store.replace_entries(principal.organization_id, before, after))
     except TransactionCancelled as error:
         raise _claim_errors(error, after.get("externalId")) from error
+    if any(before.get(k) != after.get(k) for k in ("dunningPlanId", "timezone", "accountManagerIds")):
+        nudge(principal.organization_id, customer_id)  # another workflow, window or assignee
     return to_customer(after)
 
 

@@ -32,6 +32,7 @@ from relance.ids import new_id
 from relance.services import ratings
 from relance.services.access import require_admin
 from relance.services.customers import customer_item, must_exist
+from relance.services.nudges import nudge
 from relance.services.pagination import paginate
 from relance.storage import customers as customer_store
 from relance.storage import ledger as store
@@ -110,6 +111,7 @@ def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
             raise Conflict("externalId is already used by another invoice", {"externalId": "already used"}) from error
         raise
     ratings.refresh(org, fields.customer_id)
+    nudge(org, fields.customer_id)
     return to_invoice(item)
 
 
@@ -142,6 +144,7 @@ def _rewrite_invoice(
 
     after = with_retries(attempt)
     ratings.refresh(org, after["customerId"])
+    nudge(org, after["customerId"])
     return to_invoice(after)
 
 
@@ -283,6 +286,7 @@ def _record_money(
 
     record: dict[str, Any] = with_retries(attempt)
     ratings.refresh(org, fields.customer_id)
+    nudge(org, fields.customer_id)  # a reminder must not follow a payment
     return MoneyRecord.model_validate(record)
 
 

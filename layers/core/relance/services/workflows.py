@@ -10,6 +10,7 @@ from relance.domain.workflows import Workflow, WorkflowFields, default_workflows
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.services.access import require_admin
+from relance.services.nudges import nudge
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -70,6 +71,9 @@ def replace_workflow(principal: Principal, workflow_id: str, fields: WorkflowFie
     _check_positions(principal, fields)
     after = Workflow(id=workflow_id, version=before.version + 1, updated_at=clock.now(), **fields.model_dump())
     table().put_item(Item=workflow_item(principal.organization_id, after))
+    for customer in customer_store.list_customers(principal.organization_id):
+        if customer.get("dunningPlanId") == workflow_id:
+            nudge(principal.organization_id, customer["id"])
     return after
 
 

@@ -163,3 +163,33 @@ def set_ledger_state(org_id: str, customer_id: str, state: dict[str, Any], ledge
         "ledgerVersion = :v",
         {":o": state["openItems"], ":c": state["credit"], ":one": 1, ":v": ledger_version},
     )
+
+
+def update_dunning(org_id: str, customer_id: str, fields: dict[str, Any]) -> None:
+    """Set dunning fields of a customer (execution, pause, open manual action, cycle)."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": value for i, value in enumerate(fields.values())}
+    table().update_item(
+        Key=keys.customer(org_id, customer_id),
+        UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ConditionExpression="attribute_exists(PK)",
+    )
+
+
+def mark_step_performed(org_id: str, customer_id: str, step_id: str, contact_at: str | None) -> None:
+    """Add the step to the cycle's performed steps once; move the last contact forward, never back."""
+    update_if(
+        keys.customer(org_id, customer_id),
+        "SET performedSteps = list_append(if_not_exists(performedSteps, :empty), :step)",
+        "attribute_exists(PK) AND (attribute_not_exists(performedSteps) OR NOT contains(performedSteps, :id))",
+        {":empty": [], ":step": [step_id], ":id": step_id},
+    )
+    if contact_at:
+        update_if(
+            keys.customer(org_id, customer_id),
+            "SET lastContactAt = :c, lastReminderAt = :c",
+            "attribute_exists(PK) AND (attribute_not_exists(lastContactAt) OR lastContactAt < :c)",
+            {":c": contact_at},
+        )

@@ -133,3 +133,20 @@ def template(org_id: str, template_id: str) -> Key:
 
 def templates_prefix(org_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": "TPL#"}
+
+
+def action(org_id: str, action_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"ACT#{action_id}"}
+
+
+def timeline_entry(org_id: str, subject: str, at: str, entry_id: str) -> Key:
+    """A timeline entry of a customer (``CUS#<id>``) or an invoice (``INV#<id>``), newest last by key."""
+    return {"PK": f"ORG#{org_id}#TL#{subject}", "SK": f"{at}#{entry_id}"}
+
+
+def timeline(org_id: str, subject: str) -> str:
+    return f"ORG#{org_id}#TL#{subject}"
+
+
+def portal_link(org_id: str, token_hash: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"PORTAL#{token_hash}"}

@@ -1,0 +1,62 @@
+"""Dunning on a customer: pause and resume, its actions, skip and complete, its timeline."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from pydantic import Field
+
+from relance.api.caller import caller
+from relance.api.pages import Page
+from relance.domain.base import RelanceModel
+from relance.domain.organizations import Principal
+from relance.services import dunning, timeline
+from relance.services.customers import customer_item
+from relance.services.ledger import visible_invoice
+from relance.storage import actions as action_store
+
+router = Router()
+Caller = Annotated[Principal, Depends(caller)]
+
+
+class CloseAction(RelanceModel):
+    note: str | None = Field(default=None, max_length=5000)
+
+
+@router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
+def pause(principal: Caller, customer_id: str) -> dict[str, Any]:
+    return {"collectionPaused": dunning.pause(principal, customer_id, True)["collectionPaused"]}
+
+
+@router.post("/v1/customers/<customer_id>/resume", tags=["dunning"], summary="Resume collection")
+def resume(principal: Caller, customer_id: str) -> dict[str, Any]:
+    return {"collectionPaused": dunning.pause(principal, customer_id, False)["collectionPaused"]}
+
+
+@router.get("/v1/customers/<customer_id>/actions", tags=["dunning"], summary="A customer's actions")
+def customer_actions(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
+    customer_item(principal, customer_id)
+    items = action_store.actions_of(principal.organization_id, customer_id)
+    return Page[dict[str, Any]](items=sorted(items, key=lambda a: a["scheduledAt"], reverse=True))
+
+
+@router.post("/v1/actions/<action_id>/skip", tags=["dunning"], summary="Skip a planned action, a task or a call")
+def skip(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
+    return dunning.close_manual_action(principal, action_id, "skipped", body.note)
+
+
+@router.post("/v1/actions/<action_id>/complete", tags=["dunning"], summary="Complete a task or call with a note")
+def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
+    return dunning.close_manual_action(principal, action_id, "done", body.note)
+
+
+@router.get("/v1/customers/<customer_id>/timeline", tags=["timeline"], summary="A customer's timeline, newest first")
+def customer_timeline(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
+    customer_item(principal, customer_id)
+    return Page[dict[str, Any]](items=timeline.entries(principal.organization_id, f"CUS#{customer_id}"))
+
+
+@router.get("/v1/invoices/<invoice_id>/timeline", tags=["timeline"], summary="An invoice's timeline, newest first")
+def invoice_timeline(principal: Caller, invoice_id: str) -> Page[dict[str, Any]]:
+    visible_invoice(principal, invoice_id)
+    return Page[dict[str, Any]](items=timeline.entries(principal.organization_id, f"INV#{invoice_id}"))

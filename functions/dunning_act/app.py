@@ -1,0 +1,15 @@
+"""Dunning state machine, Act: re-check at send time and perform the action once (or record its failure)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from relance.observability import logger, tracer
+from relance.services.dunning import act, record_failure
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    logger.append_keys(customer_id=event["customerId"], action_id=event["actionId"])
+    if "error" in event:
+        return record_failure(event["organizationId"], event["customerId"], event["actionId"], event["error"])
+    return act(event["organizationId"], event["customerId"], event["actionId"], event["execution"])

@@ -1,0 +1,44 @@
+"""Send an email through SES v2 (raw MIME, the configuration set that publishes its events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr
+
+from relance.aws import client
+from relance.mail.rendering import RenderedEmail
+from relance.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender_name: str
+    sender_email: str
+    to: list[str]
+    cc: list[str]
+    reply_to: str
+    message_id: str  # ours, so that replies (In-Reply-To) find their way back
+
+
+def send(envelope: Envelope, email: RenderedEmail) -> str:
+    """Send and answer SES's message id."""
+    mime = EmailMessage()
+    mime["From"] = formataddr((envelope.sender_name, envelope.sender_email))
+    mime["To"] = ", ".join(envelope.to)
+    if envelope.cc:
+        mime["Cc"] = ", ".join(envelope.cc)
+    mime["Reply-To"] = envelope.reply_to
+    mime["Subject"] = email.subject
+    mime["Message-ID"] = envelope.message_id
+    mime.set_content(email.text)
+    mime.add_alternative(email.html, subtype="html")
+    arguments = {
+        "FromEmailAddress": envelope.sender_email,
+        "Destination": {"ToAddresses": envelope.to, "CcAddresses": envelope.cc},
+        "Content": {"Raw": {"Data": mime.as_bytes()}},
+    }
+    configuration_set = get_settings().ses_configuration_set
+    if configuration_set:
+        arguments["ConfigurationSetName"] = configuration_set
+    return str(client("sesv2").send_email(**arguments)["MessageId"])

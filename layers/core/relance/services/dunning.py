@@ -1,0 +1,479 @@
+"""Carrying out workflows: what the state machine's Plan and Act do, and what restarts it.
+
+One execution per customer (``customer.execution`` names the current one; any other
+execution ends at its next step). Plan stores the next action as ``planned``; Act claims it
+(``planned`` → ``sending``) before sending, and marks it ``sent`` right after, so a retried
+or duplicated Act never sends a second email. An Act interrupted between claim and mark is
+recorded as failed, never resent blindly: "never twice" wins over "at least once".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from relance import clock
+from relance.domain.ledger import InvoiceStatus
+from relance.domain.organizations import Organization, Principal
+from relance.domain.planner import (
+    CustomerState,
+    OpenInvoice,
+    Plan,
+    PlanKind,
+    Verdict,
+    decide_at_send,
+    plan_next,
+)
+from relance.domain.send_window import SendWindow
+from relance.domain.workflows import ActionType, Step, Workflow, default_template
+from relance.errors import Conflict, Invalid, NotFound
+from relance.ids import new_id
+from relance.mail import ses
+from relance.observability import logger
+from relance.services import portal_links, templates, timeline
+from relance.services.customers import customer_item
+from relance.services.nudges import nudge
+from relance.services.organizations import get_organization
+from relance.services.workflows import get_workflow
+from relance.settings import get_settings
+from relance.storage import actions as action_store
+from relance.storage import contacts as contact_store
+from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
+
+FINAL = {"sent", "skipped", "done", "failed", "postponed", "replanned", "to_post"}
+
+
+# ---------------------------------------------------------------- inputs of the planner
+
+
+def window_of(org: Organization, customer: dict[str, Any]) -> SendWindow:
+    hour, minute = (int(p) for p in org.settings.send_time.split(":"))
+    return SendWindow(
+        timezone=ZoneInfo(customer.get("timezone") or org.settings.timezone),
+        send_time=time(hour, minute),
+        business_days=frozenset(org.settings.business_days),
+        holidays=frozenset(org.settings.holidays),
+    )
+
+
+def open_invoices(org_id: str, customer_id: str) -> list[OpenInvoice]:
+    invoices = []
+    for item in ledger_store.records_of(org_id, customer_id, "invoice"):
+        if item["status"] != InvoiceStatus.OPEN:
+            continue
+        outstanding = int(item["amount"]) - int(item.get("paidAmount", 0)) - int(item.get("creditedAmount", 0))
+        excluded = bool(item.get("disputed") or item.get("promisedUntil") or item.get("paymentInFlight"))
+        invoices.append(
+            OpenInvoice(
+                item["id"],
+                item["number"],
+                item["currency"],
+                outstanding,
+                datetime.fromisoformat(item["issuedAt"]).date(),
+                datetime.fromisoformat(item["dueAt"]).date(),
+                excluded,
+            )
+        )
+    return invoices
+
+
+def state_of(customer: dict[str, Any]) -> CustomerState:
+    last = customer.get("lastContactAt")
+    return CustomerState(
+        performed=tuple(customer.get("performedSteps", [])),
+        last_contact_at=datetime.fromisoformat(last) if last else None,
+        paused=bool(customer.get("collectionPaused")),
+        manual_action_open=bool(customer.get("openManualActionId")),
+    )
+
+
+def action_id(customer_id: str, cycle: int, step_id: str) -> str:
+    """The same step of the same cycle is always the same action: a retried Plan finds it."""
+    digest = hashlib.sha256(f"{customer_id}:{cycle}:{step_id}".encode()).hexdigest()[:26]
+    return f"act_{digest}"
+
+
+# ---------------------------------------------------------------- Plan
+
+
+def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
+    """The state machine's Plan: store the next action and say how long to wait for it."""
+    customer = customer_store.get_customer(org_id, customer_id, consistent=True)
+    if customer is None or customer.get("execution") != execution:
+        return {"next": "end", "reason": "superseded"}
+    workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
+    if workflow is None:
+        return {"next": "end", "reason": "no workflow"}
+    org = get_organization(org_id)
+    now = clock.now()
+    invoices = open_invoices(org_id, customer_id)
+    decided = plan_next(workflow, invoices, state_of(customer), window_of(org, customer), now)
+    if decided.kind == PlanKind.DONE:
+        if not any(i.outstanding > 0 and not i.excluded for i in invoices) and customer.get("performedSteps"):
+            customer_store.update_dunning(
+                org_id, customer_id, {"performedSteps": [], "dunningCycle": _cycle(customer) + 1}
+            )
+        return {"next": "end", "reason": "nothing left to chase"}
+    if decided.kind == PlanKind.HOLD:
+        return {"next": "end", "reason": "waiting for a task or call"}
+    assert decided.step is not None and decided.at is not None
+    if decided.kind == PlanKind.PAUSED:
+        if decided.at <= now:
+            _postpone(org_id, customer, workflow, decided, now)
+        return {"next": "end", "reason": "collection paused"}
+    for step_id in decided.superseded:
+        _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
+    action = _planned_action(customer, workflow, decided, now)
+    action_store.create_if_absent(org_id, action)
+    return {"next": "wait", "action": action["id"], "waitSeconds": math.ceil(clock.real_seconds_until(decided.at))}
+
+
+def _cycle(customer: dict[str, Any]) -> int:
+    return int(customer.get("dunningCycle", 0))
+
+
+def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> dict[str, Any]:
+    assert decided.step is not None and decided.at is not None
+    return {
+        "id": action_id(customer["id"], _cycle(customer), decided.step.id),
+        "customerId": customer["id"],
+        "workflowId": workflow.id,
+        "workflowVersion": workflow.version,
+        "stepId": decided.step.id,
+        "type": decided.step.action.value,
+        "status": "planned",
+        "scheduledAt": decided.at.isoformat(),
+        "invoiceIds": list(decided.invoice_ids),
+        "carryingInvoiceId": decided.carrying_invoice_id,
+        "cycle": _cycle(customer),
+        "createdAt": now.isoformat(),
+    }
+
+
+def _skip_step(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step_id: str, decided: Plan, reason: str, now: datetime
+) -> None:
+    step = next(s for s in workflow.steps if s.id == step_id)
+    skipped = {
+        **_planned_action(
+            customer, workflow, Plan(PlanKind.ACT, step, now, decided.invoice_ids, decided.carrying_invoice_id), now
+        ),
+        "status": "skipped",
+        "reason": reason,
+        "performedAt": now.isoformat(),
+    }
+    if action_store.create_if_absent(org_id, skipped):
+        _performed(org_id, customer["id"], step_id, None)
+        timeline.record(
+            org_id,
+            customer["id"],
+            skipped["invoiceIds"],
+            "event",
+            now.isoformat(),
+            skipped["id"],
+            {"event": "skipped", "stepId": step_id, "reason": reason},
+        )
+
+
+def _postpone(org_id: str, customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> None:
+    action = {**_planned_action(customer, workflow, decided, now), "status": "postponed", "reason": "collection paused"}
+    action["id"] = f"{action['id']}_p"
+    if action_store.create_if_absent(org_id, action):
+        timeline.record(
+            org_id,
+            customer["id"],
+            action["invoiceIds"],
+            "event",
+            now.isoformat(),
+            action["id"],
+            {"event": "postponed", "stepId": action["stepId"], "reason": "collection paused"},
+        )
+
+
+def _performed(org_id: str, customer_id: str, step_id: str, contact_at: str | None) -> None:
+    customer_store.mark_step_performed(org_id, customer_id, step_id, contact_at)
+
+
+# ---------------------------------------------------------------- Act
+
+
+def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[str, Any]:
+    """The state machine's Act: check everything again, then perform the action exactly once."""
+    action = action_store.get_action(org_id, action_id_)
+    if action is None:
+        return {"outcome": "missing"}
+    if action["status"] == "sent":
+        after_send(org_id, action)  # a retry after a fault past the send: finish, never resend
+        return {"outcome": "sent"}
+    if action["status"] in FINAL or action["status"] == "open":
+        return {"outcome": action["status"]}
+    if action["status"] == "sending":
+        _finish(org_id, action, "failed", {"reason": "interrupted while sending: not resent, check the outbox"})
+        return {"outcome": "failed"}
+    customer = customer_store.get_customer(org_id, customer_id, consistent=True)
+    if customer is None or customer.get("execution") != execution:
+        return {"outcome": "superseded"}
+    workflow = get_workflow(org_id, action["workflowId"])
+    now = clock.now()
+    if workflow is None or customer.get("dunningPlanId") != workflow.id:
+        _finish(org_id, action, "replanned", {"reason": "workflow changed"})
+        return {"outcome": "replanned"}
+    step = next((s for s in workflow.steps if s.id == action["stepId"]), None)
+    plan_then = Plan(PlanKind.ACT, step, datetime.fromisoformat(action["scheduledAt"]), tuple(action["invoiceIds"]))
+    decision = decide_at_send(
+        plan_then,
+        workflow,
+        workflow.version,
+        int(action["workflowVersion"]),
+        open_invoices(org_id, customer_id),
+        state_of(customer),
+        now,
+    )
+    if decision.verdict == Verdict.POSTPONE:
+        _finish(org_id, action, "postponed", {"reason": decision.reason})
+        timeline.record(
+            org_id,
+            customer_id,
+            action["invoiceIds"],
+            "event",
+            now.isoformat(),
+            action["id"],
+            {"event": "postponed", "stepId": action["stepId"], "reason": decision.reason},
+        )
+        return {"outcome": "postponed"}
+    if decision.verdict == Verdict.REPLAN:
+        _finish(org_id, action, "replanned", {"reason": decision.reason})
+        return {"outcome": "replanned"}
+    if decision.verdict == Verdict.SKIP:
+        if _finish(org_id, action, "skipped", {"reason": decision.reason, "performedAt": now.isoformat()}):
+            _performed(org_id, customer_id, action["stepId"], None)
+            timeline.record(
+                org_id,
+                customer_id,
+                action["invoiceIds"],
+                "event",
+                now.isoformat(),
+                action["id"],
+                {"event": "skipped", "stepId": action["stepId"], "reason": decision.reason},
+            )
+        return {"outcome": "skipped"}
+    assert step is not None
+    return _perform(org_id, customer, workflow, step, action, now)
+
+
+def _finish(org_id: str, action: dict[str, Any], status: str, fields: dict[str, Any]) -> bool:
+    return action_store.move(org_id, action["id"], action["status"], status, fields)
+
+
+def _perform(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    if step.action.is_manual:
+        owner = _assignee(customer, step)
+        if _finish(org_id, action, "open", {"owner": owner, "performedAt": now.isoformat()}):
+            customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action["id"]})
+            timeline.record(
+                org_id,
+                customer["id"],
+                action["invoiceIds"],
+                "action",
+                now.isoformat(),
+                action["id"],
+                {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
+            )
+        return {"outcome": "open"}
+    if step.action != ActionType.EMAIL:
+        # Letters (PDF, to be posted) and SMS arrive with their adapters; until then they are
+        # recorded as failed with the reason, never silently dropped.
+        _finish(org_id, action, "failed", {"reason": f"{step.action.value} is not available yet"})
+        timeline.record(
+            org_id,
+            customer["id"],
+            action["invoiceIds"],
+            "action",
+            now.isoformat(),
+            action["id"],
+            {"type": step.action.value, "status": "failed", "reason": "not available yet"},
+        )
+        _performed(org_id, customer["id"], step.id, None)
+        return {"outcome": "failed"}
+    return _send_email(org_id, customer, workflow, step, action, now)
+
+
+def _assignee(customer: dict[str, Any], step: Step) -> str | None:
+    if step.assignee in (None, "account_manager"):
+        managers = customer.get("accountManagerIds") or []
+        return managers[0] if managers else None
+    return step.assignee
+
+
+def recipients(org_id: str, customer: dict[str, Any], step: Step) -> tuple[list[str], list[str]]:
+    """To: valid contacts in the step's positions, else the main contact. CC: valid contacts in its CC positions."""
+    contacts = [c for c in contact_store.contacts_of(org_id, customer["id"]) if not c.get("invalid")]
+    to = [c["email"] for c in contacts if step.to and c.get("positionId") in step.to]
+    if not to:
+        main = next((c for c in contacts if c["id"] == customer.get("mainContactId")), None)
+        to = [main["email"]] if main else []
+    cc = [c["email"] for c in contacts if c.get("positionId") in step.cc and c["email"] not in to]
+    return to, cc
+
+
+def _send_email(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    org = get_organization(org_id)
+    to, cc = recipients(org_id, customer, step)
+    if not to or not org.settings.sender_email:
+        reason = "no valid contact to write to" if not to else "the organization has no sender address"
+        _finish(org_id, action, "failed", {"reason": reason})
+        timeline.record(
+            org_id,
+            customer["id"],
+            action["invoiceIds"],
+            "action",
+            now.isoformat(),
+            action["id"],
+            {"type": "email", "status": "failed", "reason": reason},
+        )
+        return {"outcome": "failed"}
+    invoices = [ledger_store.get_invoice(org_id, i) for i in action["invoiceIds"]]
+    link = portal_links.issue(org_id, customer["id"], org.settings.portal_link_validity_days, reason=action["id"])
+    main = next((c for c in contact_store.contacts_of(org_id, customer["id"]) if c["email"] == to[0]), None)
+    context = templates.email_context(
+        organization=org.model_dump(),
+        customer=customer,
+        contact=main,
+        invoices=[i for i in invoices if i],
+        portal_link=link.url,
+        sender_name=org.settings.sender_name or org.name,
+        language=workflow.language,
+        today=now.astimezone(ZoneInfo(org.settings.timezone)).date(),
+    )
+    template_id = step.template_id or f"default.{default_template(step, workflow.steps)}"
+    email = templates.render(org_id, template_id, workflow.language, workflow.tone.value, context)
+    if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
+        return {"outcome": "claimed elsewhere"}
+    envelope = ses.Envelope(
+        sender_name=org.settings.sender_name or org.name,
+        sender_email=org.settings.sender_email,
+        to=to,
+        cc=cc,
+        reply_to=f"reply+{action['id']}@{get_settings().reply_domain}",
+        message_id=f"<{action['id']}@{get_settings().reply_domain}>",
+    )
+    message_id = ses.send(envelope, email)
+    action_store.move(
+        org_id,
+        action["id"],
+        "sending",
+        "sent",
+        {
+            "messageId": message_id,
+            "performedAt": now.isoformat(),
+            "subject": email.subject,
+            "to": to,
+            "cc": cc,
+            "portalLinkExpiresAt": link.expires_at.isoformat(),
+            "deliveryStatus": "sent",
+        },
+    )
+    after_send(org_id, {**action, "status": "sent", "performedAt": now.isoformat(), "subject": email.subject, "to": to})
+    return {"outcome": "sent", "messageId": message_id}
+
+
+def after_send(org_id: str, action: dict[str, Any]) -> None:
+    """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
+    sent = action.get("performedAt") or clock.now().isoformat()
+    _performed(org_id, action["customerId"], action["stepId"], sent)
+    timeline.record(
+        org_id,
+        action["customerId"],
+        action["invoiceIds"],
+        "action",
+        sent,
+        action["id"],
+        {
+            "type": "email",
+            "status": "sent",
+            "stepId": action["stepId"],
+            "subject": action.get("subject"),
+            "to": action.get("to", []),
+        },
+    )
+
+
+def record_failure(org_id: str, customer_id: str, action_id_: str, error: dict[str, Any]) -> dict[str, Any]:
+    """After Act's retries: the action is failed, on the timeline, never dropped."""
+    action = action_store.get_action(org_id, action_id_)
+    if action is None or action["status"] in FINAL:
+        return {"outcome": action["status"] if action else "missing"}
+    reason = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
+    if _finish(org_id, action, "failed", {"reason": reason}):
+        at = clock.now().isoformat()
+        timeline.record(
+            org_id,
+            customer_id,
+            action["invoiceIds"],
+            "action",
+            at,
+            action["id"],
+            {"type": action["type"], "status": "failed", "reason": reason},
+        )
+        logger.error("dunning action failed", action_id=action_id_, reason=reason)
+    return {"outcome": "failed"}
+
+
+# ---------------------------------------------------------------- restarting
+
+
+def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any]:
+    """Pause or resume collection: while paused nothing is sent; due actions are logged as postponed."""
+    customer = customer_item(principal, customer_id)
+    now = clock.now().isoformat()
+    customer_store.update_dunning(principal.organization_id, customer_id, {"collectionPaused": paused})
+    timeline.record(
+        principal.organization_id,
+        customer_id,
+        [],
+        "event",
+        now,
+        new_id("evt"),
+        {"event": "paused" if paused else "resumed", "by": principal.principal_id},
+    )
+    nudge(principal.organization_id, customer_id)
+    return {**customer, "collectionPaused": paused}
+
+
+def close_manual_action(principal: Principal, action_id_: str, status: str, note: str | None) -> dict[str, Any]:
+    """Complete (with a note, e.g. a minuted call) or skip a task, a call, or a planned action."""
+    org_id = principal.organization_id
+    action = action_store.get_action(org_id, action_id_)
+    if action is None:
+        raise NotFound("action not found")
+    customer = customer_item(principal, action["customerId"])
+    if action["status"] not in ("open", "planned"):
+        raise Conflict(f"the action is {action['status']}", {"status": action["status"]})
+    if status == "done" and action["status"] != "open":
+        raise Invalid("only a task or call waiting for a person can be completed", {"status": action["status"]})
+    now = clock.now().isoformat()
+    fields = {"closedAt": now, "closedBy": principal.principal_id, "note": note}
+    if not action_store.move(org_id, action_id_, action["status"], status, fields):
+        raise Conflict("the action changed meanwhile: reload it")
+    if customer.get("openManualActionId") == action_id_:
+        customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": None})
+    _performed(org_id, customer["id"], action["stepId"], None)
+    timeline.record(
+        org_id,
+        customer["id"],
+        action["invoiceIds"],
+        "event",
+        now,
+        f"{action_id_}_{status}",
+        {"event": status, "actionId": action_id_, "by": principal.principal_id, "note": note},
+    )
+    nudge(org_id, customer["id"])
+    return {**action, "status": status, **fields}

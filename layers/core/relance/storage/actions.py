@@ -1,0 +1,55 @@
+"""Dunning actions: planned, then sent, skipped, postponed, failed, or done (tasks and calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from relance.storage import keys
+from relance.storage.records import get, of_customer
+from relance.storage.table import table
+
+
+def get_action(org_id: str, action_id: str) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``ACT#<id>``, strongly consistent (its status guards the send)."""
+    return get(keys.action(org_id, action_id), consistent=True)
+
+
+def actions_of(org_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """Query GSI1 ``ORG#<org>#CUS#<customer>``, ``ACT#``: a customer's actions by scheduled time."""
+    return of_customer(org_id, customer_id, "ACT")
+
+
+def create_if_absent(org_id: str, action: dict[str, Any]) -> bool:
+    """Store a planned action unless one with its id exists (a retried Plan); True if created."""
+    index = keys.record_index_entry(org_id, action["customerId"], "ACT", action["scheduledAt"], action["id"])
+    item = {**keys.action(org_id, action["id"]), **index, **action}
+    try:
+        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> bool:
+    """Change an action's status only if it still has ``from_status``; True if it did."""
+    names = [f"#f{i}" for i in range(len(fields))]
+    sets = ", ".join(["#s = :to", *(f"{n} = :v{i}" for i, n in enumerate(names))])
+    values = {":from": from_status, ":to": to_status, **{f":v{i}": v for i, v in enumerate(fields.values())}}
+    table_names = {"#s": "status", **{n: k for n, k in zip(names, fields, strict=True)}}
+    try:
+        table().update_item(
+            Key=keys.action(org_id, action_id),
+            UpdateExpression=f"SET {sets}",
+            ConditionExpression="#s = :from",
+            ExpressionAttributeNames=table_names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -1,0 +1,104 @@
+"""A customer's dunning cycle through the real state machine, on a clock a day per second."""
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance import aws, clock
+from relance.services import dunning
+from tests.integration.test_local_runtime import eventually
+
+DAY = 86400
+
+
+@pytest.fixture(scope="module")
+def fast() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, session_file=None, time_scale=DAY).start(seed=lambda: seed(demo=False)) as started:
+        aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
+        session = requests.Session()
+        session.headers["X-Api-Key"] = started.session["apiKey"]
+        settings = session.get(f"{started.base_url}/v1/organization").json()["settings"]
+        session.put(
+            f"{started.base_url}/v1/organization/settings",
+            json={**settings, "senderEmail": "ar@relance.example", "senderName": "Relance AR"},
+        )
+        started.api_session = session  # type: ignore[attr-defined]
+        yield started
+
+
+def outbox(runtime, to: str) -> list[dict]:
+    return [m for m in requests.get(f"{runtime.base_url}/dev/outbox").json() if to in m["to"]]
+
+
+def start_customer(runtime, name: str, email: str, due_days_ago: int = 2) -> tuple[str, str]:
+    api, base = runtime.api_session, f"{runtime.base_url}/v1"
+    standard = next(w["id"] for w in api.get(f"{base}/workflows").json()["items"] if w["name"] == "Standard")
+    customer = api.post(f"{base}/customers", json={"name": name, "currency": "EUR"}).json()
+    api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": email, "firstName": "Pat"})
+    today = clock.now().date()
+    invoice = api.post(
+        f"{base}/invoices",
+        json={
+            "customerId": customer["id"],
+            "number": f"{name[:3]}-1",
+            "currency": "EUR",
+            "amount": 50000,
+            "issuedAt": str(today - timedelta(days=30)),
+            "dueAt": str(today - timedelta(days=due_days_ago)),
+        },
+    ).json()
+    api.patch(f"{base}/customers/{customer['id']}", json={"dunningPlanId": standard})
+    return customer["id"], invoice["id"]
+
+
+def test_cycle_sends_reminders_in_order_and_payment_stops_it(fast):
+    customer_id, invoice_id = start_customer(fast, "Cycle Corp", "pat@cycle.example")
+
+    first = eventually(lambda: outbox(fast, "pat@cycle.example"), timeout=20)
+    assert first[0]["subject"].startswith("Overdue invoices")
+    assert first[0]["replyTo"][0].startswith("reply+act_")
+    assert f"{fast.base_url}/portal/pt_" in first[0]["text"]
+    second = eventually(lambda: outbox(fast, "pat@cycle.example")[1:], timeout=30)
+    gap = datetime.fromisoformat(second[0]["sentAt"]) - datetime.fromisoformat(first[0]["sentAt"])
+    assert gap >= timedelta(days=7)  # the workflow's minimum contact delay
+
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    api.post(
+        f"{base}/payments",
+        json={
+            "customerId": customer_id,
+            "amount": 50000,
+            "currency": "EUR",
+            "receivedAt": str(clock.now().date()),
+            "allocations": [{"invoiceId": invoice_id, "amount": 50000}],
+        },
+    )
+    sent = len(outbox(fast, "pat@cycle.example"))
+    clock.advance(timedelta(days=40))
+
+    time.sleep(4)  # the nudged executions plan again: nothing is left to chase
+    assert len(outbox(fast, "pat@cycle.example")) == sent
+    kinds = [e["kind"] for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    assert "action" in kinds
+
+
+def test_a_fault_after_the_send_still_yields_exactly_one_email(fast, monkeypatch):
+    real = dunning.after_send
+    calls = {"n": 0}
+
+    def flaky(org_id, action):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("injected fault after the send")
+        return real(org_id, action)
+
+    monkeypatch.setattr(dunning, "after_send", flaky)
+    start_customer(fast, "Faulty Ltd", "ap@faulty.example", due_days_ago=2)
+
+    eventually(lambda: calls["n"] >= 2, timeout=30)
+    assert len(outbox(fast, "ap@faulty.example")) == 1
