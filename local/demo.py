@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from relance import clock
+from relance.aws import client
 from relance.domain.customers import ContactFields, CustomerFields, PaymentMethods
 from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, PaymentFields
 from relance.domain.organizations import Principal
@@ -23,8 +24,10 @@ from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
 from relance.services.nightly import ledger_state
-from relance.services.organizations import create_organization, get_organization
+from relance.services.nudges import nudge
+from relance.services.organizations import create_organization, get_organization, update_settings
 from relance.services.users import create_user
+from relance.services.workflows import list_workflows
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
@@ -32,6 +35,7 @@ from relance.storage.table import table
 
 DEMO_ORGANIZATION = "Demo Trading Ltd"
 EMPTY_ORGANIZATION = "My Organization"
+DEMO_SENDER = "ar@demo.relance.dev"
 DEMO_PASSWORD = "Relance-Demo-2026"  # noqa: S105 (the local demo's published password)
 
 USERS = [
@@ -125,17 +129,30 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
     ]
     managers = [u.id for u in users if u.role == Role.ACCOUNT_MANAGER]
     positions = {p.name: p.id for p in contacts.list_positions(admin)}
-    organization = get_organization(org_id)
+    client("sesv2").create_email_identity(EmailIdentity=DEMO_SENDER)  # SES refuses unverified senders
+    settings = get_organization(org_id).settings.model_copy(
+        update={
+            "sender_email": DEMO_SENDER,
+            "sender_name": "Demo Trading — Accounts receivable",
+            "timezone": "Europe/Paris",
+        }
+    )
+    organization = update_settings(admin, settings)
+    workflows = {(w.language, w.name.split(" ")[0]): w.id for w in list_workflows(admin)}
     now = clock.now()
     names = [f"{a} {b}" for a in FIRST for b in SECOND]
     rng.shuffle(names)
     items: list[dict[str, Any]] = []
     for index in range(customers):
+        language = "fr" if rng.random() < 0.25 else "en"
+        habit = rng.choice(list(HABITS))
+        plan = "Firm" if habit == "bad" else "Standard"
         fields = CustomerFields(
             external_id=f"ERP-{1000 + index}",
             name=names[index],
             currency=rng.choice(CURRENCIES),
-            language="fr" if rng.random() < 0.25 else "en",
+            language=language,
+            dunning_plan_id=workflows[(language, "Ferme" if language == "fr" and plan == "Firm" else plan)],
             account_manager_ids=[managers[index % len(managers)]] if index % 5 else [],
             payment_methods=PaymentMethods(card=True, bank_transfer=True, ach_debit=rng.random() < 0.3),
             tags=rng.sample(["key-account", "public-sector", "retail", "wholesale"], k=rng.randint(0, 2)),
@@ -143,7 +160,7 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
         customer = new_customer_item(organization, fields, now.isoformat())
         people = _contacts(customer["id"], positions, rng, now.isoformat())
         customer["mainContactId"] = people[0]["id"]
-        invoices, money = _ledger(customer["id"], customer["currency"], rng.choice(list(HABITS)), now.date(), rng)
+        invoices, money = _ledger(customer["id"], customer["currency"], habit, now.date(), rng)
         customer.update(ledger_state(invoices, money, []))
         items += [entry["Put"]["Item"] for entry in customer_store.create_entries(org_id, customer)]
         items += [contact_store.contact_item(org_id, person) for person in people]
@@ -157,6 +174,7 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
     for item in items:
         if item["SK"].startswith("CUS#"):
             ratings.refresh(org_id, item["id"], basis)
+            nudge(org_id, item["id"])  # its workflow starts
     return [{"email": u.email, "role": u.role.value, "password": DEMO_PASSWORD, "name": u.name} for u in users]
 
 

@@ -6,7 +6,7 @@ from relance.observability import logger, tracer
 from relance.services.dunning import act, record_failure
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.append_keys(customer_id=event["customerId"], action_id=event["actionId"])

@@ -11,7 +11,7 @@ from relance.observability import logger, tracer
 from relance.services.nightly import organizations_to_run
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     run_date = clock.now().date().isoformat()

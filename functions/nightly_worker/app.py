@@ -17,7 +17,7 @@ def record_handler(record: SQSRecord) -> None:
     run_for_organization(body["organizationId"], date.fromisoformat(body["runDate"]))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:

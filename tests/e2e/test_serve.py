@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -98,7 +100,58 @@ def test_clock_runs_fast_and_jumps(served):
     assert second["timeScale"] == 8640
     assert second["now"] > first["now"]
     assert jumped["now"][:10] > second["now"][:10]
-    assert requests.get(f"{served.base_url}/dev/outbox").json() == []
+
+
+def wait_for(check, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return result
+
+
+def test_demo_reminders_reach_the_outbox_spaced_and_payment_stops_them(served):
+    session = json.loads((ROOT / ".local" / "session.json").read_text())
+    api = requests.Session()
+    api.headers["X-Api-Key"] = session["apiKey"]
+    base = f"{served.base_url}/v1"
+
+    def outbox() -> list[dict]:
+        return requests.get(f"{served.base_url}/dev/outbox").json()
+
+    def by_recipient() -> dict[str, list[dict]]:
+        sent: dict[str, list[dict]] = {}
+        for message in outbox():
+            sent.setdefault(message["to"][0], []).append(message)
+        return sent
+
+    twice = wait_for(lambda: {to: m for to, m in by_recipient().items() if len(m) >= 2}, timeout=90)
+    assert twice, "no demo customer got a second reminder"
+    for messages in twice.values():
+        times = [datetime.fromisoformat(m["sentAt"]) for m in messages]
+        assert all(b - a >= timedelta(days=5) for a, b in itertools.pairwise(times))  # Firm: 5 days
+
+    recipient = next(iter(twice))
+    contacts = {
+        c["email"]: c["customerId"]
+        for customer in api.get(f"{base}/customers", params={"limit": 200}).json()["items"]
+        for c in api.get(f"{base}/customers/{customer['id']}/contacts").json()["items"]
+    }
+    customer_id = contacts[recipient]
+    for invoice in api.get(f"{base}/invoices", params={"customerId": customer_id, "status": "open"}).json()["items"]:
+        api.post(
+            f"{base}/payments",
+            json={
+                "customerId": customer_id,
+                "amount": invoice["outstanding"],
+                "currency": invoice["currency"],
+                "receivedAt": "2026-11-23",
+                "allocations": [{"invoiceId": invoice["id"], "amount": invoice["outstanding"]}],
+            },
+        )
+    before = len(by_recipient()[recipient])
+    requests.post(f"{served.base_url}/dev/clock", json={"advanceDays": 60})
+    time.sleep(8)
+    assert len(by_recipient()[recipient]) == before
 
 
 def test_a_new_user_finds_the_key_and_the_api_docs_in_a_browser(served, tmp_path):
