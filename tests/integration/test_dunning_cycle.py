@@ -1,5 +1,6 @@
 """A customer's dunning cycle through the real state machine, on a clock a day per second."""
 
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -35,9 +36,11 @@ def outbox(runtime, to: str) -> list[dict]:
     return [m for m in requests.get(f"{runtime.base_url}/dev/outbox").json() if to in m["to"]]
 
 
-def start_customer(runtime, name: str, email: str, due_days_ago: int = 2) -> tuple[str, str]:
+def start_customer(
+    runtime, name: str, email: str, due_days_ago: int = 2, workflow: str = "Standard"
+) -> tuple[str, str]:
     api, base = runtime.api_session, f"{runtime.base_url}/v1"
-    standard = next(w["id"] for w in api.get(f"{base}/workflows").json()["items"] if w["name"] == "Standard")
+    standard = next(w["id"] for w in api.get(f"{base}/workflows").json()["items"] if w["name"] == workflow)
     customer = api.post(f"{base}/customers", json={"name": name, "currency": "EUR"}).json()
     api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": email, "firstName": "Pat"})
     today = clock.now().date()
@@ -102,3 +105,79 @@ def test_a_fault_after_the_send_still_yields_exactly_one_email(fast, monkeypatch
 
     eventually(lambda: calls["n"] >= 2, timeout=30)
     assert len(outbox(fast, "ap@faulty.example")) == 1
+
+
+def test_forecast_comes_from_the_same_planner(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Forecast SA", "ap@forecast.example", due_days_ago=-20)
+
+    entries = [
+        e
+        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        if e["customerId"] == customer_id
+    ]
+
+    assert [e["stepId"] for e in entries] == ["before-due", "overdue-1", "overdue-10", "call-20"]
+    assert entries[0]["to"] == ["ap@forecast.example"]
+    emails = [datetime.fromisoformat(e["at"]) for e in entries if e["type"] == "email"]
+    assert all(b - a >= timedelta(days=7) for a, b in itertools.pairwise(emails))
+
+
+def test_a_manual_email_counts_as_a_contact(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Manual Mail", "ap@manual.example", due_days_ago=-20)
+
+    sent = api.post(f"{base}/actions", json={"customerId": customer_id, "type": "email"}).json()
+
+    assert sent["status"] == "sent" and outbox(fast, "ap@manual.example")
+    sent_at = datetime.fromisoformat(sent["performedAt"])
+    upcoming = [
+        e
+        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        if e["customerId"] == customer_id and e["type"] == "email"
+    ]
+    assert datetime.fromisoformat(upcoming[0]["at"]) >= sent_at + timedelta(days=7)
+
+
+def test_pause_postpones_and_resume_sends(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Paused Plc", "ap@paused.example", due_days_ago=-2)
+    api.post(f"{base}/customers/{customer_id}/pause")
+
+    time.sleep(4)  # four days pass: the before-due and overdue-1 steps fall due while paused
+    assert outbox(fast, "ap@paused.example") == []
+    events = [e.get("event") for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    assert "paused" in events and "postponed" in events
+
+    api.post(f"{base}/customers/{customer_id}/resume")
+    assert eventually(lambda: outbox(fast, "ap@paused.example"), timeout=20)
+
+
+def test_a_call_holds_the_workflow_until_completed(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    api.post(
+        f"{base}/workflows",
+        json={
+            "name": "Call first",
+            "language": "en",
+            "tone": "formal",
+            "minContactDelayDays": 1,
+            "steps": [
+                {"id": "call", "offsetDays": 0, "action": "call"},
+                {"id": "mail", "offsetDays": 1, "action": "email"},
+            ],
+        },
+    ).json()
+    customer_id, _ = start_customer(fast, "Callable Co", "ap@callable.example", due_days_ago=-1, workflow="Call first")
+
+    def open_calls():
+        items = api.get(f"{base}/actions", params={"status": "open", "type": "call"}).json()["items"]
+        return [a for a in items if a["customerId"] == customer_id]
+
+    call = eventually(open_calls, timeout=20)[0]
+    time.sleep(3)
+    assert outbox(fast, "ap@callable.example") == []  # held
+
+    done = api.post(f"{base}/actions/{call['id']}/complete", json={"note": "Minuted call: pays Friday"})
+    assert done.json()["status"] == "done"
+    assert eventually(lambda: outbox(fast, "ap@callable.example"), timeout=20)

@@ -4,13 +4,15 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.services import dunning, timeline
+from relance.services import actions, dunning, timeline
+from relance.services.actions import ActionFilter, ForecastEntry, ManualAction
 from relance.services.customers import customer_item
 from relance.services.ledger import visible_invoice
 from relance.storage import actions as action_store
@@ -38,6 +40,27 @@ def customer_actions(principal: Caller, customer_id: str) -> Page[dict[str, Any]
     customer_item(principal, customer_id)
     items = action_store.actions_of(principal.organization_id, customer_id)
     return Page[dict[str, Any]](items=sorted(items, key=lambda a: a["scheduledAt"], reverse=True))
+
+
+@router.get("/v1/actions", tags=["dunning"], summary="Actions: upcoming, done, skipped, failed")
+def list_actions(
+    principal: Caller,
+    query: Annotated[ActionFilter, Query()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[dict[str, Any]]:
+    items, next_cursor = actions.list_actions(principal, query, limit, cursor)
+    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+
+
+@router.post("/v1/actions", tags=["dunning"], summary="An action out of the blue: an email now, a task, a call")
+def create_action(principal: Caller, body: ManualAction) -> tuple[dict[str, Any], int]:
+    return actions.create_manual(principal, body), 201
+
+
+@router.get("/v1/actions/forecast", tags=["dunning"], summary="What dunning will do in the next days, to whom")
+def forecast(principal: Caller, days: Annotated[int, Query(ge=1, le=90)] = 14) -> Page[ForecastEntry]:
+    return Page[ForecastEntry](items=actions.forecast(principal, days))
 
 
 @router.post("/v1/actions/<action_id>/skip", tags=["dunning"], summary="Skip a planned action, a task or a call")

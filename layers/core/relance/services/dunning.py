@@ -82,18 +82,20 @@ def open_invoices(org_id: str, customer_id: str) -> list[OpenInvoice]:
 
 
 def state_of(customer: dict[str, Any]) -> CustomerState:
+    """The planner's view of the customer; while paused, steps already postponed are set aside."""
     last = customer.get("lastContactAt")
+    postponed = customer.get("postponedSteps", []) if customer.get("collectionPaused") else []
     return CustomerState(
-        performed=tuple(customer.get("performedSteps", [])),
+        performed=(*customer.get("performedSteps", []), *postponed),
         last_contact_at=datetime.fromisoformat(last) if last else None,
         paused=bool(customer.get("collectionPaused")),
         manual_action_open=bool(customer.get("openManualActionId")),
     )
 
 
-def action_id(customer_id: str, cycle: int, step_id: str) -> str:
-    """The same step of the same cycle is always the same action: a retried Plan finds it."""
-    digest = hashlib.sha256(f"{customer_id}:{cycle}:{step_id}".encode()).hexdigest()[:26]
+def action_id(customer_id: str, cycle: int, step_id: str, pause_round: int = 0) -> str:
+    """The same step of the same cycle (and pause round) is always the same action: a retried Plan finds it."""
+    digest = hashlib.sha256(f"{customer_id}:{cycle}:{pause_round}:{step_id}".encode()).hexdigest()[:26]
     return f"act_{digest}"
 
 
@@ -121,14 +123,11 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
     if decided.kind == PlanKind.HOLD:
         return {"next": "end", "reason": "waiting for a task or call"}
     assert decided.step is not None and decided.at is not None
-    if decided.kind == PlanKind.PAUSED:
-        if decided.at <= now:
-            _postpone(org_id, customer, workflow, decided, now)
-        return {"next": "end", "reason": "collection paused"}
-    for step_id in decided.superseded:
-        _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
+    if decided.kind == PlanKind.ACT:  # while paused, earlier steps are not skipped: they wait for resume
+        for step_id in decided.superseded:
+            _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
     action = _planned_action(customer, workflow, decided, now)
-    action_store.create_if_absent(org_id, action)
+    action_store.plan(org_id, action)
     return {"next": "wait", "action": action["id"], "waitSeconds": math.ceil(clock.real_seconds_until(decided.at))}
 
 
@@ -139,7 +138,7 @@ def _cycle(customer: dict[str, Any]) -> int:
 def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> dict[str, Any]:
     assert decided.step is not None and decided.at is not None
     return {
-        "id": action_id(customer["id"], _cycle(customer), decided.step.id),
+        "id": action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
         "customerId": customer["id"],
         "workflowId": workflow.id,
         "workflowVersion": workflow.version,
@@ -179,22 +178,7 @@ def _skip_step(
         )
 
 
-def _postpone(org_id: str, customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> None:
-    action = {**_planned_action(customer, workflow, decided, now), "status": "postponed", "reason": "collection paused"}
-    action["id"] = f"{action['id']}_p"
-    if action_store.create_if_absent(org_id, action):
-        timeline.record(
-            org_id,
-            customer["id"],
-            action["invoiceIds"],
-            "event",
-            now.isoformat(),
-            action["id"],
-            {"event": "postponed", "stepId": action["stepId"], "reason": "collection paused"},
-        )
-
-
-def _performed(org_id: str, customer_id: str, step_id: str, contact_at: str | None) -> None:
+def _performed(org_id: str, customer_id: str, step_id: str | None, contact_at: str | None) -> None:
     customer_store.mark_step_performed(org_id, customer_id, step_id, contact_at)
 
 
@@ -234,7 +218,8 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
         now,
     )
     if decision.verdict == Verdict.POSTPONE:
-        _finish(org_id, action, "postponed", {"reason": decision.reason})
+        if _finish(org_id, action, "postponed", {"reason": decision.reason, "performedAt": now.isoformat()}):
+            customer_store.add_postponed_step(org_id, customer_id, action["stepId"])
         timeline.record(
             org_id,
             customer_id,
@@ -385,10 +370,28 @@ def _send_email(
     return {"outcome": "sent", "messageId": message_id}
 
 
+def send_manual_email(
+    org_id: str, customer: dict[str, Any], step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """An email out of the blue, with the customer's workflow language and tone (or the organization's)."""
+    workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
+    if workflow is None:
+        org = get_organization(org_id)
+        workflow = Workflow(
+            id="manual",
+            name="manual",
+            language=customer.get("language") or org.settings.language,
+            tone="formal",
+            min_contact_delay_days=0,
+            steps=[step],
+        )
+    return _send_email(org_id, customer, workflow, step, action, now)
+
+
 def after_send(org_id: str, action: dict[str, Any]) -> None:
     """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
     sent = action.get("performedAt") or clock.now().isoformat()
-    _performed(org_id, action["customerId"], action["stepId"], sent)
+    _performed(org_id, action["customerId"], None if action.get("manual") else action["stepId"], sent)
     timeline.record(
         org_id,
         action["customerId"],
@@ -434,7 +437,10 @@ def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any
     """Pause or resume collection: while paused nothing is sent; due actions are logged as postponed."""
     customer = customer_item(principal, customer_id)
     now = clock.now().isoformat()
-    customer_store.update_dunning(principal.organization_id, customer_id, {"collectionPaused": paused})
+    changes: dict[str, Any] = {"collectionPaused": paused}
+    if not paused:  # postponed steps are due again, as new actions
+        changes |= {"postponedSteps": [], "pauseRound": int(customer.get("pauseRound", 0)) + 1}
+    customer_store.update_dunning(principal.organization_id, customer_id, changes)
     timeline.record(
         principal.organization_id,
         customer_id,

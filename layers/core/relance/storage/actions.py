@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from relance.storage import keys
-from relance.storage.records import get, of_customer
+from relance.storage.records import get, of_customer, under_prefix
 from relance.storage.table import table
 
 
@@ -34,6 +34,21 @@ def create_if_absent(org_id: str, action: dict[str, Any]) -> bool:
     return True
 
 
+def plan(org_id: str, action: dict[str, Any]) -> None:
+    """Store the planned action, replacing one still planned or sent back for replanning; never a final one."""
+    index = keys.record_index_entry(org_id, action["customerId"], "ACT", action["scheduledAt"], action["id"])
+    try:
+        table().put_item(
+            Item={**keys.action(org_id, action["id"]), **index, **action},
+            ConditionExpression="attribute_not_exists(PK) OR #s IN (:planned, :replanned)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":planned": "planned", ":replanned": "replanned"},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
 def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> bool:
     """Change an action's status only if it still has ``from_status``; True if it did."""
     names = [f"#f{i}" for i in range(len(fields))]
@@ -53,3 +68,8 @@ def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: 
             return False
         raise
     return True
+
+
+def actions_of_organization(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``ACT#``: every action of the organization."""
+    return under_prefix({"PK": keys.action(org_id, "")["PK"], "SK": keys.action(org_id, "")["SK"]})

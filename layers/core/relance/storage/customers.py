@@ -178,14 +178,15 @@ def update_dunning(org_id: str, customer_id: str, fields: dict[str, Any]) -> Non
     )
 
 
-def mark_step_performed(org_id: str, customer_id: str, step_id: str, contact_at: str | None) -> None:
+def mark_step_performed(org_id: str, customer_id: str, step_id: str | None, contact_at: str | None) -> None:
     """Add the step to the cycle's performed steps once; move the last contact forward, never back."""
-    update_if(
-        keys.customer(org_id, customer_id),
-        "SET performedSteps = list_append(if_not_exists(performedSteps, :empty), :step)",
-        "attribute_exists(PK) AND (attribute_not_exists(performedSteps) OR NOT contains(performedSteps, :id))",
-        {":empty": [], ":step": [step_id], ":id": step_id},
-    )
+    if step_id is not None:
+        update_if(
+            keys.customer(org_id, customer_id),
+            "SET performedSteps = list_append(if_not_exists(performedSteps, :empty), :step)",
+            "attribute_exists(PK) AND (attribute_not_exists(performedSteps) OR NOT contains(performedSteps, :id))",
+            {":empty": [], ":step": [step_id], ":id": step_id},
+        )
     if contact_at:
         update_if(
             keys.customer(org_id, customer_id),
@@ -193,3 +194,13 @@ def mark_step_performed(org_id: str, customer_id: str, step_id: str, contact_at:
             "attribute_exists(PK) AND (attribute_not_exists(lastContactAt) OR lastContactAt < :c)",
             {":c": contact_at},
         )
+
+
+def add_postponed_step(org_id: str, customer_id: str, step_id: str) -> None:
+    """Set a step aside while collection is paused (once)."""
+    update_if(
+        keys.customer(org_id, customer_id),
+        "SET postponedSteps = list_append(if_not_exists(postponedSteps, :empty), :step)",
+        "attribute_exists(PK) AND (attribute_not_exists(postponedSteps) OR NOT contains(postponedSteps, :id))",
+        {":empty": [], ":step": [step_id], ":id": step_id},
+    )

@@ -1,0 +1,178 @@
+"""Lists of actions, actions out of the blue, and the forecast of what dunning will do."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from relance import clock
+from relance.domain.base import RelanceModel
+from relance.domain.organizations import Principal
+from relance.domain.planner import PlanKind, plan_next
+from relance.domain.workflows import ActionType, Step
+from relance.errors import Invalid
+from relance.ids import new_id
+from relance.services import dunning, timeline
+from relance.services.access import can_see
+from relance.services.customers import customer_item
+from relance.services.nudges import nudge
+from relance.services.organizations import get_organization
+from relance.services.pagination import paginate
+from relance.services.workflows import list_workflows
+from relance.storage import actions as action_store
+from relance.storage import customers as customer_store
+
+
+class ActionFilter(RelanceModel):
+    status: str | None = None
+    type: ActionType | None = None
+    owner: str | None = Field(default=None, description="an account manager's user id")
+    since: date | None = None
+    until: date | None = None
+
+
+def list_actions(
+    principal: Principal, filters: ActionFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Actions of the customers the principal may see, newest scheduled first."""
+    org_id = principal.organization_id
+    customers = {c["id"]: c for c in customer_store.list_customers(org_id) if can_see(principal, c)}
+    rows = []
+    for action in action_store.actions_of_organization(org_id):
+        customer = customers.get(action["customerId"])
+        if customer is None:
+            continue
+        day = datetime.fromisoformat(action["scheduledAt"]).date()
+        owner_ok = filters.owner is None or filters.owner in (
+            [action["owner"]] if action.get("owner") else customer.get("accountManagerIds", [])
+        )
+        if (
+            (filters.status is None or action["status"] == filters.status)
+            and (filters.type is None or action["type"] == filters.type)
+            and owner_ok
+            and (filters.since is None or day >= filters.since)
+            and (filters.until is None or day <= filters.until)
+        ):
+            rows.append({**action, "customerName": customer["name"]})
+    return paginate(rows, lambda a: (a["scheduledAt"], a["id"]), limit=limit, cursor=cursor, descending=True)
+
+
+class ManualType(StrEnum):
+    EMAIL = "email"
+    TASK = "task"
+    CALL = "call"
+
+
+class ManualAction(RelanceModel):
+    """An action out of the blue: an email now (it counts as a contact), or a task or call to do."""
+
+    customer_id: str
+    type: ManualType
+    template_id: str | None = None
+    note: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    owner: str | None = None
+
+
+def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
+    org_id = principal.organization_id
+    customer = customer_item(principal, fields.customer_id, consistent=True)
+    now = clock.now()
+    invoices = [i.id for i in dunning.open_invoices(org_id, customer["id"]) if i.outstanding > 0 and not i.excluded]
+    action = {
+        "id": new_id("act"),
+        "customerId": customer["id"],
+        "workflowId": customer.get("dunningPlanId"),
+        "workflowVersion": 0,
+        "stepId": f"manual-{fields.type.value}",
+        "type": fields.type.value,
+        "status": "planned",
+        "scheduledAt": now.isoformat(),
+        "invoiceIds": invoices,
+        "cycle": -1,
+        "createdAt": now.isoformat(),
+        "owner": fields.owner or principal.user_id,
+        "note": fields.note,
+        "manual": True,
+    }
+    action_store.create_if_absent(org_id, action)
+    if fields.type == ManualType.EMAIL:
+        if not invoices:
+            raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
+        step = Step(id=action["stepId"], offset_days=0, action=ActionType.EMAIL, template_id=fields.template_id)
+        outcome = dunning.send_manual_email(org_id, customer, step, action, now)
+        nudge(org_id, customer["id"])  # the next reminder moves to honour the minimum delay
+        return {**action_store.get_action(org_id, action["id"]), **outcome}  # type: ignore[dict-item]
+    action_store.move(org_id, action["id"], "planned", "open", {"performedAt": now.isoformat()})
+    timeline.record(
+        org_id,
+        customer["id"],
+        invoices,
+        "action",
+        now.isoformat(),
+        action["id"],
+        {"type": fields.type.value, "status": "open", "owner": action["owner"], "note": fields.note},
+    )
+    return {**action, "status": "open"}
+
+
+class ForecastEntry(RelanceModel):
+    customer_id: str
+    customer_name: str
+    step_id: str
+    type: ActionType
+    at: AwareDatetime
+    invoice_ids: list[str]
+    to: list[str]
+    cc: list[str]
+
+
+def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
+    """Every action dunning would take in the next ``days`` days, from the same planner."""
+    if not 1 <= days <= 90:
+        raise Invalid("days out of range", {"days": "from 1 to 90"})
+    org_id = principal.organization_id
+    org = get_organization(org_id)
+    workflows = {w.id: w for w in list_workflows(principal)}
+    now = clock.now()
+    horizon = now + timedelta(days=days)
+    entries = []
+    for summary in customer_store.list_customers(org_id):
+        workflow = workflows.get(summary.get("dunningPlanId") or "")
+        if workflow is None or not can_see(principal, summary):
+            continue
+        customer = customer_store.get_customer(org_id, summary["id"]) or summary
+        invoices = dunning.open_invoices(org_id, customer["id"])
+        state = dunning.state_of(customer)
+        window = dunning.window_of(org, customer)
+        moment = now
+        for _ in range(len(workflow.steps)):
+            plan = plan_next(workflow, invoices, state, window, moment)
+            if plan.kind != PlanKind.ACT or plan.at is None or plan.step is None or plan.at > horizon:
+                break
+            to, cc = dunning.recipients(org_id, customer, plan.step)
+            entries.append(
+                ForecastEntry(
+                    customer_id=customer["id"],
+                    customer_name=customer["name"],
+                    step_id=plan.step.id,
+                    type=plan.step.action,
+                    at=plan.at,
+                    invoice_ids=list(plan.invoice_ids),
+                    to=to,
+                    cc=cc,
+                )
+            )
+            if plan.step.action.is_manual:
+                break  # a task or call holds the workflow until someone closes it
+            contact = plan.at if plan.step.action.reaches_customer else state.last_contact_at
+            state = state.__class__(
+                performed=(*state.performed, *plan.superseded, plan.step.id),
+                last_contact_at=contact,
+                paused=state.paused,
+                manual_action_open=False,
+            )
+            moment = plan.at
+    return sorted(entries, key=lambda e: (e.at, e.customer_id))
