@@ -181,3 +181,39 @@ def test_a_call_holds_the_workflow_until_completed(fast):
     done = api.post(f"{base}/actions/{call['id']}/complete", json={"note": "Minuted call: pays Friday"})
     assert done.json()["status"] == "done"
     assert eventually(lambda: outbox(fast, "ap@callable.example"), timeout=20)
+
+
+def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
+    import io
+
+    from pypdf import PdfReader
+
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    for name in ("Letter first", "SMS first"):
+        action = "letter" if name.startswith("Letter") else "sms"
+        api.post(
+            f"{base}/workflows",
+            json={
+                "name": name,
+                "language": "fr",
+                "tone": "formal",
+                "minContactDelayDays": 3,
+                "steps": [{"id": action, "offsetDays": 0, "action": action}],
+            },
+        )
+    letter_customer, _ = start_customer(
+        fast, "Courrier SARL", "compta@courrier.example", due_days_ago=-1, workflow="Letter first"
+    )
+    sms_customer, _ = start_customer(fast, "Texto SAS", "compta@texto.example", due_days_ago=-1, workflow="SMS first")
+    contact = api.get(f"{base}/customers/{sms_customer}/contacts").json()["items"][0]
+    api.patch(f"{base}/contacts/{contact['id']}", json={"phone": "+33612345678"})
+
+    def done(customer_id, status):
+        return [a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["status"] == status]
+
+    letter = eventually(lambda: done(letter_customer, "to_post"), timeout=20)[0]
+    body = aws.client("s3").get_object(Bucket=fast.template.name_of("DocumentsBucket"), Key=letter["documentKey"])
+    text = PdfReader(io.BytesIO(body["Body"].read())).pages[0].extract_text()
+    assert "Courrier SARL" in text and "Madame, Monsieur" in text
+    sms = eventually(lambda: done(sms_customer, "sent"), timeout=20)[0]
+    assert sms["to"] == ["+33612345678"] and sms["type"] == "sms"

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from relance import clock
+from relance.aws import client
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
@@ -31,7 +32,7 @@ from relance.domain.send_window import SendWindow
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
-from relance.mail import ses
+from relance.mail import letters, ses
 from relance.observability import logger
 from relance.services import portal_links, templates, timeline
 from relance.services.customers import customer_item
@@ -271,10 +272,60 @@ def _perform(
                 {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
             )
         return {"outcome": "open"}
-    if step.action != ActionType.EMAIL:
-        # Letters (PDF, to be posted) and SMS arrive with their adapters; until then they are
-        # recorded as failed with the reason, never silently dropped.
-        _finish(org_id, action, "failed", {"reason": f"{step.action.value} is not available yet"})
+    if step.action == ActionType.LETTER:
+        return _write_letter(org_id, customer, workflow, step, action, now)
+    if step.action == ActionType.SMS:
+        return _send_sms(org_id, customer, workflow, step, action, now)
+    return _send_email(org_id, customer, workflow, step, action, now)
+
+
+def _render(
+    org_id: str,
+    customer: dict[str, Any],
+    workflow: Workflow,
+    step: Step,
+    action: dict[str, Any],
+    contact: Any,
+    now: datetime,
+) -> tuple[Any, Any, Organization]:
+    """The step's template rendered for this customer, with a fresh portal link."""
+    org = get_organization(org_id)
+    invoices = [i for i in (ledger_store.get_invoice(org_id, i) for i in action["invoiceIds"]) if i]
+    link = portal_links.issue(org_id, customer["id"], org.settings.portal_link_validity_days, reason=action["id"])
+    context = templates.email_context(
+        organization=org.model_dump(),
+        customer=customer,
+        contact=contact,
+        invoices=invoices,
+        portal_link=link.url,
+        sender_name=org.settings.sender_name or org.name,
+        language=workflow.language,
+        today=now.astimezone(ZoneInfo(org.settings.timezone)).date(),
+    )
+    template_id = step.template_id or f"default.{default_template(step, workflow.steps)}"
+    return templates.render(org_id, template_id, workflow.language, workflow.tone.value, context), link, org
+
+
+def _main_contact(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
+    contacts = contact_store.contacts_of(org_id, customer["id"])
+    return next((c for c in contacts if c["id"] == customer.get("mainContactId")), contacts[0] if contacts else None)
+
+
+def _write_letter(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A PDF in the documents bucket, on the timeline, marked to be posted."""
+    contact = _main_contact(org_id, customer)
+    email, _, org = _render(org_id, customer, workflow, step, action, contact, now)
+    pdf = letters.render_pdf(
+        sender=org.name, recipient=customer["name"], day=now.date(), subject=email.subject, body=email.text
+    )
+    key = f"{org_id}/letters/{action['id']}.pdf"
+    client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=pdf, ContentType="application/pdf")
+    if _finish(
+        org_id, action, "to_post", {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject}
+    ):
+        _performed(org_id, customer["id"], step.id, now.isoformat())
         timeline.record(
             org_id,
             customer["id"],
@@ -282,11 +333,51 @@ def _perform(
             "action",
             now.isoformat(),
             action["id"],
-            {"type": step.action.value, "status": "failed", "reason": "not available yet"},
+            {"type": "letter", "status": "to_post", "documentKey": key, "subject": email.subject},
         )
-        _performed(org_id, customer["id"], step.id, None)
+    return {"outcome": "to_post"}
+
+
+def _send_sms(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A short text through SNS to the main contact's phone: the subject and the portal link."""
+    contact = _main_contact(org_id, customer)
+    phone = (contact or {}).get("phone")
+    if not phone or not phone.startswith("+"):
+        _finish(org_id, action, "failed", {"reason": "no phone number in international format (+...)"})
+        timeline.record(
+            org_id,
+            customer["id"],
+            action["invoiceIds"],
+            "action",
+            now.isoformat(),
+            action["id"],
+            {"type": "sms", "status": "failed", "reason": "no phone number"},
+        )
         return {"outcome": "failed"}
-    return _send_email(org_id, customer, workflow, step, action, now)
+    email, link, _ = _render(org_id, customer, workflow, step, action, contact, now)
+    if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
+        return {"outcome": "claimed elsewhere"}
+    message_id = client("sns").publish(PhoneNumber=phone.replace(" ", ""), Message=f"{email.subject} {link.url}")
+    action_store.move(
+        org_id,
+        action["id"],
+        "sending",
+        "sent",
+        {"messageId": message_id["MessageId"], "performedAt": now.isoformat(), "to": [phone]},
+    )
+    _performed(org_id, customer["id"], step.id, now.isoformat())
+    timeline.record(
+        org_id,
+        customer["id"],
+        action["invoiceIds"],
+        "action",
+        now.isoformat(),
+        action["id"],
+        {"type": "sms", "status": "sent", "to": [phone]},
+    )
+    return {"outcome": "sent"}
 
 
 def _assignee(customer: dict[str, Any], step: Step) -> str | None:
@@ -325,21 +416,8 @@ def _send_email(
             {"type": "email", "status": "failed", "reason": reason},
         )
         return {"outcome": "failed"}
-    invoices = [ledger_store.get_invoice(org_id, i) for i in action["invoiceIds"]]
-    link = portal_links.issue(org_id, customer["id"], org.settings.portal_link_validity_days, reason=action["id"])
     main = next((c for c in contact_store.contacts_of(org_id, customer["id"]) if c["email"] == to[0]), None)
-    context = templates.email_context(
-        organization=org.model_dump(),
-        customer=customer,
-        contact=main,
-        invoices=[i for i in invoices if i],
-        portal_link=link.url,
-        sender_name=org.settings.sender_name or org.name,
-        language=workflow.language,
-        today=now.astimezone(ZoneInfo(org.settings.timezone)).date(),
-    )
-    template_id = step.template_id or f"default.{default_template(step, workflow.steps)}"
-    email = templates.render(org_id, template_id, workflow.language, workflow.tone.value, context)
+    email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
         return {"outcome": "claimed elsewhere"}
     envelope = ses.Envelope(

@@ -1,0 +1,33 @@
+"""Letters: a reminder rendered to PDF, to be printed and posted."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+
+def render_pdf(*, sender: str, recipient: str, day: date, subject: str, body: str) -> bytes:
+    """An A4 letter: sender, recipient, date, subject, then the body's paragraphs."""
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, title=subject)
+    story = [
+        Paragraph(escape(sender), styles["Normal"]),
+        Spacer(1, 12 * mm),
+        Paragraph(escape(recipient), styles["Normal"]),
+        Spacer(1, 8 * mm),
+        Paragraph(day.isoformat(), styles["Normal"]),
+        Spacer(1, 6 * mm),
+        Paragraph(f"<b>{escape(subject)}</b>", styles["Normal"]),
+        Spacer(1, 6 * mm),
+    ]
+    for paragraph in body.split("\n\n"):
+        story += [Paragraph(escape(paragraph).replace("\n", "<br/>"), styles["Normal"]), Spacer(1, 3 * mm)]
+    document.build(story)
+    return buffer.getvalue()
