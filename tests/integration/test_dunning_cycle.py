@@ -147,6 +147,7 @@ def test_pause_postpones_and_resume_sends(fast):
     time.sleep(4)  # four days pass: the before-due and overdue-1 steps fall due while paused
     assert outbox(fast, "ap@paused.example") == []
     events = [e.get("event") for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    assert events[0] == "collection_paused"  # shown at the top until resumed
     assert "paused" in events and "postponed" in events
 
     api.post(f"{base}/customers/{customer_id}/resume")

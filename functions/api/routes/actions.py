@@ -75,8 +75,8 @@ def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, 
 
 @router.get("/v1/customers/<customer_id>/timeline", tags=["timeline"], summary="A customer's timeline, newest first")
 def customer_timeline(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
-    customer_item(principal, customer_id)
-    return Page[dict[str, Any]](items=timeline.entries(principal.organization_id, f"CUS#{customer_id}"))
+    customer = customer_item(principal, customer_id)
+    return Page[dict[str, Any]](items=timeline.for_customer(principal.organization_id, customer))
 
 
 @router.get("/v1/invoices/<invoice_id>/timeline", tags=["timeline"], summary="An invoice's timeline, newest first")

@@ -26,3 +26,12 @@ def entries(org_id: str, subject: str) -> list[dict[str, Any]]:
         KeyConditionExpression=KeyCondition("PK").eq(keys.timeline(org_id, subject)), ScanIndexForward=False, Limit=100
     )
     return [{k: v for k, v in item.items() if k not in ("PK", "SK")} for item in page["Items"]]
+
+
+def for_customer(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The customer's timeline, newest first; while collection is paused, that shows first."""
+    items = entries(org_id, f"CUS#{customer['id']}")
+    if customer.get("collectionPaused"):
+        since = next((e["at"] for e in items if e.get("event") == "paused"), None)
+        items = [{"kind": "event", "event": "collection_paused", "pinned": True, "since": since}, *items]
+    return items
