@@ -197,8 +197,7 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
     if action["status"] in FINAL or action["status"] == "open":
         return {"outcome": action["status"]}
     if action["status"] == "sending":
-        _finish(org_id, action, "failed", {"reason": "interrupted while sending: not resent, check the outbox"})
-        return {"outcome": "failed"}
+        return _fail(org_id, action, "interrupted while sending: not resent, check the outbox", clock.now())
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
     if customer is None or customer.get("execution") != execution:
         return {"outcome": "superseded"}
@@ -221,13 +220,11 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
     if decision.verdict == Verdict.POSTPONE:
         if _finish(org_id, action, "postponed", {"reason": decision.reason, "performedAt": now.isoformat()}):
             customer_store.add_postponed_step(org_id, customer_id, action["stepId"])
-        timeline.record(
+        _on_timeline(
             org_id,
-            customer_id,
-            action["invoiceIds"],
+            action,
             "event",
             now.isoformat(),
-            action["id"],
             {"event": "postponed", "stepId": action["stepId"], "reason": decision.reason},
         )
         return {"outcome": "postponed"}
@@ -237,13 +234,11 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
     if decision.verdict == Verdict.SKIP:
         if _finish(org_id, action, "skipped", {"reason": decision.reason, "performedAt": now.isoformat()}):
             _performed(org_id, customer_id, action["stepId"], None)
-            timeline.record(
+            _on_timeline(
                 org_id,
-                customer_id,
-                action["invoiceIds"],
+                action,
                 "event",
                 now.isoformat(),
-                action["id"],
                 {"event": "skipped", "stepId": action["stepId"], "reason": decision.reason},
             )
         return {"outcome": "skipped"}
@@ -255,6 +250,20 @@ def _finish(org_id: str, action: dict[str, Any], status: str, fields: dict[str, 
     return action_store.move(org_id, action["id"], action["status"], status, fields)
 
 
+def _on_timeline(org_id: str, action: dict[str, Any], kind: str, at: str, data: dict[str, Any]) -> None:
+    """The action's entry on its customer's timeline and on each invoice it names."""
+    timeline.record(org_id, action["customerId"], action["invoiceIds"], kind, at, action["id"], data)
+
+
+def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """The action failed for ``reason``: recorded, on the timeline, never silently dropped."""
+    if _finish(org_id, action, "failed", {"reason": reason}):
+        _on_timeline(
+            org_id, action, "action", now.isoformat(), {"type": action["type"], "status": "failed", "reason": reason}
+        )
+    return {"outcome": "failed"}
+
+
 def _perform(
     org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
@@ -262,13 +271,11 @@ def _perform(
         owner = _assignee(customer, step)
         if _finish(org_id, action, "open", {"owner": owner, "performedAt": now.isoformat()}):
             customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action["id"]})
-            timeline.record(
+            _on_timeline(
                 org_id,
-                customer["id"],
-                action["invoiceIds"],
+                action,
                 "action",
                 now.isoformat(),
-                action["id"],
                 {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
             )
         return {"outcome": "open"}
@@ -326,13 +333,11 @@ def _write_letter(
         org_id, action, "to_post", {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject}
     ):
         _performed(org_id, customer["id"], step.id, now.isoformat())
-        timeline.record(
+        _on_timeline(
             org_id,
-            customer["id"],
-            action["invoiceIds"],
+            action,
             "action",
             now.isoformat(),
-            action["id"],
             {"type": "letter", "status": "to_post", "documentKey": key, "subject": email.subject},
         )
     return {"outcome": "to_post"}
@@ -345,17 +350,7 @@ def _send_sms(
     contact = _main_contact(org_id, customer)
     phone = (contact or {}).get("phone")
     if not phone or not phone.startswith("+"):
-        _finish(org_id, action, "failed", {"reason": "no phone number in international format (+...)"})
-        timeline.record(
-            org_id,
-            customer["id"],
-            action["invoiceIds"],
-            "action",
-            now.isoformat(),
-            action["id"],
-            {"type": "sms", "status": "failed", "reason": "no phone number"},
-        )
-        return {"outcome": "failed"}
+        return _fail(org_id, action, "no phone number in international format (+...)", now)
     email, link, _ = _render(org_id, customer, workflow, step, action, contact, now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
         return {"outcome": "claimed elsewhere"}
@@ -368,15 +363,7 @@ def _send_sms(
         {"messageId": message_id["MessageId"], "performedAt": now.isoformat(), "to": [phone]},
     )
     _performed(org_id, customer["id"], step.id, now.isoformat())
-    timeline.record(
-        org_id,
-        customer["id"],
-        action["invoiceIds"],
-        "action",
-        now.isoformat(),
-        action["id"],
-        {"type": "sms", "status": "sent", "to": [phone]},
-    )
+    _on_timeline(org_id, action, "action", now.isoformat(), {"type": "sms", "status": "sent", "to": [phone]})
     return {"outcome": "sent"}
 
 
@@ -405,17 +392,7 @@ def _send_email(
     to, cc = recipients(org_id, customer, step)
     if not to or not org.settings.sender_email:
         reason = "no valid contact to write to" if not to else "the organization has no sender address"
-        _finish(org_id, action, "failed", {"reason": reason})
-        timeline.record(
-            org_id,
-            customer["id"],
-            action["invoiceIds"],
-            "action",
-            now.isoformat(),
-            action["id"],
-            {"type": "email", "status": "failed", "reason": reason},
-        )
-        return {"outcome": "failed"}
+        return _fail(org_id, action, reason, now)
     main = next((c for c in contact_store.contacts_of(org_id, customer["id"]) if c["email"] == to[0]), None)
     email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
@@ -470,13 +447,11 @@ def after_send(org_id: str, action: dict[str, Any]) -> None:
     """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
     sent = action.get("performedAt") or clock.now().isoformat()
     _performed(org_id, action["customerId"], None if action.get("manual") else action["stepId"], sent)
-    timeline.record(
+    _on_timeline(
         org_id,
-        action["customerId"],
-        action["invoiceIds"],
+        action,
         "action",
         sent,
-        action["id"],
         {
             "type": "email",
             "status": "sent",
@@ -493,19 +468,8 @@ def record_failure(org_id: str, customer_id: str, action_id_: str, error: dict[s
     if action is None or action["status"] in FINAL:
         return {"outcome": action["status"] if action else "missing"}
     reason = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
-    if _finish(org_id, action, "failed", {"reason": reason}):
-        at = clock.now().isoformat()
-        timeline.record(
-            org_id,
-            customer_id,
-            action["invoiceIds"],
-            "action",
-            at,
-            action["id"],
-            {"type": action["type"], "status": "failed", "reason": reason},
-        )
-        logger.error("dunning action failed", action_id=action_id_, reason=reason)
-    return {"outcome": "failed"}
+    logger.error("dunning action failed", action_id=action_id_, reason=reason)
+    return _fail(org_id, action, reason, clock.now())
 
 
 # ---------------------------------------------------------------- restarting
