@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -44,7 +45,10 @@ def serve(args: argparse.Namespace) -> int:
     print("Stopping…", flush=True)
     runtime.stop()
     print("Stopped.", flush=True)
-    return 0
+    # Everything is closed; what remains are daemon threads asleep inside moto's Step Functions
+    # executions (Wait states). Finalizing the interpreter over them aborts the process, so leave now.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def openapi(args: argparse.Namespace) -> int:

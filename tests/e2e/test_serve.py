@@ -76,8 +76,9 @@ def serve(*args: str) -> Served:
 def served() -> Iterator[Served]:
     started = serve("--time-scale", "8640")
     yield started
-    if started.process.poll() is None:
-        started.stop()
+    code, output = started.stop()  # with the demo's executions still waiting
+    assert code == 0, output[-2000:]
+    assert port_is_free(started.port)
 
 
 def test_session_file_tells_how_to_use_the_system(served):
