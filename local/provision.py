@@ -24,6 +24,7 @@ HANDLED = {
     "AWS::Cognito::UserPoolGroup",
     "AWS::Cognito::UserPoolClient",
     "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",  # published by local/ses_events.py
     # Served by other parts of the local runtime:
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",

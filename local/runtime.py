@@ -29,6 +29,7 @@ from local.functions import FunctionRegistry
 from local.outbox import Outbox
 from local.provision import provision
 from local.schedules import Schedule, Scheduler
+from local.ses_events import SesEvents
 from local.sqs import EventSourceMapping, QueuePoller
 from local.template import REGION, Template
 from relance import aws, clock
@@ -130,6 +131,8 @@ class LocalRuntime:
         get_settings.cache_clear()
         self.outbox.install()
         self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool)
+        self.ses_events = SesEvents(self.template)
+        self.ses_events.install()
         self.functions = FunctionRegistry(self.template)
         os.environ.update(self.functions.environment())
         get_settings.cache_clear()
@@ -175,6 +178,8 @@ class LocalRuntime:
         if getattr(self, "functions", None) is not None:
             self.functions.uninstall_invoke_hook()
         self.outbox.uninstall()
+        if getattr(self, "ses_events", None) is not None:
+            self.ses_events.uninstall()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None

@@ -218,3 +218,56 @@ def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
     assert "Courrier SARL" in text and "Madame, Monsieur" in text
     sms = eventually(lambda: done(sms_customer, "sent"), timeout=20)[0]
     assert sms["to"] == ["+33612345678"] and sms["type"] == "sms"
+
+
+def test_a_bounce_invalidates_the_contact_and_the_next_reminder_goes_to_the_fallback(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Bouncy Inc", "bounce@simulator.amazonses.com", due_days_ago=2)
+    api.post(f"{base}/customers/{customer_id}/contacts", json={"email": "backup@bouncy.example"})
+
+    def bounced():
+        contacts = api.get(f"{base}/customers/{customer_id}/contacts").json()["items"]
+        return [c for c in contacts if c["email"] == "bounce@simulator.amazonses.com" and c["invalid"]]
+
+    contact = eventually(bounced, timeout=30)[0]
+    assert contact["invalidSince"] and "550" in contact["invalidReason"]
+    undelivered = api.get(f"{base}/analytics/emails-not-delivered").json()["items"]
+    mine = [u for u in undelivered if u["customerId"] == customer_id]
+    assert mine and mine[0]["recipients"] == {"bounce@simulator.amazonses.com": "bounced"}
+    events = [e.get("event") for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    assert "contact_invalidated" in events
+    assert eventually(lambda: outbox(fast, "backup@bouncy.example"), timeout=30)  # the next reminder
+    assert len(outbox(fast, "bounce@simulator.amazonses.com")) == 1  # a failed email is not re-sent
+
+
+def test_delivery_statuses_only_move_forward(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Delivered AG", "success@simulator.amazonses.com", due_days_ago=2)
+
+    def delivered():
+        return [
+            a
+            for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"]
+            if a.get("deliveryStatus") == "delivered"
+        ]
+
+    action = eventually(delivered, timeout=30)[0]
+    assert action["recipientStatus"] == {"success@simulator.amazonses.com": "delivered"}
+
+    from relance.services.mail_events import handle
+
+    mail = {
+        "messageId": "m",
+        "destination": ["success@simulator.amazonses.com"],
+        "tags": {"organization": [fast.session["organization"]["id"]], "action": [action["id"]]},
+    }
+    handle({"eventType": "Open", "mail": mail, "open": {}})
+    handle({"eventType": "Send", "mail": mail, "send": {}})  # late and out of order: no step back
+    handle({"eventType": "Open", "mail": mail, "open": {}})  # twice: the same
+    after = next(
+        a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["id"] == action["id"]
+    )
+    assert (after["deliveryStatus"], after["recipientStatus"]) == (
+        "opened",
+        {"success@simulator.amazonses.com": "opened"},
+    )

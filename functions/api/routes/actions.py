@@ -83,3 +83,8 @@ def customer_timeline(principal: Caller, customer_id: str) -> Page[dict[str, Any
 def invoice_timeline(principal: Caller, invoice_id: str) -> Page[dict[str, Any]]:
     visible_invoice(principal, invoice_id)
     return Page[dict[str, Any]](items=timeline.entries(principal.organization_id, f"INV#{invoice_id}"))
+
+
+@router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")
+def emails_not_delivered(principal: Caller) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=actions.not_delivered(principal))

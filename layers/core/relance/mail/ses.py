@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Any
 
 from relance.aws import client
 from relance.mail.rendering import RenderedEmail
@@ -19,6 +20,7 @@ class Envelope:
     cc: list[str]
     reply_to: str
     message_id: str  # ours, so that replies (In-Reply-To) find their way back
+    tags: dict[str, str]  # come back on every SES event of this email (organization, action)
 
 
 def send(envelope: Envelope, email: RenderedEmail) -> str:
@@ -33,11 +35,12 @@ def send(envelope: Envelope, email: RenderedEmail) -> str:
     mime["Message-ID"] = envelope.message_id
     mime.set_content(email.text)
     mime.add_alternative(email.html, subtype="html")
-    arguments = {
+    arguments: dict[str, Any] = {
         "FromEmailAddress": envelope.sender_email,
         "Destination": {"ToAddresses": envelope.to, "CcAddresses": envelope.cc},
         "Content": {"Raw": {"Data": mime.as_bytes()}},
     }
+    arguments["EmailTags"] = [{"Name": name, "Value": value} for name, value in envelope.tags.items()]
     configuration_set = get_settings().ses_configuration_set
     if configuration_set:
         arguments["ConfigurationSetName"] = configuration_set

@@ -176,3 +176,26 @@ def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
             )
             moment = plan.at
     return sorted(entries, key=lambda e: (e.at, e.customer_id))
+
+
+def not_delivered(principal: Principal) -> list[dict[str, Any]]:
+    """Every email that bounced or drew a complaint, with its recipients, to handle them all at once."""
+    org_id = principal.organization_id
+    customers = {c["id"]: c for c in customer_store.list_customers(org_id) if can_see(principal, c)}
+    rows = []
+    for action in action_store.actions_of_organization(org_id):
+        if action.get("deliveryStatus") not in ("bounced", "complained") or action["customerId"] not in customers:
+            continue
+        failed = {e: s for e, s in action.get("recipientStatus", {}).items() if s in ("bounced", "complained")}
+        rows.append(
+            {
+                "actionId": action["id"],
+                "customerId": action["customerId"],
+                "customerName": customers[action["customerId"]]["name"],
+                "sentAt": action.get("performedAt"),
+                "subject": action.get("subject"),
+                "status": action["deliveryStatus"],
+                "recipients": failed,
+            }
+        )
+    return sorted(rows, key=lambda r: r["sentAt"] or "", reverse=True)

@@ -375,11 +375,14 @@ def _assignee(customer: dict[str, Any], step: Step) -> str | None:
 
 
 def recipients(org_id: str, customer: dict[str, Any], step: Step) -> tuple[list[str], list[str]]:
-    """To: valid contacts in the step's positions, else the main contact. CC: valid contacts in its CC positions."""
+    """To: valid contacts in the step's positions, else the main contact, else the first valid one.
+    CC: valid contacts in its CC positions. Invalid (bounced) addresses are never used."""
     contacts = [c for c in contact_store.contacts_of(org_id, customer["id"]) if not c.get("invalid")]
     to = [c["email"] for c in contacts if step.to and c.get("positionId") in step.to]
-    if not to:
-        main = next((c for c in contacts if c["id"] == customer.get("mainContactId")), None)
+    if not to:  # the main contact, else (it bounced) the first valid contact
+        main = next(
+            (c for c in contacts if c["id"] == customer.get("mainContactId")), contacts[0] if contacts else None
+        )
         to = [main["email"]] if main else []
     cc = [c["email"] for c in contacts if c.get("positionId") in step.cc and c["email"] not in to]
     return to, cc
@@ -404,6 +407,7 @@ def _send_email(
         cc=cc,
         reply_to=f"reply+{action['id']}@{get_settings().reply_domain}",
         message_id=f"<{action['id']}@{get_settings().reply_domain}>",
+        tags={"organization": org_id, "action": action["id"]},
     )
     message_id = ses.send(envelope, email)
     action_store.move(

@@ -73,3 +73,31 @@ def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: 
 def actions_of_organization(org_id: str) -> list[dict[str, Any]]:
     """Query ``ORG#<org>``, SK begins with ``ACT#``: every action of the organization."""
     return under_prefix({"PK": keys.action(org_id, "")["PK"], "SK": keys.action(org_id, "")["SK"]})
+
+
+def raise_status(org_id: str, action_id: str, field: str, status: str, rank: int, email: str | None = None) -> bool:
+    """Move a delivery status forward only (an "open" after a "bounce", or a repeat, changes nothing)."""
+    path = "#r.#e" if email else "#r"
+    status_path = "#s.#e" if email else "#s"
+    names = {"#r": f"{field}Rank", "#s": field, **({"#e": email} if email else {})}
+    try:
+        if email:  # the maps must exist before a key in them can be set
+            table().update_item(
+                Key=keys.action(org_id, action_id),
+                UpdateExpression="SET #r = if_not_exists(#r, :empty), #s = if_not_exists(#s, :empty)",
+                ExpressionAttributeNames={"#r": names["#r"], "#s": names["#s"]},
+                ExpressionAttributeValues={":empty": {}},
+                ConditionExpression="attribute_exists(PK)",
+            )
+        table().update_item(
+            Key=keys.action(org_id, action_id),
+            UpdateExpression=f"SET {path} = :rank, {status_path} = :status",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":rank": rank, ":status": status},
+            ConditionExpression=f"attribute_exists(PK) AND (attribute_not_exists({path}) OR {path} < :rank)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -150,3 +150,8 @@ def timeline(org_id: str, subject: str) -> str:
 
 def portal_link(org_id: str, token_hash: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"PORTAL#{token_hash}"}
+
+
+def notification(org_id: str, user_id: str, at: str, notification_id: str) -> Key:
+    """An in-app notification of one user, newest last by key."""
+    return {"PK": f"ORG#{org_id}#NOTIF#{user_id}", "SK": f"{at}#{notification_id}"}
