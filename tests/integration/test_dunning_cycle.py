@@ -271,3 +271,56 @@ def test_delivery_statuses_only_move_forward(fast):
         "opened",
         {"success@simulator.amazonses.com": "opened"},
     )
+
+
+def test_a_reply_from_the_timeline_quotes_the_exchange_and_moves_the_next_reminder(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Replied Oy", "ap@replied.example", due_days_ago=2)
+    eventually(lambda: outbox(fast, "ap@replied.example"), timeout=20)
+    sent = next(a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["status"] == "sent")
+
+    answer = api.post(
+        f"{base}/actions/{sent['id']}/reply",
+        json={"body": "Thanks, we will pay on Friday.", "cc": ["boss@replied.example"]},
+    )
+
+    assert answer.status_code == 201
+    message = next(m for m in outbox(fast, "ap@replied.example") if m["subject"].startswith("Re: "))
+    assert message["cc"] == ["boss@replied.example"]
+    assert "Thanks, we will pay on Friday." in message["text"] and "> " in message["text"]
+    replied_at = datetime.fromisoformat(answer.json()["performedAt"])
+    upcoming = [
+        e
+        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        if e["customerId"] == customer_id and e["type"] == "email"
+    ]
+    assert all(datetime.fromisoformat(e["at"]) >= replied_at + timedelta(days=7) for e in upcoming)
+    kinds = [e["kind"] for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    assert "reply_out" in kinds
+    unknown = api.post(f"{base}/actions/act_nothing/reply", json={"body": "x"})
+    assert unknown.status_code == 404
+
+
+def test_account_managers_are_notified_of_a_bounce_and_mark_it_read(fast):
+    from relance.domain.organizations import Principal
+    from relance.domain.users import UserFields
+    from relance.services.notifications import list_notifications
+    from relance.services.users import create_user
+
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    org = fast.session["organization"]["id"]
+    admin = Principal(organization_id=org, role="admin", principal_id="test")
+    manager = create_user(
+        admin, UserFields(email="am.notify@relance.example", name="Ann Notify", role="account_manager")
+    )
+    customer_id, _ = start_customer(fast, "Notified BV", "bounce@simulator.amazonses.com", due_days_ago=2)
+    api.patch(f"{base}/customers/{customer_id}", json={"accountManagerIds": [manager.id]})
+    me = Principal(organization_id=org, role="account_manager", principal_id="user", user_id=manager.id)
+
+    found = eventually(lambda: list_notifications(me)["items"], timeout=30)
+
+    assert found[0]["kind"] == "contact_invalidated" and list_notifications(me)["unread"] >= 1
+    from relance.services.notifications import mark_read
+
+    mark_read(me, found[0]["id"])
+    assert list_notifications(me)["unread"] == len(found) - 1

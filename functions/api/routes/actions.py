@@ -11,10 +11,11 @@ from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.services import actions, dunning, timeline
+from relance.services import actions, dunning, notifications, replies, timeline
 from relance.services.actions import ActionFilter, ForecastEntry, ManualAction
 from relance.services.customers import customer_item
 from relance.services.ledger import visible_invoice
+from relance.services.replies import ReplyFields
 from relance.storage import actions as action_store
 
 router = Router()
@@ -88,3 +89,19 @@ def invoice_timeline(principal: Caller, invoice_id: str) -> Page[dict[str, Any]]
 @router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")
 def emails_not_delivered(principal: Caller) -> Page[dict[str, Any]]:
     return Page[dict[str, Any]](items=actions.not_delivered(principal))
+
+
+@router.post("/v1/actions/<action_id>/reply", tags=["dunning"], summary="Answer an email from the timeline")
+def reply(principal: Caller, action_id: str, body: ReplyFields) -> tuple[dict[str, Any], int]:
+    return replies.reply(principal, action_id, body), 201
+
+
+@router.get("/v1/notifications", tags=["notifications"], summary="The caller's notifications and unread count")
+def list_notifications(principal: Caller) -> dict[str, Any]:
+    return notifications.list_notifications(principal)
+
+
+@router.post("/v1/notifications/<notification_id>/read", tags=["notifications"], summary="Mark a notification read")
+def read_notification(principal: Caller, notification_id: str) -> tuple[None, int]:
+    notifications.mark_read(principal, notification_id)
+    return None, 204

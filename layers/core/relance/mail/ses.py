@@ -21,6 +21,7 @@ class Envelope:
     reply_to: str
     message_id: str  # ours, so that replies (In-Reply-To) find their way back
     tags: dict[str, str]  # come back on every SES event of this email (organization, action)
+    in_reply_to: str | None = None  # the Message-ID this answers, to thread the exchange
 
 
 def send(envelope: Envelope, email: RenderedEmail) -> str:
@@ -33,6 +34,9 @@ def send(envelope: Envelope, email: RenderedEmail) -> str:
     mime["Reply-To"] = envelope.reply_to
     mime["Subject"] = email.subject
     mime["Message-ID"] = envelope.message_id
+    if envelope.in_reply_to:
+        mime["In-Reply-To"] = envelope.in_reply_to
+        mime["References"] = envelope.in_reply_to
     mime.set_content(email.text)
     mime.add_alternative(email.html, subtype="html")
     arguments: dict[str, Any] = {

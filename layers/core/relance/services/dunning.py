@@ -422,6 +422,7 @@ def _send_email(
             "to": to,
             "cc": cc,
             "portalLinkExpiresAt": link.expires_at.isoformat(),
+            "text": email.text,
             "deliveryStatus": "sent",
         },
     )

@@ -152,6 +152,10 @@ def portal_link(org_id: str, token_hash: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"PORTAL#{token_hash}"}
 
 
-def notification(org_id: str, user_id: str, at: str, notification_id: str) -> Key:
-    """An in-app notification of one user, newest last by key."""
-    return {"PK": f"ORG#{org_id}#NOTIF#{user_id}", "SK": f"{at}#{notification_id}"}
+def notification(org_id: str, user_id: str, notification_id: str) -> Key:
+    """An in-app notification of one user (ids are time-ordered: newest last by key)."""
+    return {"PK": f"ORG#{org_id}#NOTIF#{user_id}", "SK": notification_id}
+
+
+def notifications_of(org_id: str, user_id: str) -> str:
+    return f"ORG#{org_id}#NOTIF#{user_id}"

@@ -67,11 +67,18 @@ def delete(key: Key, *, condition: str | None = None) -> dict[str, Any]:
     return {"Delete": entry}
 
 
-def update_if(key: Key, expression: str, condition: str, values: dict[str, Any]) -> bool:
+def update_if(
+    key: Key, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
+) -> bool:
     """UpdateItem under ``condition``; False (nothing written) when the condition does not hold."""
+    extra = {"ExpressionAttributeNames": names} if names else {}
     try:
         table().update_item(
-            Key=key, UpdateExpression=expression, ConditionExpression=condition, ExpressionAttributeValues=values
+            Key=key,
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            **extra,
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
