@@ -24,6 +24,31 @@ class Envelope:
     in_reply_to: str | None = None  # the Message-ID this answers, to thread the exchange
 
 
+def for_action(
+    org_id: str,
+    action_id: str,
+    *,
+    sender_name: str,
+    sender_email: str,
+    to: list[str],
+    cc: list[str],
+    answering: str | None = None,
+) -> Envelope:
+    """The envelope of an email sent for an action: its replies (``reply+<action>@``, In-Reply-To)
+    and its SES events (tags) find their way back to that action."""
+    domain = get_settings().reply_domain
+    return Envelope(
+        sender_name=sender_name,
+        sender_email=sender_email,
+        to=to,
+        cc=cc,
+        reply_to=f"reply+{action_id}@{domain}",
+        message_id=f"<{action_id}@{domain}>",
+        tags={"organization": org_id, "action": action_id},
+        in_reply_to=f"<{answering}@{domain}>" if answering else None,
+    )
+
+
 def send(envelope: Envelope, email: RenderedEmail) -> str:
     """Send and answer SES's message id."""
     mime = EmailMessage()

@@ -400,14 +400,13 @@ def _send_email(
     email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
         return {"outcome": "claimed elsewhere"}
-    envelope = ses.Envelope(
+    envelope = ses.for_action(
+        org_id,
+        action["id"],
         sender_name=org.settings.sender_name or org.name,
         sender_email=org.settings.sender_email,
         to=to,
         cc=cc,
-        reply_to=f"reply+{action['id']}@{get_settings().reply_domain}",
-        message_id=f"<{action['id']}@{get_settings().reply_domain}>",
-        tags={"organization": org_id, "action": action["id"]},
     )
     message_id = ses.send(envelope, email)
     action_store.move(

@@ -18,7 +18,6 @@ from relance.services import timeline
 from relance.services.customers import customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
-from relance.settings import get_settings
 from relance.storage import actions as action_store
 from relance.storage import customers as customer_store
 from relance.storage import users as user_store
@@ -56,7 +55,6 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     )
     to = list(dict.fromkeys([*original.get("to", []), *fields.to]))
     cc = [c for c in dict.fromkeys([*original.get("cc", []), *fields.cc]) if c not in to]
-    domain = get_settings().reply_domain
     action = {
         "id": new_id("act"),
         "customerId": customer["id"],
@@ -75,19 +73,16 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     }
     action_store.create_if_absent(org_id, action)
     action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()})
-    message_id = ses.send(
-        ses.Envelope(
-            sender_name=sender,
-            sender_email=org.settings.sender_email,
-            to=to,
-            cc=cc,
-            reply_to=f"reply+{action['id']}@{domain}",
-            message_id=f"<{action['id']}@{domain}>",
-            tags={"organization": org_id, "action": action["id"]},
-            in_reply_to=f"<{original['id']}@{domain}>",
-        ),
-        email,
+    envelope = ses.for_action(
+        org_id,
+        action["id"],
+        sender_name=sender,
+        sender_email=org.settings.sender_email,
+        to=to,
+        cc=cc,
+        answering=original["id"],
     )
+    message_id = ses.send(envelope, email)
     sent = {
         "messageId": message_id,
         "performedAt": now.isoformat(),
