@@ -125,7 +125,9 @@ def test_demo_reminders_reach_the_outbox_spaced_and_payment_stops_them(served):
             sent.setdefault(message["to"][0], []).append(message)
         return sent
 
-    twice = wait_for(lambda: {to: m for to, m in by_recipient().items() if len(m) >= 2}, timeout=90)
+    assert wait_for(lambda: len(outbox()) >= 3, timeout=120), "the demo sent no reminders"
+    requests.post(f"{served.base_url}/dev/clock", json={"advanceDays": 8})  # past every minimum delay
+    twice = wait_for(lambda: {to: m for to, m in by_recipient().items() if len(m) >= 2}, timeout=180)
     assert twice, "no demo customer got a second reminder"
     for messages in twice.values():
         times = [datetime.fromisoformat(m["sentAt"]) for m in messages]
