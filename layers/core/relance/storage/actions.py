@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from relance.storage import keys
 from relance.storage.records import get, of_customer, under_prefix
-from relance.storage.table import table
+from relance.storage.table import put_if, update_if
 
 
 def get_action(org_id: str, action_id: str) -> dict[str, Any] | None:
@@ -21,32 +19,24 @@ def actions_of(org_id: str, customer_id: str) -> list[dict[str, Any]]:
     return of_customer(org_id, customer_id, "ACT")
 
 
+def _item(org_id: str, action: dict[str, Any]) -> dict[str, Any]:
+    index = keys.record_index_entry(org_id, action["customerId"], "ACT", action["scheduledAt"], action["id"])
+    return {**keys.action(org_id, action["id"]), **index, **action}
+
+
 def create_if_absent(org_id: str, action: dict[str, Any]) -> bool:
     """Store a planned action unless one with its id exists (a retried Plan); True if created."""
-    index = keys.record_index_entry(org_id, action["customerId"], "ACT", action["scheduledAt"], action["id"])
-    item = {**keys.action(org_id, action["id"]), **index, **action}
-    try:
-        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if(_item(org_id, action), "attribute_not_exists(PK)")
 
 
 def plan(org_id: str, action: dict[str, Any]) -> None:
     """Store the planned action, replacing one still planned or sent back for replanning; never a final one."""
-    index = keys.record_index_entry(org_id, action["customerId"], "ACT", action["scheduledAt"], action["id"])
-    try:
-        table().put_item(
-            Item={**keys.action(org_id, action["id"]), **index, **action},
-            ConditionExpression="attribute_not_exists(PK) OR #s IN (:planned, :replanned)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":planned": "planned", ":replanned": "replanned"},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    put_if(
+        _item(org_id, action),
+        "attribute_not_exists(PK) OR #s IN (:planned, :replanned)",
+        values={":planned": "planned", ":replanned": "replanned"},
+        names={"#s": "status"},
+    )
 
 
 def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> bool:
@@ -55,24 +45,12 @@ def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: 
     sets = ", ".join(["#s = :to", *(f"{n} = :v{i}" for i, n in enumerate(names))])
     values = {":from": from_status, ":to": to_status, **{f":v{i}": v for i, v in enumerate(fields.values())}}
     table_names = {"#s": "status", **{n: k for n, k in zip(names, fields, strict=True)}}
-    try:
-        table().update_item(
-            Key=keys.action(org_id, action_id),
-            UpdateExpression=f"SET {sets}",
-            ConditionExpression="#s = :from",
-            ExpressionAttributeNames=table_names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(keys.action(org_id, action_id), f"SET {sets}", "#s = :from", values, table_names)
 
 
 def actions_of_organization(org_id: str) -> list[dict[str, Any]]:
     """Query ``ORG#<org>``, SK begins with ``ACT#``: every action of the organization."""
-    return under_prefix({"PK": keys.action(org_id, "")["PK"], "SK": keys.action(org_id, "")["SK"]})
+    return under_prefix(keys.action(org_id, ""))
 
 
 def raise_status(org_id: str, action_id: str, field: str, status: str, rank: int, email: str | None = None) -> bool:
@@ -80,24 +58,20 @@ def raise_status(org_id: str, action_id: str, field: str, status: str, rank: int
     path = "#r.#e" if email else "#r"
     status_path = "#s.#e" if email else "#s"
     names = {"#r": f"{field}Rank", "#s": field, **({"#e": email} if email else {})}
-    try:
-        if email:  # the maps must exist before a key in them can be set
-            table().update_item(
-                Key=keys.action(org_id, action_id),
-                UpdateExpression="SET #r = if_not_exists(#r, :empty), #s = if_not_exists(#s, :empty)",
-                ExpressionAttributeNames={"#r": names["#r"], "#s": names["#s"]},
-                ExpressionAttributeValues={":empty": {}},
-                ConditionExpression="attribute_exists(PK)",
-            )
-        table().update_item(
-            Key=keys.action(org_id, action_id),
-            UpdateExpression=f"SET {path} = :rank, {status_path} = :status",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":rank": rank, ":status": status},
-            ConditionExpression=f"attribute_exists(PK) AND (attribute_not_exists({path}) OR {path} < :rank)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    key = keys.action(org_id, action_id)
+    # The maps must exist before a key in them can be set; no action, nothing to raise.
+    if email and not update_if(
+        key,
+        "SET #r = if_not_exists(#r, :empty), #s = if_not_exists(#s, :empty)",
+        "attribute_exists(PK)",
+        {":empty": {}},
+        {"#r": names["#r"], "#s": names["#s"]},
+    ):
+        return False
+    return update_if(
+        key,
+        f"SET {path} = :rank, {status_path} = :status",
+        f"attribute_exists(PK) AND (attribute_not_exists({path}) OR {path} < :rank)",
+        {":rank": rank, ":status": status},
+        names,
+    )

@@ -34,7 +34,7 @@ def records_of(org_id: str, customer_id: str, kind: str) -> list[dict[str, Any]]
 
 def invoices_of_organization(org_id: str) -> list[dict[str, Any]]:
     """Query ``ORG#<org>``, SK begins with ``INV#``: every invoice of the organization."""
-    return under_prefix({"PK": keys.invoice(org_id, "")["PK"], "SK": keys.invoice(org_id, "")["SK"]})
+    return under_prefix(keys.invoice(org_id, ""))
 
 
 def new_invoice_entries(org_id: str, invoice: dict[str, Any]) -> list[dict[str, Any]]:

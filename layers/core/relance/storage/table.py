@@ -67,24 +67,42 @@ def delete(key: Key, *, condition: str | None = None) -> dict[str, Any]:
     return {"Delete": entry}
 
 
-def update_if(
-    key: Key, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
-) -> bool:
-    """UpdateItem under ``condition``; False (nothing written) when the condition does not hold."""
-    extra = {"ExpressionAttributeNames": names} if names else {}
+def _conditional(write: Any, **arguments: Any) -> bool:
+    """Run a conditional write; False (nothing written) when its condition does not hold."""
     try:
-        table().update_item(
-            Key=key,
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            **extra,
-        )
+        write(**{k: v for k, v in arguments.items() if v})
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def update_if(
+    key: Key, expression: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
+) -> bool:
+    """UpdateItem under ``condition``; False (nothing written) when the condition does not hold."""
+    return _conditional(
+        table().update_item,
+        Key=key,
+        UpdateExpression=expression,
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        ExpressionAttributeNames=names,
+    )
+
+
+def put_if(
+    item: dict[str, Any], condition: str, values: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> bool:
+    """PutItem under ``condition``; False (nothing written) when the condition does not hold."""
+    return _conditional(
+        table().put_item,
+        Item=item,
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        ExpressionAttributeNames=names,
+    )
 
 
 class TransactionCancelled(Exception):
