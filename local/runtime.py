@@ -122,11 +122,8 @@ class LocalRuntime:
         self._server = make_server(self.host, self.port, self._wsgi, threaded=True)
         self.port = self._server.server_port
         self.base_url = f"http://{self.host}:{self.port}"
-        self.template = Template(
-            self.template_path,
-            parameters={**self._declared_defaults(), **self.parameters},
-            endpoint_url=self.moto_url,
-        )
+        self.template = Template(self.template_path, parameters=dict(self.parameters), endpoint_url=self.moto_url)
+        self._apply_local_parameters()
         aws.reset_clients()
         get_settings.cache_clear()
         self.outbox.install()
@@ -191,11 +188,13 @@ class LocalRuntime:
     def __exit__(self, *_: Any) -> None:
         self.stop()
 
-    def _declared_defaults(self) -> dict[str, str]:
-        """Local values of the template's deployment parameters that it declares."""
-        declared = Template(self.template_path).raw.get("Parameters", {})
+    def _apply_local_parameters(self) -> None:
+        """Local values of the deployment parameters the template declares (unless given explicitly)."""
+        declared = self.template.raw.get("Parameters", {})
         local = {"PublicBaseUrl": self.base_url, "ReplyDomain": "replies.relance.local"}
-        return {name: value for name, value in local.items() if name in declared}
+        for name, value in local.items():
+            if name in declared and name not in self.parameters:
+                self.template.parameters[name] = value
 
     def _nudge_on_jump(self, _: Any) -> None:
         """A clock jump makes earlier actions due: every running dunning execution plans again."""
