@@ -22,7 +22,7 @@ def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    runtime = LocalRuntime(port=args.port, time_scale=args.time_scale)
+    runtime = LocalRuntime(port=args.port, smtp_port=args.smtp_port, time_scale=args.time_scale)
     runtime.start(seed=lambda: seed(demo=not args.no_demo))
     session = runtime.session
     print(
@@ -31,6 +31,7 @@ def serve(args: argparse.Namespace) -> int:
         f"  API                : {session['baseUrl']}/v1  (docs: {session['baseUrl']}/v1/docs)\n"
         f"  portal             : {session['baseUrl']}/portal\n"
         f"  outbox             : {session['baseUrl']}/dev/outbox\n"
+        f"  inbound mail (SMTP): {runtime.host}:{session['smtpPort']}  (customer replies: smtplib works)\n"
         f"  organization       : {session['organization']['name']}\n"
         f"  admin API key      : {session['apiKey']}  (header X-Api-Key)\n"
         f"  demo users         : {len(session['users'])}  ({session['baseUrl']}/dev/login)\n"
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     serve_parser = commands.add_parser("serve", help="run the whole system on localhost")
     serve_parser.add_argument("--port", type=int, default=3000)
+    serve_parser.add_argument("--smtp-port", type=int, default=2525, help="inbound mail (0: any free port)")
     serve_parser.add_argument("--no-demo", action="store_true", help="start one empty organization")
     serve_parser.add_argument(
         "--time-scale", type=float, default=1.0, help="virtual seconds per real second (8640: a day in 10 s)"

@@ -25,6 +25,8 @@ HANDLED = {
     "AWS::Cognito::UserPoolClient",
     "AWS::SES::ConfigurationSet",
     "AWS::SES::ConfigurationSetEventDestination",  # published by local/ses_events.py
+    "AWS::SES::ReceiptRuleSet",  # local/smtp.py applies the rules
+    "AWS::SES::ReceiptRule",
     # Served by other parts of the local runtime:
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",

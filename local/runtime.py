@@ -30,6 +30,7 @@ from local.outbox import Outbox
 from local.provision import provision
 from local.schedules import Schedule, Scheduler
 from local.ses_events import SesEvents
+from local.smtp import SmtpListener
 from local.sqs import EventSourceMapping, QueuePoller
 from local.template import REGION, Template
 from relance import aws, clock
@@ -80,6 +81,7 @@ class LocalRuntime:
         *,
         host: str = "127.0.0.1",
         port: int = 3000,
+        smtp_port: int = 2525,
         time_scale: float = 1.0,
         parameters: dict[str, str] | None = None,
         session_file: Path | None = ROOT / ".local" / "session.json",
@@ -87,6 +89,8 @@ class LocalRuntime:
         self.template_path = template_path
         self.host = host
         self.port = port
+        self.smtp_port = smtp_port  # 0: any free port
+        self.smtp: SmtpListener | None = None
         self.time_scale = time_scale
         self.parameters = {"Stage": "local", **(parameters or {})}
         self._unsubscribe_jump: Any = None
@@ -146,7 +150,8 @@ class LocalRuntime:
         self._unsubscribe_jump = clock.on_advance(self._nudge_on_jump)
         self.api = ApiGateway(self.template, self.functions)
 
-        self.session = {"baseUrl": self.base_url, "apiKey": None, "users": [], "smtpPort": None}
+        self.smtp = SmtpListener(self.template, self.host, self.smtp_port)
+        self.session = {"baseUrl": self.base_url, "apiKey": None, "users": [], "smtpPort": self.smtp.port}
         if seed is not None:
             self.session.update(seed())
         self.dev = DevConsole(self.outbox, self.session, self.sign_in)
@@ -155,6 +160,7 @@ class LocalRuntime:
         for poller in self.pollers:
             poller.start()
         self.scheduler.start()
+        self.smtp.start()
         self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
         self._server_thread.start()
         return self
@@ -170,6 +176,9 @@ class LocalRuntime:
             poller.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
+            self.smtp = None
         if self._unsubscribe_jump is not None:
             self._unsubscribe_jump()
         if getattr(self, "functions", None) is not None:

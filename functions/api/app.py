@@ -3,14 +3,14 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import actions, contacts, customers, dunning, ledger, people, system, views
+from routes import actions, contacts, conversations, customers, dunning, ledger, people, system, views
 
 from relance.api.errors import register_error_handlers
 from relance.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
-for routes in (system, customers, contacts, ledger, people, views, dunning, actions):
+for routes in (system, customers, contacts, ledger, people, views, dunning, actions, conversations):
     app.include_router(routes.router)
 
 

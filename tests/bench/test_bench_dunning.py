@@ -22,7 +22,9 @@ from tests.integration.test_local_runtime import eventually
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, session_file=None, time_scale=86400).start(seed=lambda: seed(demo=False)) as started:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=86400).start(
+        seed=lambda: seed(demo=False)
+    ) as started:
         aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
         session = requests.Session()
         session.headers["X-Api-Key"] = started.session["apiKey"]

@@ -51,7 +51,7 @@ class Served:
 def serve(*args: str) -> Served:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "local", "serve", "--port", str(port), "--smtp-port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

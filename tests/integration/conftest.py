@@ -19,14 +19,16 @@ from tests.conftest import FIXTURES
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[LocalRuntime]:
     """template.yaml on moto with one empty organization (as ``--no-demo``), on a free port."""
-    with LocalRuntime(port=0, session_file=None).start(seed=lambda: seed(demo=False)) as started:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None).start(seed=lambda: seed(demo=False)) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
 def fixture_stack() -> Iterator[LocalRuntime]:
     """The fixture stack (tests/fixtures/runtime) with a clock 3600 times faster."""
-    stack = LocalRuntime(FIXTURES / "runtime" / "template.yaml", port=0, time_scale=3600, session_file=None)
+    stack = LocalRuntime(
+        FIXTURES / "runtime" / "template.yaml", port=0, smtp_port=0, time_scale=3600, session_file=None
+    )
     with stack.start() as started:
         yield started
 

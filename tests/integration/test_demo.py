@@ -14,7 +14,7 @@ from relance.storage import ledger as ledger_store
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, session_file=None).start(seed=lambda: seed(demo=True)) as started:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None).start(seed=lambda: seed(demo=True)) as started:
         yield started
 
 

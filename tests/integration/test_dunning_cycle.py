@@ -19,7 +19,9 @@ DAY = 86400
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, session_file=None, time_scale=DAY).start(seed=lambda: seed(demo=False)) as started:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=DAY).start(
+        seed=lambda: seed(demo=False)
+    ) as started:
         aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
         session = requests.Session()
         session.headers["X-Api-Key"] = started.session["apiKey"]
@@ -64,7 +66,7 @@ def test_cycle_sends_reminders_in_order_and_payment_stops_it(fast):
 
     first = eventually(lambda: outbox(fast, "pat@cycle.example"), timeout=20)
     assert first[0]["subject"].startswith("Overdue invoices")
-    assert first[0]["replyTo"][0].startswith("reply+act_")
+    assert first[0]["replyTo"][0].startswith("reply+org_")
     assert f"{fast.base_url}/portal/pt_" in first[0]["text"]
     second = eventually(lambda: outbox(fast, "pat@cycle.example")[1:], timeout=30)
     gap = datetime.fromisoformat(second[0]["sentAt"]) - datetime.fromisoformat(first[0]["sentAt"])
@@ -213,8 +215,9 @@ def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
         return [a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["status"] == status]
 
     letter = eventually(lambda: done(letter_customer, "to_post"), timeout=20)[0]
-    body = aws.client("s3").get_object(Bucket=fast.template.name_of("DocumentsBucket"), Key=letter["documentKey"])
-    text = PdfReader(io.BytesIO(body["Body"].read())).pages[0].extract_text()
+    pdf = requests.get(letter["documentUrl"], timeout=10)  # the short-lived link the API gives
+    assert pdf.status_code == 200
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Courrier SARL" in text and "Madame, Monsieur" in text
     sms = eventually(lambda: done(sms_customer, "sent"), timeout=20)[0]
     assert sms["to"] == ["+33612345678"] and sms["type"] == "sms"

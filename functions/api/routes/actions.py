@@ -1,4 +1,4 @@
-"""Dunning on a customer: pause and resume, its actions, skip and complete, its timeline."""
+"""Dunning on a customer: pause and resume, its actions, skip and complete, what was not delivered."""
 
 from typing import Annotated, Any
 
@@ -11,11 +11,9 @@ from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.services import actions, dunning, notifications, replies, timeline
+from relance.services import actions, dunning, timeline
 from relance.services.actions import ActionFilter, ForecastEntry, ManualAction
 from relance.services.customers import customer_item
-from relance.services.ledger import visible_invoice
-from relance.services.replies import ReplyFields
 from relance.storage import actions as action_store
 
 router = Router()
@@ -40,7 +38,8 @@ def resume(principal: Caller, customer_id: str) -> dict[str, Any]:
 def customer_actions(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
     customer_item(principal, customer_id)
     items = action_store.actions_of(principal.organization_id, customer_id)
-    return Page[dict[str, Any]](items=sorted(items, key=lambda a: a["scheduledAt"], reverse=True))
+    ordered = sorted(items, key=lambda a: a["scheduledAt"], reverse=True)
+    return Page[dict[str, Any]](items=[timeline.with_links(a) for a in ordered])
 
 
 @router.get("/v1/actions", tags=["dunning"], summary="Actions: upcoming, done, skipped, failed")
@@ -74,34 +73,6 @@ def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, 
     return dunning.close_manual_action(principal, action_id, "done", body.note)
 
 
-@router.get("/v1/customers/<customer_id>/timeline", tags=["timeline"], summary="A customer's timeline, newest first")
-def customer_timeline(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
-    customer = customer_item(principal, customer_id)
-    return Page[dict[str, Any]](items=timeline.for_customer(principal.organization_id, customer))
-
-
-@router.get("/v1/invoices/<invoice_id>/timeline", tags=["timeline"], summary="An invoice's timeline, newest first")
-def invoice_timeline(principal: Caller, invoice_id: str) -> Page[dict[str, Any]]:
-    visible_invoice(principal, invoice_id)
-    return Page[dict[str, Any]](items=timeline.entries(principal.organization_id, f"INV#{invoice_id}"))
-
-
 @router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")
 def emails_not_delivered(principal: Caller) -> Page[dict[str, Any]]:
     return Page[dict[str, Any]](items=actions.not_delivered(principal))
-
-
-@router.post("/v1/actions/<action_id>/reply", tags=["dunning"], summary="Answer an email from the timeline")
-def reply(principal: Caller, action_id: str, body: ReplyFields) -> tuple[dict[str, Any], int]:
-    return replies.reply(principal, action_id, body), 201
-
-
-@router.get("/v1/notifications", tags=["notifications"], summary="The caller's notifications and unread count")
-def list_notifications(principal: Caller) -> dict[str, Any]:
-    return notifications.list_notifications(principal)
-
-
-@router.post("/v1/notifications/<notification_id>/read", tags=["notifications"], summary="Mark a notification read")
-def read_notification(principal: Caller, notification_id: str) -> tuple[None, int]:
-    notifications.mark_read(principal, notification_id)
-    return None, 204

@@ -23,6 +23,12 @@ class OrganizationSettings(RelanceModel):
     holidays: list[date] = Field(default_factory=list, max_length=400)
     sender_name: str | None = Field(default=None, max_length=100)
     sender_email: EmailStr | None = None
+    handle_replies: bool = Field(
+        default=False, description="each customer reply creates a Reply task that holds dunning until answered"
+    )
+    match_replies_by_sender_domain: bool = Field(
+        default=False, description="a reply from an unknown address of a customer's mail domain goes to that customer"
+    )
 
     @field_validator("business_days")
     @classmethod

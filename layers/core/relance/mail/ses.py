@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -10,6 +11,8 @@ from typing import Any
 from relance.aws import client
 from relance.mail.rendering import RenderedEmail
 from relance.settings import get_settings
+
+_REFERENCE = re.compile(r"(?:reply\+|<)(?P<org>org_[0-9a-z]{26})\.(?P<action>act_[0-9a-z]{26})@")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,17 @@ class Envelope:
     in_reply_to: str | None = None  # the Message-ID this answers, to thread the exchange
 
 
+def reference(org_id: str, action_id: str) -> str:
+    """``<org>.<action>``: the local part of reply addresses and Message-IDs, routing replies back."""
+    return f"{org_id}.{action_id}"
+
+
+def parse_reference(text: str) -> tuple[str, str] | None:
+    """``(org, action)`` from ``reply+<org>.<action>@…`` or ``<<org>.<action>@…>``; None if it is not ours."""
+    found = _REFERENCE.search(text.lower())  # some mail systems lower-case addresses: ids are lower case
+    return (found["org"], found["action"]) if found else None
+
+
 def for_action(
     org_id: str,
     action_id: str,
@@ -34,22 +48,30 @@ def for_action(
     cc: list[str],
     answering: str | None = None,
 ) -> Envelope:
-    """The envelope of an email sent for an action: its replies (``reply+<action>@``, In-Reply-To)
+    """The envelope of an email sent for an action: its replies (``reply+<org>.<action>@``, In-Reply-To)
     and its SES events (tags) find their way back to that action."""
     domain = get_settings().reply_domain
+    ours = reference(org_id, action_id)
     return Envelope(
         sender_name=sender_name,
         sender_email=sender_email,
         to=to,
         cc=cc,
-        reply_to=f"reply+{action_id}@{domain}",
-        message_id=f"<{action_id}@{domain}>",
+        reply_to=f"reply+{ours}@{domain}",
+        message_id=f"<{ours}@{domain}>",
         tags={"organization": org_id, "action": action_id},
-        in_reply_to=f"<{answering}@{domain}>" if answering else None,
+        in_reply_to=f"<{reference(org_id, answering)}@{domain}>" if answering else None,
     )
 
 
-def send(envelope: Envelope, email: RenderedEmail) -> str:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def send(envelope: Envelope, email: RenderedEmail, attachments: tuple[Attachment, ...] = ()) -> str:
     """Send and answer SES's message id."""
     mime = EmailMessage()
     mime["From"] = formataddr((envelope.sender_name, envelope.sender_email))
@@ -64,6 +86,11 @@ def send(envelope: Envelope, email: RenderedEmail) -> str:
         mime["References"] = envelope.in_reply_to
     mime.set_content(email.text)
     mime.add_alternative(email.html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename
+        )
     arguments: dict[str, Any] = {
         "FromEmailAddress": envelope.sender_email,
         "Destination": {"ToAddresses": envelope.to, "CcAddresses": envelope.cc},

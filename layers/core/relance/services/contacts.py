@@ -15,6 +15,7 @@ from relance.domain.customers import (
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, NotFound
 from relance.ids import new_id
+from relance.services import timeline
 from relance.services.access import require_admin
 from relance.services.customers import customer_item
 from relance.storage import contacts as store
@@ -125,6 +126,23 @@ def mark_valid(principal: Principal, contact_id: str) -> Contact:
     item, customer = _visible_contact(principal, contact_id)
     after = {**item, "invalid": False, "invalidSince": None, "invalidReason": None}
     store.save_contact(principal.organization_id, after)
+    if item.get("invalid"):
+        now = clock.now().isoformat()
+        timeline.record(
+            principal.organization_id,
+            customer["id"],
+            [],
+            "event",
+            now,
+            new_id("evt"),
+            {
+                "event": "contact_validated",
+                "contactId": contact_id,
+                "email": item["email"],
+                "was": item.get("invalidReason"),
+                "by": principal.principal_id,
+            },
+        )
     return to_contact(after, customer.get("mainContactId"))
 
 

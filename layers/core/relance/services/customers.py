@@ -17,7 +17,7 @@ from relance.domain.organizations import Organization, Principal
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
 from relance.ids import new_id
-from relance.services import custom_fields
+from relance.services import custom_fields, timeline
 from relance.services.access import can_see, require_admin, visible
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -125,10 +125,27 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     if cleared:
         raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
     check_references(principal, changes)
-    after = {**before, **changes, "updatedAt": clock.now().isoformat()}
+    now = clock.now().isoformat()
+    after = {**before, **changes, "updatedAt": now}
     after["nameLower"] = after["name"].lower()
+    told = []
+    if before.get("dunningPlanId") != after.get("dunningPlanId"):
+        told = timeline.record_entries(
+            principal.organization_id,
+            customer_id,
+            [],
+            "event",
+            now,
+            new_id("evt"),
+            {
+                "event": "workflow_changed",
+                "from": before.get("dunningPlanId"),
+                "to": after.get("dunningPlanId"),
+                "by": principal.principal_id,
+            },
+        )
     try:
-        transact(store.replace_entries(principal.organization_id, before, after))
+        transact([*store.replace_entries(principal.organization_id, before, after), *told])
     except TransactionCancelled as error:
         raise _claim_errors(error, after.get("externalId")) from error
     if any(before.get(k) != after.get(k) for k in ("dunningPlanId", "timezone", "accountManagerIds")):

@@ -90,7 +90,7 @@ def state_of(customer: dict[str, Any]) -> CustomerState:
         performed=(*customer.get("performedSteps", []), *postponed),
         last_contact_at=datetime.fromisoformat(last) if last else None,
         paused=bool(customer.get("collectionPaused")),
-        manual_action_open=bool(customer.get("openManualActionId")),
+        manual_action_open=bool(customer.get("openManualActionId") or customer.get("openReplyTaskId")),
     )
 
 
@@ -483,7 +483,7 @@ def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any
     """Pause or resume collection: while paused nothing is sent; due actions are logged as postponed."""
     customer = customer_item(principal, customer_id)
     now = clock.now().isoformat()
-    changes: dict[str, Any] = {"collectionPaused": paused}
+    changes: dict[str, Any] = {"collectionPaused": paused, "pausedAt": now if paused else None}
     if not paused:  # postponed steps are due again, as new actions
         changes |= {"postponedSteps": [], "pauseRound": int(customer.get("pauseRound", 0)) + 1}
     customer_store.update_dunning(principal.organization_id, customer_id, changes)
@@ -498,6 +498,13 @@ def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any
     )
     nudge(principal.organization_id, customer_id)
     return {**customer, "collectionPaused": paused}
+
+
+def close_hold(org_id: str, customer: dict[str, Any], action_id_: str) -> None:
+    """The task or call that held the customer's dunning is closed: it no longer holds it."""
+    for field in ("openManualActionId", "openReplyTaskId"):
+        if customer.get(field) == action_id_:
+            customer_store.update_dunning(org_id, customer["id"], {field: None})
 
 
 def close_manual_action(principal: Principal, action_id_: str, status: str, note: str | None) -> dict[str, Any]:
@@ -515,9 +522,9 @@ def close_manual_action(principal: Principal, action_id_: str, status: str, note
     fields = {"closedAt": now, "closedBy": principal.principal_id, "note": note}
     if not action_store.move(org_id, action_id_, action["status"], status, fields):
         raise Conflict("the action changed meanwhile: reload it")
-    if customer.get("openManualActionId") == action_id_:
-        customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": None})
-    _performed(org_id, customer["id"], action["stepId"], None)
+    close_hold(org_id, customer, action_id_)
+    if action["stepId"] != "reply":  # a Reply task is no step of the workflow
+        _performed(org_id, customer["id"], action["stepId"], None)
     timeline.record(
         org_id,
         customer["id"],

@@ -29,7 +29,7 @@ from relance.domain.ledger import (
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
-from relance.services import ratings
+from relance.services import ratings, timeline
 from relance.services.access import require_admin
 from relance.services.customers import customer_item, must_exist
 from relance.services.nudges import nudge
@@ -261,8 +261,11 @@ def _record_money(
     left = unapplied(fields.amount, fields.allocations)
     on = fields.received_at if isinstance(fields, PaymentFields) else fields.issued_at
 
+    applied: list[dict[str, Any]] = []
+
     def attempt() -> dict[str, Any]:
         settled = _settle(principal, fields, kind, on)
+        applied[:] = [inv for inv, _ in settled]
         now = clock.now().isoformat()
         record = new_money_record(kind, fields, record_id, now)
         still_open = {inv["id"]: open_item(inv) for inv, _ in settled if inv["status"] == InvoiceStatus.OPEN}
@@ -285,9 +288,48 @@ def _record_money(
         return record
 
     record: dict[str, Any] = with_retries(attempt)
+    _on_timeline(org, kind, record, applied, fields, left, on)
     ratings.refresh(org, fields.customer_id)
     nudge(org, fields.customer_id)  # a reminder must not follow a payment
     return MoneyRecord.model_validate(record)
+
+
+def _on_timeline(
+    org: str,
+    kind: str,
+    record: dict[str, Any],
+    invoices: list[dict[str, Any]],
+    fields: PaymentFields | CreditNoteFields,
+    left: int,
+    on: date,
+) -> None:
+    """The payment (or credit note) on the timelines, with each invoice it settles and what it still owes."""
+    amounts = {a.invoice_id: a.amount for a in fields.allocations}
+    timeline.record(
+        org,
+        fields.customer_id,
+        [i["id"] for i in invoices],
+        kind,
+        record["createdAt"],
+        record["id"],
+        {
+            "amount": fields.amount,
+            "currency": fields.currency,
+            "on": on.isoformat(),
+            "unapplied": left,
+            "allocations": [
+                {
+                    "invoiceId": i["id"],
+                    "number": i.get("number"),
+                    "amount": amounts.get(i["id"], 0),
+                    "dueAt": i.get("dueAt"),
+                    "outstanding": InvoiceBalance.model_validate(i).outstanding,
+                    "status": i.get("status"),
+                }
+                for i in invoices
+            ],
+        },
+    )
 
 
 def record_payment(principal: Principal, fields: PaymentFields, payment_id: str | None = None) -> MoneyRecord:

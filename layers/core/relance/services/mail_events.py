@@ -93,5 +93,7 @@ def invalidate(org_id: str, action: dict[str, Any], email: str, status: str, rea
             org_id,
             customer.get("accountManagerIds", []),
             "contact_invalidated",
+            f"{email} ({customer.get('name', 'a customer')}) can no longer receive email: {reason}",
+            f"{action['id']}:{email}",
             {"customerId": action["customerId"], "contactId": contact["id"], "email": email, "reason": reason},
         )

@@ -1,48 +1,118 @@
-"""Tell people about what needs them: in-app notifications (email and Slack come with their channels)."""
+"""Tell people about what needs them, on the channels each chose: in-app, email, Slack.
+
+Every notification is stored once per user under an id derived from what it is about, so a
+retried Lambda neither lists it twice nor emails or posts it twice: the other channels are
+only tried by the call that stored it. Notifications expire after 90 days (TTL).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from email.utils import formataddr
 from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
+from slack_sdk.webhook import WebhookClient
 
 from relance import clock
+from relance.aws import client
 from relance.domain.organizations import Principal
 from relance.errors import NotFound
-from relance.ids import new_id
+from relance.observability import logger, metrics
+from relance.services.organizations import get_organization
+from relance.settings import get_settings
 from relance.storage import keys
-from relance.storage.table import table, update_if
+from relance.storage import users as user_store
+from relance.storage.table import put_if, query_all, update_if, without_keys
+
+DEFAULT_CHANNELS = ["in_app", "email"]
+KEEP_SECONDS = 90 * 86400
 
 
-def notify(org_id: str, user_ids: list[str], kind: str, data: dict[str, Any]) -> None:
-    at = clock.now().isoformat()
-    with table().batch_writer() as batch:
-        for user_id in dict.fromkeys(user_ids):
-            notification_id = new_id("ntf")
-            batch.put_item(
-                Item={
-                    **keys.notification(org_id, user_id, notification_id),
-                    "id": notification_id,
-                    "userId": user_id,
-                    "kind": kind,
-                    "at": at,
-                    "read": False,
-                    **data,
+def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str, data: dict[str, Any]) -> int:
+    """Notify each user once about ``about`` (a stable key, e.g. the reply id); how many were new."""
+    now = clock.now()
+    delivered = 0
+    for user_id in dict.fromkeys(user_ids):
+        user = user_store.get_user(org_id, user_id)
+        if user is None:
+            continue
+        channels = user.get("notificationChannels", DEFAULT_CHANNELS)
+        notification_id = "ntf_" + hashlib.sha256(f"{kind}:{about}:{user_id}".encode()).hexdigest()[:26]
+        item = {
+            **keys.notification(org_id, user_id, notification_id),
+            "id": notification_id,
+            "userId": user_id,
+            "kind": kind,
+            "summary": summary,
+            "at": now.isoformat(),
+            "read": "in_app" not in channels,
+            "channels": channels,
+            "about": about,
+            "ttl": int(now.timestamp()) + KEEP_SECONDS,
+            **data,
+        }
+        if not put_if(item, "attribute_not_exists(PK)"):
+            continue  # a retry: already told
+        delivered += 1
+        if "email" in channels:
+            _email(org_id, user, summary)
+        if "slack" in channels and user.get("slackWebhookUrl"):
+            post_to_slack(user["slackWebhookUrl"], summary)
+    return delivered
+
+
+def _email(org_id: str, user: dict[str, Any], summary: str) -> None:
+    org = get_organization(org_id)
+    if not org.settings.sender_email:
+        logger.info("no sender address: notification not emailed", user_id=user["id"])
+        return
+    try:
+        client("sesv2").send_email(
+            FromEmailAddress=formataddr(("Relance", org.settings.sender_email)),
+            Destination={"ToAddresses": [user["email"]]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": f"Relance: {summary}"[:200]},
+                    "Body": {"Text": {"Data": f"{summary}\n\nOpen Relance to see it: {_app_url()}\n"}},
                 }
-            )
+            },
+        )
+    except Exception:  # a notification must never fail what caused it
+        logger.exception("notification email failed", user_id=user["id"])
+        metrics.add_metric(name="NotificationEmailFailed", unit="Count", value=1)
+
+
+def _app_url() -> str:
+    return get_settings().public_base_url
+
+
+def post_to_slack(webhook_url: str, summary: str) -> bool:
+    """Post to the user's Slack incoming webhook; False (logged) when Slack refuses or is unreachable."""
+    try:
+        response = WebhookClient(webhook_url, timeout=5).send(text=summary)
+    except Exception:
+        logger.exception("Slack webhook unreachable")
+        metrics.add_metric(name="SlackNotificationFailed", unit="Count", value=1)
+        return False
+    if response.status_code != 200:
+        logger.warning("Slack refused the notification", status=response.status_code, body=response.body)
+        metrics.add_metric(name="SlackNotificationFailed", unit="Count", value=1)
+        return False
+    return True
 
 
 def list_notifications(principal: Principal, limit: int = 50) -> dict[str, Any]:
-    """The caller's notifications, newest first, and how many are unread (Query of their partition)."""
+    """The caller's in-app notifications, newest first, and how many are unread (Query of their partition)."""
     if not principal.user_id:
         return {"items": [], "unread": 0}
-    page = table().query(
+    rows = query_all(
         KeyConditionExpression=KeyCondition("PK").eq(
             keys.notifications_of(principal.organization_id, principal.user_id)
-        ),
-        ScanIndexForward=False,
+        )
     )
-    items = [{k: v for k, v in i.items() if k not in ("PK", "SK")} for i in page["Items"]]
+    items = [without_keys(i) for i in rows if "in_app" in i.get("channels", ["in_app"])]
+    items.sort(key=lambda i: (i["at"], i["id"]), reverse=True)
     return {"items": items[:limit], "unread": sum(1 for i in items if not i["read"])}
 
 

@@ -2,61 +2,145 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints
 
 from relance import clock
+from relance.aws import client
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.errors import Conflict, Invalid, NotFound
+from relance.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
 from relance.mail import ses
 from relance.mail.rendering import RenderedEmail
 from relance.services import timeline
 from relance.services.customers import customer_item
+from relance.services.dunning import close_hold
+from relance.services.inbound import attachment_key
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
+from relance.settings import get_settings
 from relance.storage import actions as action_store
 from relance.storage import customers as customer_store
+from relance.storage import keys
 from relance.storage import users as user_store
+from relance.storage.records import get
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # together, decoded: API Gateway takes 10 MB bodies
+
+
+class ReplyAttachment(RelanceModel):
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
+    content_base64: str = Field(min_length=1)
+
+    def data(self, index: int) -> bytes:
+        try:
+            return base64.b64decode(self.content_base64, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise Invalid(
+                "an attachment is not valid base64", {f"attachments.{index}.contentBase64": "not base64"}
+            ) from error
 
 
 class ReplyFields(RelanceModel):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     to: list[EmailStr] = Field(default_factory=list, max_length=10, description="added to the original recipients")
     cc: list[EmailStr] = Field(default_factory=list, max_length=10)
+    attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=10)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What is answered: who gets the answer, its subject, the history quoted under it."""
+
+    to: list[str]
+    cc: list[str]
+    subject: str
+    history: list[tuple[str, str]]  # (who wrote, when, as a heading; the text), newest first
+    in_reply_to: str | None  # the Message-ID answered
+    invoice_ids: list[str]
+    reply_task: dict[str, Any] | None = None
+
+
+def _exchange(org_id: str, original: dict[str, Any], sender: str) -> Exchange:
+    if original["type"] == "email" and original["status"] == "sent":
+        said = f"On {original['performedAt'][:10]}, {sender} wrote:"
+        return Exchange(
+            to=list(original.get("to", [])),
+            cc=list(original.get("cc", [])),
+            subject=original.get("subject", ""),
+            history=[(said, original.get("text") or "")],
+            in_reply_to=f"<{ses.reference(org_id, original['id'])}@{get_settings().reply_domain}>",
+            invoice_ids=list(original["invoiceIds"]),
+        )
+    if original["type"] == "task" and original.get("replyId") and original["status"] == "open":
+        inbound = get(keys.reply(org_id, original["replyId"]))
+        if inbound is None:
+            raise NotFound("the reply this task is about is gone")
+        said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
+        return Exchange(
+            to=[inbound["from"]],
+            cc=[],
+            subject=inbound.get("subject", ""),
+            history=[(said, inbound.get("fullText") or inbound.get("text") or "")],
+            in_reply_to=inbound.get("messageId"),
+            invoice_ids=list(original["invoiceIds"]),
+            reply_task=original,
+        )
+    raise Conflict(
+        "only an email that was sent, or an open Reply task, can be answered", {"status": original["status"]}
+    )
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+def _render(body: str, signature: str, exchange: Exchange) -> RenderedEmail:
+    subject = exchange.subject if exchange.subject.lower().startswith("re:") else f"Re: {exchange.subject}"
+    text = "\n\n".join([body, signature, *(f"{said}\n{_quoted(old)}" for said, old in exchange.history)])
+    html = "".join(
+        [
+            f"<p>{escape(body).replace(chr(10), '<br>')}</p><p>{escape(signature)}</p>",
+            *(
+                f"<p>{escape(said)}</p><blockquote>{escape(old).replace(chr(10), '<br>')}</blockquote>"
+                for said, old in exchange.history
+            ),
+        ]
+    )
+    return RenderedEmail(subject=subject, text=text + "\n", html=html)
 
 
 def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str, Any]:
+    """Answer a sent email (or the customer reply a Reply task is about) from the timeline."""
     org_id = principal.organization_id
     original = action_store.get_action(org_id, action_id)
     if original is None:
         raise NotFound("action not found")
     customer = customer_item(principal, original["customerId"])
-    if original["type"] != "email" or original["status"] != "sent":
-        raise Conflict("only an email that was sent can be answered", {"status": original["status"]})
     org = get_organization(org_id)
     if not org.settings.sender_email:
         raise Invalid("the organization has no sender address", {"senderEmail": "set it in the settings"})
+    files = [ses.Attachment(a.filename, a.content_type, a.data(index)) for index, a in enumerate(fields.attachments)]
+    if sum(len(f.data) for f in files) > MAX_ATTACHMENT_BYTES:
+        raise PayloadTooLarge("attachments are over 10 MB together", {"attachments": "at most 10 MB together"})
     user = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
     sender = (user or {}).get("name") or org.settings.sender_name or org.name
+    exchange = _exchange(org_id, original, org.settings.sender_name or org.name)
     now = clock.now()
-    quoted = "\n".join(f"> {line}" for line in (original.get("text") or "").splitlines())
-    said = f"On {original['performedAt'][:10]}, {org.settings.sender_name or org.name} wrote:"
-    email = RenderedEmail(
-        subject=original.get("subject", "")
-        if original.get("subject", "").startswith("Re: ")
-        else f"Re: {original.get('subject', '')}",
-        text=f"{fields.body}\n\n{sender}\n\n{said}\n{quoted}\n",
-        html=f"<p>{escape(fields.body).replace(chr(10), '<br>')}</p><p>{escape(sender)}</p>"
-        f"<p>{escape(said)}</p><blockquote>{escape(original.get('text') or '').replace(chr(10), '<br>')}</blockquote>",
-    )
-    to = list(dict.fromkeys([*original.get("to", []), *fields.to]))
-    cc = [c for c in dict.fromkeys([*original.get("cc", []), *fields.cc]) if c not in to]
+    email = _render(fields.body, sender, exchange)
+    to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
+    cc = [c for c in dict.fromkeys([*exchange.cc, *(str(a).lower() for a in fields.cc)]) if c not in to]
+    action_id_ = new_id("act")
+    stored = _store_attachments(org_id, action_id_, files)
     action = {
-        "id": new_id("act"),
+        "id": action_id_,
         "customerId": customer["id"],
         "workflowId": original.get("workflowId"),
         "workflowVersion": 0,
@@ -64,25 +148,21 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         "type": "email",
         "status": "planned",
         "scheduledAt": now.isoformat(),
-        "invoiceIds": original["invoiceIds"],
+        "invoiceIds": exchange.invoice_ids,
         "cycle": -1,
         "manual": True,
         "createdAt": now.isoformat(),
         "owner": principal.user_id,
         "inReplyTo": original["id"],
+        "attachments": stored,
     }
     action_store.create_if_absent(org_id, action)
     action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()})
     envelope = ses.for_action(
-        org_id,
-        action["id"],
-        sender_name=sender,
-        sender_email=org.settings.sender_email,
-        to=to,
-        cc=cc,
-        answering=original["id"],
+        org_id, action["id"], sender_name=sender, sender_email=org.settings.sender_email, to=to, cc=cc
     )
-    message_id = ses.send(envelope, email)
+    envelope = replace(envelope, in_reply_to=exchange.in_reply_to)
+    message_id = ses.send(envelope, email, tuple(files))
     sent = {
         "messageId": message_id,
         "performedAt": now.isoformat(),
@@ -101,7 +181,48 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         "reply_out",
         now.isoformat(),
         action["id"],
-        {"subject": email.subject, "to": to, "cc": cc, "by": principal.principal_id, "inReplyTo": original["id"]},
+        {
+            "subject": email.subject,
+            "to": to,
+            "cc": cc,
+            "text": fields.body,
+            "owner": principal.user_id,
+            "by": principal.principal_id,
+            "inReplyTo": original["id"],
+            "attachments": stored,
+        },
     )
+    _answered(org_id, customer, exchange, principal, now.isoformat())
     nudge(org_id, customer["id"])  # the next reminder honours the minimum delay
     return {**action, **sent, "status": "sent"}
+
+
+def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, principal: Principal, at: str) -> None:
+    """An open Reply task of the customer is answered by this email: done, dunning goes on."""
+    task_id = exchange.reply_task["id"] if exchange.reply_task else customer.get("openReplyTaskId")
+    if not task_id:
+        return
+    task = exchange.reply_task or action_store.get_action(org_id, task_id)
+    if task and action_store.move(
+        org_id, task_id, "open", "done", {"closedAt": at, "closedBy": principal.principal_id, "note": "answered"}
+    ):
+        timeline.record(
+            org_id,
+            customer["id"],
+            task["invoiceIds"],
+            "event",
+            at,
+            f"{task_id}_done",
+            {"event": "done", "actionId": task_id, "by": principal.principal_id, "note": "answered"},
+        )
+    close_hold(org_id, customer, task_id)
+
+
+def _store_attachments(org_id: str, action_id: str, files: list[ses.Attachment]) -> list[dict[str, Any]]:
+    bucket = get_settings().documents_bucket
+    stored = []
+    for index, file in enumerate(files, start=1):
+        key = attachment_key(org_id, action_id, index, file.filename)
+        client("s3").put_object(Bucket=bucket, Key=key, Body=file.data, ContentType=file.content_type)
+        stored.append({"name": file.filename, "contentType": file.content_type, "size": len(file.data), "key": key})
+    return stored

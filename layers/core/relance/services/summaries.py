@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+from pydantic import Field
 
 from relance import clock
 from relance.domain.customers import AgingBuckets, Contact, Customer, aging
 from relance.domain.ledger import Invoice, InvoiceStatus
 from relance.domain.organizations import Principal
 from relance.domain.rating import expected_payment_date
+from relance.services import notes
 from relance.services.contacts import to_contact
 from relance.services.customers import customer_item, to_customer
 from relance.services.ledger import to_invoice
@@ -28,10 +32,11 @@ class CustomerSummary(Customer):
     open_invoices: list[OpenInvoice]
     recent_invoices: list[Invoice]
     aging: list[AgingBuckets]
+    pinned_notes: list[dict[str, Any]] = Field(default_factory=list, description="pinned notes, newest first")
 
 
 def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
-    """GetItem of the customer, then one Query for its contacts and one for its invoices."""
+    """GetItem of the customer, then one Query each for its contacts, its invoices and its pinned notes."""
     item = customer_item(principal, customer_id)
     today = clock.now().date()
     customer = to_customer(item, today)
@@ -62,4 +67,5 @@ def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
         open_invoices=open_invoices,
         recent_invoices=recent,
         aging=list(buckets.values()),
+        pinned_notes=notes.pinned_notes(org, customer_id),
     )

@@ -14,7 +14,8 @@ from relance.storage.table import put, query_all, table, without_keys
 
 def contact_item(org_id: str, contact: dict[str, Any]) -> dict[str, Any]:
     index = keys.record_index_entry(org_id, contact["customerId"], "CON", contact["createdAt"], contact["id"])
-    return {**keys.contact(org_id, contact["id"]), **index, **contact}
+    by_mail = keys.contact_mail_index_entry(org_id, contact["email"], contact["id"])
+    return {**keys.contact(org_id, contact["id"]), **index, **by_mail, **contact}
 
 
 def get_contact(org_id: str, contact_id: str) -> dict[str, Any] | None:
@@ -25,6 +26,15 @@ def get_contact(org_id: str, contact_id: str) -> dict[str, Any] | None:
 def contacts_of(org_id: str, customer_id: str) -> list[dict[str, Any]]:
     """Query GSI1 ``ORG#<org>#CUS#<customer>``, ``CON#``."""
     return of_customer(org_id, customer_id, "CON")
+
+
+def contacts_by_mail(org_id: str, domain: str, email: str | None = None) -> list[dict[str, Any]]:
+    """Query GSI2 ``ORG#<org>#MAILDOMAIN#<domain>`` (SK begins with ``<email>#`` for one address):
+    ``id``, ``customerId`` and ``email`` of the contacts with that address, or of that domain."""
+    condition = KeyCondition("GSI2PK").eq(keys.contacts_of_mail_domain(org_id, domain))
+    if email:
+        condition = condition & KeyCondition("GSI2SK").begins_with(f"{email.lower()}#")
+    return [without_keys(i) for i in query_all(IndexName="GSI2", KeyConditionExpression=condition)]
 
 
 def save_contact(org_id: str, contact: dict[str, Any]) -> None:

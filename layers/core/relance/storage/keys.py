@@ -69,6 +69,16 @@ def contact(org_id: str, contact_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"CON#{contact_id}"}
 
 
+def contact_mail_index_entry(org_id: str, email: str, contact_id: str) -> dict[str, str]:
+    """GSI2 attributes that find a contact by its email address, or every contact of its mail domain."""
+    domain = email.rpartition("@")[2].lower()
+    return {"GSI2PK": f"ORG#{org_id}#MAILDOMAIN#{domain}", "GSI2SK": f"{email.lower()}#{contact_id}"}
+
+
+def contacts_of_mail_domain(org_id: str, domain: str) -> str:
+    return f"ORG#{org_id}#MAILDOMAIN#{domain.lower()}"
+
+
 def position(org_id: str, position_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"POS#{position_id}"}
 
@@ -159,3 +169,18 @@ def notification(org_id: str, user_id: str, notification_id: str) -> Key:
 
 def notifications_of(org_id: str, user_id: str) -> str:
     return f"ORG#{org_id}#NOTIF#{user_id}"
+
+
+def reply(org_id: str, reply_id: str) -> Key:
+    """An inbound customer reply (matched or not), addressed by the id derived from its stored message."""
+    return {"PK": f"ORG#{org_id}", "SK": f"RPL#{reply_id}"}
+
+
+def unmatched_replies(org_id: str) -> str:
+    """GSI1 partition of the replies no customer was found for, newest last by GSI1SK."""
+    return f"ORG#{org_id}#UNMATCHED"
+
+
+def note(org_id: str, note_id: str) -> Key:
+    """A note; listed under its customer in GSI1 as ``NOTE#`` or, pinned, ``PINNED#<createdAt>#<id>``."""
+    return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}

@@ -15,7 +15,7 @@ from relance.settings import get_settings
 from relance.storage.keys import Key
 
 T = TypeVar("T")
-INDEX_ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "ttl"}
+INDEX_ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl"}
 
 
 def table() -> Any:

@@ -1,0 +1,121 @@
+"""What happened with a customer: timelines, notes, replies in and out, notifications."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import Field
+
+from relance.api.caller import caller
+from relance.api.pages import Page
+from relance.domain.base import RelanceModel
+from relance.domain.organizations import Principal
+from relance.services import inbound, notes, notifications, replies, timeline
+from relance.services.customers import customer_item
+from relance.services.ledger import visible_invoice
+from relance.services.notes import FileDeclaration, NoteFields, NotePatch
+from relance.services.replies import ReplyFields
+
+router = Router()
+Caller = Annotated[Principal, Depends(caller)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+class Assignment(RelanceModel):
+    customer_id: str = Field(min_length=1, description="the customer this reply is from")
+
+
+@router.get("/v1/customers/<customer_id>/timeline", tags=["timeline"], summary="A customer's timeline, newest first")
+def customer_timeline(
+    principal: Caller, customer_id: str, limit: Limit = 50, cursor: str | None = None
+) -> Page[dict[str, Any]]:
+    customer = customer_item(principal, customer_id)
+    items, next_cursor = timeline.for_customer(principal.organization_id, customer, limit=limit, cursor=cursor)
+    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+
+
+@router.get("/v1/invoices/<invoice_id>/timeline", tags=["timeline"], summary="An invoice's timeline, newest first")
+def invoice_timeline(
+    principal: Caller, invoice_id: str, limit: Limit = 50, cursor: str | None = None
+) -> Page[dict[str, Any]]:
+    visible_invoice(principal, invoice_id)
+    items, next_cursor = timeline.page(principal.organization_id, f"INV#{invoice_id}", limit=limit, cursor=cursor)
+    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- notes
+
+
+@router.post("/v1/customers/<customer_id>/notes", tags=["notes"], summary="Write a note (with @mentions and files)")
+def create_note(principal: Caller, customer_id: str, body: NoteFields) -> tuple[dict[str, Any], int]:
+    return notes.create(principal, customer_id, body), 201
+
+
+@router.get("/v1/customers/<customer_id>/notes", tags=["notes"], summary="A customer's notes, pinned first")
+def customer_notes(principal: Caller, customer_id: str, pinned: bool = False) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=notes.notes_of(principal, customer_id, pinned_only=pinned))
+
+
+@router.get("/v1/notes/<note_id>", tags=["notes"], summary="A note")
+def get_note(principal: Caller, note_id: str) -> dict[str, Any]:
+    return notes.get_note(principal, note_id)
+
+
+@router.patch("/v1/notes/<note_id>", tags=["notes"], summary="Edit a note's text (author or admin), pin or unpin it")
+def update_note(principal: Caller, note_id: str, body: NotePatch) -> dict[str, Any]:
+    return notes.update(principal, note_id, body)
+
+
+@router.delete("/v1/notes/<note_id>", tags=["notes"], summary="Delete a note and its files (author or admin)")
+def delete_note(principal: Caller, note_id: str) -> tuple[None, int]:
+    notes.delete(principal, note_id)
+    return None, 204
+
+
+@router.post(
+    "/v1/notes/<note_id>/attachments", tags=["notes"], summary="Add a file to a note: answers a presigned upload"
+)
+def add_note_attachment(principal: Caller, note_id: str, body: FileDeclaration) -> tuple[dict[str, Any], int]:
+    return notes.add_attachment(principal, note_id, body), 201
+
+
+# ---------------------------------------------------------------- replies
+
+
+@router.post(
+    "/v1/actions/<action_id>/reply", tags=["replies"], summary="Answer an email (or a Reply task) from the timeline"
+)
+def reply(principal: Caller, action_id: str, body: ReplyFields) -> tuple[dict[str, Any], int]:
+    return replies.reply(principal, action_id, body), 201
+
+
+@router.get("/v1/replies/unmatched", tags=["replies"], summary="Customer mail no customer was found for")
+def unmatched_replies(principal: Caller) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=inbound.list_unmatched(principal))
+
+
+@router.get("/v1/replies/<reply_id>", tags=["replies"], summary="A customer reply, with its files")
+def get_reply(principal: Caller, reply_id: str) -> dict[str, Any]:
+    return inbound.get_reply(principal, reply_id)
+
+
+@router.post(
+    "/v1/replies/<reply_id>/assign", tags=["replies"], summary="Put an unmatched reply on a customer's timeline"
+)
+def assign_reply(principal: Caller, reply_id: str, body: Assignment) -> dict[str, Any]:
+    return inbound.assign(principal, reply_id, body.customer_id)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+@router.get("/v1/notifications", tags=["notifications"], summary="The caller's notifications and unread count")
+def list_notifications(principal: Caller) -> dict[str, Any]:
+    return notifications.list_notifications(principal)
+
+
+@router.post("/v1/notifications/<notification_id>/read", tags=["notifications"], summary="Mark a notification read")
+def read_notification(principal: Caller, notification_id: str) -> tuple[None, int]:
+    notifications.mark_read(principal, notification_id)
+    return None, 204

@@ -1,0 +1,307 @@
+"""Customer replies: inbound mail that SES stored in S3, matched to its customer, put on the timeline.
+
+Matching, in order: the reply address (``reply+<org>.<action>@``), the In-Reply-To and
+References Message-IDs (``<<org>.<action>@…>``), the sender's address among the contacts,
+then (when the organization chose it) the sender's mail domain when it belongs to one
+customer only. Mail that matches nobody is kept in the organization's unmatched list until a
+user assigns it; it is never dropped. Every step is idempotent: a retried message lands once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from relance import clock
+from relance.aws import client
+from relance.domain.organizations import Principal
+from relance.errors import Conflict, NotFound
+from relance.mail import ses
+from relance.mail.inbound import InboundMail, parse
+from relance.observability import logger, metrics
+from relance.services import timeline
+from relance.services.customers import customer_item
+from relance.services.notifications import notify
+from relance.services.nudges import nudge
+from relance.services.organizations import get_organization
+from relance.settings import get_settings
+from relance.storage import actions as action_store
+from relance.storage import contacts as contact_store
+from relance.storage import customers as customer_store
+from relance.storage import keys
+from relance.storage import organizations as organization_store
+from relance.storage import users as user_store
+from relance.storage.records import get
+from relance.storage.table import put_if, query_all, update_if, without_keys
+
+MAX_STORED_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class Match:
+    org_id: str | None
+    customer_id: str | None = None
+    action_id: str | None = None
+    matched_by: str | None = None  # reply_address, message_id, sender, sender_domain
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _by_reference(candidates: list[str]) -> Match | None:
+    for text in candidates:
+        reference = ses.parse_reference(text)
+        if reference is None:
+            continue
+        org_id, action_id = reference
+        action = action_store.get_action(org_id, action_id)
+        if action is not None:
+            return Match(org_id, action["customerId"], action_id, None)
+    return None
+
+
+def _customers_of(contacts: list[dict[str, Any]]) -> set[str]:
+    return {c["customerId"] for c in contacts}
+
+
+def find_customer(mail: InboundMail) -> Match:
+    """Who this mail is from, as far as the organization's records tell."""
+    found = _by_reference([f"{address}" for address in (*mail.to, *mail.cc)])
+    if found:
+        return Match(found.org_id, found.customer_id, found.action_id, "reply_address")
+    found = _by_reference(mail.references)
+    if found:
+        return Match(found.org_id, found.customer_id, found.action_id, "message_id")
+    domain = mail.sender.rpartition("@")[2]
+    organizations = organization_store.list_all()
+    candidates: list[str] = []  # organizations where the sender is known, but not to one customer only
+    for org in organizations:
+        customers = _customers_of(contact_store.contacts_by_mail(org["id"], domain, mail.sender)) if domain else set()
+        if len(customers) == 1:
+            return Match(org["id"], customers.pop(), None, "sender")
+        if customers:
+            candidates.append(org["id"])
+    for org in organizations:
+        if not org.get("settings", {}).get("matchRepliesBySenderDomain") or not domain:
+            continue
+        customers = _customers_of(contact_store.contacts_by_mail(org["id"], domain))
+        if len(customers) == 1:
+            return Match(org["id"], customers.pop(), None, "sender_domain")
+        if customers:
+            candidates.append(org["id"])
+    if candidates:
+        return Match(candidates[0])
+    return Match(organizations[0]["id"] if len(organizations) == 1 else None)
+
+
+# ---------------------------------------------------------------- receiving
+
+
+def reply_id_of(bucket: str, key: str) -> str:
+    """The same stored message is always the same reply: a retry finds it."""
+    return "rpl_" + hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()[:26]
+
+
+def attachment_key(org_id: str, reply_id: str, index: int, filename: str) -> str:
+    return f"{org_id}/replies/{reply_id}/{index}-{timeline.safe_name(filename)}"
+
+
+def receive(bucket: str, key: str) -> dict[str, Any]:
+    """Take in one message SES stored at ``bucket``/``key``; the stored reply."""
+    raw = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    mail = parse(raw)
+    reply_id = reply_id_of(bucket, key)
+    match = find_customer(mail)
+    if match.org_id is None:  # several organizations and nothing ties it to one: kept in S3, alarmed
+        logger.error("inbound mail matches no organization", bucket=bucket, key=key, sender=mail.sender)
+        metrics.add_metric(name="InboundMailUnrouted", unit="Count", value=1)
+        return {"id": reply_id, "status": "unrouted"}
+    org_id = match.org_id
+    documents = get_settings().documents_bucket
+    attachments = []
+    for index, attachment in enumerate(mail.attachments, start=1):
+        object_key = attachment_key(org_id, reply_id, index, attachment.filename)
+        client("s3").put_object(
+            Bucket=documents, Key=object_key, Body=attachment.data, ContentType=attachment.content_type
+        )
+        attachments.append(
+            {
+                "name": attachment.filename,
+                "contentType": attachment.content_type,
+                "size": len(attachment.data),
+                "key": object_key,
+            }
+        )
+    reply = {
+        "id": reply_id,
+        "status": "matched" if match.customer_id else "unmatched",
+        "customerId": match.customer_id,
+        "actionId": match.action_id,
+        "matchedBy": match.matched_by,
+        "from": mail.sender,
+        "fromName": mail.sender_name,
+        "to": mail.to,
+        "cc": mail.cc,
+        "subject": mail.subject[:500],
+        "text": mail.reply[:MAX_STORED_TEXT],
+        "fullText": mail.text[:MAX_STORED_TEXT],
+        "messageId": mail.message_id,
+        "automatic": mail.automatic,
+        "sentAt": mail.sent_at,
+        "receivedAt": clock.now().isoformat(),
+        "attachments": attachments,
+        "source": {"bucket": bucket, "key": key},
+    }
+    unmatched: dict[str, str] = (
+        {"GSI1PK": keys.unmatched_replies(org_id), "GSI1SK": f"{reply['receivedAt']}#{reply_id}"}
+        if not match.customer_id
+        else {}
+    )
+    if not put_if({**keys.reply(org_id, reply_id), **unmatched, **reply}, "attribute_not_exists(PK)"):
+        reply = get(keys.reply(org_id, reply_id), consistent=True) or reply  # a retry: carry on with the stored one
+    if reply["status"] == "matched" and reply.get("customerId"):
+        _land(org_id, reply)
+    else:
+        metrics.add_metric(name="InboundMailUnmatched", unit="Count", value=1)
+    return without_keys(reply)
+
+
+def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
+    """The customer's account managers; nobody assigned, the organization's admins."""
+    managers = list(customer.get("accountManagerIds", []))
+    if managers:
+        return managers
+    return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
+
+
+def _land(org_id: str, reply: dict[str, Any]) -> None:
+    """Put the reply on its customer's timeline, tell the AMs and, if asked, open a Reply task."""
+    customer = customer_store.get_customer(org_id, reply["customerId"], consistent=True)
+    if customer is None:
+        return
+    answered = action_store.get_action(org_id, reply["actionId"]) if reply.get("actionId") else None
+    invoice_ids = list(answered["invoiceIds"]) if answered else []
+    timeline.record(
+        org_id,
+        customer["id"],
+        invoice_ids,
+        "reply_in",
+        reply["receivedAt"],
+        reply["id"],
+        {
+            "from": reply["from"],
+            "fromName": reply.get("fromName"),
+            "subject": reply["subject"],
+            "text": reply["text"],
+            "attachments": reply.get("attachments", []),
+            "actionId": reply.get("actionId"),
+            "matchedBy": reply.get("matchedBy"),
+            "automatic": reply.get("automatic", False),
+        },
+    )
+    who = reply.get("fromName") or reply["from"]
+    notify(
+        org_id,
+        _people_to_tell(org_id, customer),
+        "reply_in",
+        f"{who} ({customer['name']}) replied: {reply['subject'] or '(no subject)'}",
+        reply["id"],
+        {"customerId": customer["id"], "replyId": reply["id"]},
+    )
+    if get_organization(org_id).settings.handle_replies and not reply.get("automatic"):
+        open_reply_task(org_id, customer, reply, invoice_ids)
+
+
+def open_reply_task(org_id: str, customer: dict[str, Any], reply: dict[str, Any], invoice_ids: list[str]) -> None:
+    """A Reply task that holds the customer's dunning until someone answers or ignores the reply."""
+    now = clock.now().isoformat()
+    managers = customer.get("accountManagerIds", [])
+    task = {
+        "id": "act_" + hashlib.sha256(f"reply-task:{reply['id']}".encode()).hexdigest()[:26],
+        "customerId": customer["id"],
+        "workflowId": customer.get("dunningPlanId"),
+        "workflowVersion": 0,
+        "stepId": "reply",
+        "type": "task",
+        "status": "open",
+        "title": f"Answer {reply.get('fromName') or reply['from']}: {reply['subject'] or '(no subject)'}",
+        "scheduledAt": now,
+        "performedAt": now,
+        "invoiceIds": invoice_ids,
+        "cycle": -1,
+        "manual": True,
+        "createdAt": now,
+        "owner": managers[0] if managers else None,
+        "replyId": reply["id"],
+    }
+    if not action_store.create_if_absent(org_id, task):
+        return
+    customer_store.update_dunning(org_id, customer["id"], {"openReplyTaskId": task["id"]})
+    timeline.record(
+        org_id,
+        customer["id"],
+        invoice_ids,
+        "action",
+        now,
+        task["id"],
+        {"type": "task", "status": "open", "stepId": "reply", "owner": task["owner"], "replyId": reply["id"]},
+    )
+    nudge(org_id, customer["id"])  # the planned reminder waits for the task
+
+
+# ---------------------------------------------------------------- the unmatched list
+
+
+def list_unmatched(principal: Principal) -> list[dict[str, Any]]:
+    """Query GSI1 ``ORG#<org>#UNMATCHED``, newest first."""
+    rows = query_all(
+        IndexName="GSI1",
+        KeyConditionExpression=KeyCondition("GSI1PK").eq(keys.unmatched_replies(principal.organization_id)),
+        ScanIndexForward=False,
+    )
+    return [timeline.with_links(without_keys(r)) for r in rows]
+
+
+def get_reply(principal: Principal, reply_id: str) -> dict[str, Any]:
+    reply = get(keys.reply(principal.organization_id, reply_id))
+    if reply is None:
+        raise NotFound("reply not found")
+    if reply.get("customerId"):
+        customer_item(principal, reply["customerId"])  # an AM sees only their customers' replies
+    return timeline.with_links(reply)
+
+
+def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, Any]:
+    """Give an unmatched reply to a customer: it lands on that timeline as if it had matched."""
+    org_id = principal.organization_id
+    customer = customer_item(principal, customer_id)
+    reply = get(keys.reply(org_id, reply_id), consistent=True)
+    if reply is None:
+        raise NotFound("reply not found")
+    changes = {
+        "status": "matched",
+        "customerId": customer["id"],
+        "matchedBy": "assigned",
+        "assignedBy": principal.principal_id,
+    }
+    assigned = update_if(
+        keys.reply(org_id, reply_id),
+        "SET #s = :matched, customerId = :c, matchedBy = :by, assignedBy = :who REMOVE GSI1PK, GSI1SK",
+        "#s = :unmatched",
+        {
+            ":matched": "matched",
+            ":c": customer["id"],
+            ":by": "assigned",
+            ":who": principal.principal_id,
+            ":unmatched": "unmatched",
+        },
+        {"#s": "status"},
+    )
+    if not assigned:
+        raise Conflict("this reply is already on a customer's timeline", {"status": reply["status"]})
+    reply = {**reply, **changes}
+    _land(org_id, reply)
+    return timeline.with_links(reply)

@@ -1,0 +1,286 @@
+"""Notes on a customer, an invoice or an action: @mentions notify, files upload straight to S3.
+
+A note's files are declared (name, type, size) and uploaded with a presigned POST whose
+policy caps each file at its declared size, so a note never holds more than 25 files and
+15 MB together. Pinned notes come back with their customer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from relance import clock
+from relance.aws import client
+from relance.domain.base import RelanceModel
+from relance.domain.organizations import Principal
+from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
+from relance.ids import new_id
+from relance.services import timeline
+from relance.services.customers import customer_item
+from relance.services.notifications import notify
+from relance.settings import get_settings
+from relance.storage import actions as action_store
+from relance.storage import keys
+from relance.storage import ledger as ledger_store
+from relance.storage import users as user_store
+from relance.storage.records import get
+from relance.storage.table import put_if, query_all, table, without_keys
+
+MAX_FILES = 25
+MAX_TOTAL_BYTES = 15 * 1024 * 1024
+UPLOAD_SECONDS = 900
+MENTION = re.compile(r"@(usr_[0-9a-z]{26})\b")
+
+FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class FileDeclaration(RelanceModel):
+    filename: FileName
+    content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=100)
+    size: int = Field(ge=1, le=MAX_TOTAL_BYTES, description="bytes; the upload may not be larger")
+
+
+class NoteFields(RelanceModel):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+    invoice_ids: list[str] = Field(default_factory=list, max_length=50, description="invoices the note is about")
+    action_id: str | None = Field(default=None, description="the action the note is about")
+    pinned: bool = False
+    attachments: list[FileDeclaration] = Field(default_factory=list, description=f"at most {MAX_FILES} files")
+
+
+class NotePatch(RelanceModel):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] | None = None
+    pinned: bool | None = None
+
+
+class Upload(RelanceModel):
+    attachment_id: str
+    url: str
+    fields: dict[str, str]
+    expires_at: AwareDatetime
+    max_bytes: int
+
+
+# ---------------------------------------------------------------- storage
+
+
+def _item(org_id: str, note: dict[str, Any]) -> dict[str, Any]:
+    listed = "PINNED" if note.get("pinned") else "NOTE"
+    index = keys.record_index_entry(org_id, note["customerId"], listed, note["createdAt"], note["id"])
+    return {**keys.note(org_id, note["id"]), **index, **note}
+
+
+def _save(org_id: str, note: dict[str, Any], condition: str, values: dict[str, Any] | None = None) -> bool:
+    """Store the note if ``condition`` holds, then its entry on the timelines; False if it did not."""
+    if not put_if(_item(org_id, note), condition, values=values):
+        return False
+    timeline.record(
+        org_id,
+        note["customerId"],
+        note["invoiceIds"],
+        "note",
+        note["createdAt"],
+        note["id"],
+        {k: v for k, v in note.items() if k not in ("id", "customerId", "invoiceIds", "createdAt")},
+    )
+    return True
+
+
+def _visible_note(principal: Principal, note_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    note = get(keys.note(principal.organization_id, note_id), consistent=True)
+    if note is None:
+        raise NotFound("note not found")
+    return note, customer_item(principal, note["customerId"])
+
+
+def _may_change(principal: Principal, note: dict[str, Any]) -> None:
+    if not principal.is_admin and note["author"] != principal.principal_id:
+        raise Forbidden("only the author or an admin can change this note")
+
+
+# ---------------------------------------------------------------- rules
+
+
+def mentions(org_id: str, body: str) -> list[str]:
+    """The users a body mentions (``@usr_…``); an unknown one is a clear 422 on ``body``."""
+    found = list(dict.fromkeys(MENTION.findall(body)))
+    unknown = [u for u in found if user_store.get_user(org_id, u) is None]
+    if unknown:
+        raise Invalid("the note mentions unknown users", {"body": f"no such user: @{', @'.join(unknown)}"})
+    return found
+
+
+def check_files(existing: list[dict[str, Any]], added: list[FileDeclaration]) -> None:
+    """At most 25 files and 15 MB together per note, refused with the limit named."""
+    if len(existing) + len(added) > MAX_FILES:
+        raise Invalid(
+            f"a note holds at most {MAX_FILES} files",
+            {"attachments": f"{len(existing) + len(added)} files: at most {MAX_FILES} per note"},
+        )
+    total = sum(int(a["size"]) for a in existing) + sum(a.size for a in added)
+    if total > MAX_TOTAL_BYTES:
+        raise PayloadTooLarge(
+            "a note's files are at most 15 MB together",
+            {"attachments": f"{total} bytes: at most {MAX_TOTAL_BYTES} bytes (15 MB) together"},
+        )
+
+
+def _upload(org_id: str, note_id: str, declared: FileDeclaration) -> tuple[dict[str, Any], Upload]:
+    attachment_id = new_id("att")
+    key = f"{org_id}/notes/{note_id}/{attachment_id}-{timeline.safe_name(declared.filename)}"
+    post = client("s3").generate_presigned_post(
+        Bucket=get_settings().documents_bucket,
+        Key=key,
+        Fields={"Content-Type": declared.content_type},
+        Conditions=[{"Content-Type": declared.content_type}, ["content-length-range", 1, declared.size]],
+        ExpiresIn=UPLOAD_SECONDS,
+    )
+    attachment = {
+        "id": attachment_id,
+        "name": declared.filename,
+        "contentType": declared.content_type,
+        "size": declared.size,
+        "key": key,
+    }
+    upload = Upload(
+        attachment_id=attachment_id,
+        url=post["url"],
+        fields=post["fields"],
+        expires_at=clock.now() + timedelta(seconds=UPLOAD_SECONDS),
+        max_bytes=declared.size,
+    )
+    return attachment, upload
+
+
+def _shown(note: dict[str, Any], uploads: list[Upload] | None = None) -> dict[str, Any]:
+    shown = timeline.with_links(note)
+    if uploads is not None:
+        shown["uploads"] = [u.model_dump(mode="json", by_alias=True) for u in uploads]
+    return shown
+
+
+# ---------------------------------------------------------------- operations
+
+
+def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[str, Any]:
+    org_id = principal.organization_id
+    customer = customer_item(principal, customer_id)
+    for index, invoice_id in enumerate(fields.invoice_ids):
+        invoice = ledger_store.get_invoice(org_id, invoice_id)
+        if invoice is None or invoice["customerId"] != customer["id"]:
+            raise Invalid(
+                "unknown invoice for this customer", {f"invoiceIds.{index}": "no such invoice of this customer"}
+            )
+    if fields.action_id:
+        action = action_store.get_action(org_id, fields.action_id)
+        if action is None or action["customerId"] != customer["id"]:
+            raise Invalid("unknown action for this customer", {"actionId": "no such action of this customer"})
+    check_files([], fields.attachments)
+    mentioned = mentions(org_id, fields.body)
+    now = clock.now().isoformat()
+    note_id = new_id("note")
+    files = [_upload(org_id, note_id, declared) for declared in fields.attachments]
+    note = {
+        "id": note_id,
+        "customerId": customer["id"],
+        "invoiceIds": list(dict.fromkeys(fields.invoice_ids)),
+        "actionId": fields.action_id,
+        "body": fields.body,
+        "mentions": mentioned,
+        "pinned": fields.pinned,
+        "author": principal.principal_id,
+        "owner": principal.user_id,
+        "createdAt": now,
+        "updatedAt": now,
+        "attachments": [attachment for attachment, _ in files],
+    }
+    _save(org_id, note, "attribute_not_exists(PK)")
+    _tell(org_id, principal, customer, note, mentioned)
+    return _shown(note, [upload for _, upload in files])
+
+
+def _tell(
+    org_id: str, principal: Principal, customer: dict[str, Any], note: dict[str, Any], mentioned: list[str]
+) -> None:
+    author = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
+    who = (author or {}).get("name") or "Someone"
+    excerpt = note["body"] if len(note["body"]) <= 140 else note["body"][:137] + "…"
+    notify(
+        org_id,
+        [u for u in mentioned if u != principal.user_id],
+        "mention",
+        f"{who} mentioned you on {customer['name']}: {excerpt}",
+        note["id"],
+        {"customerId": customer["id"], "noteId": note["id"]},
+    )
+
+
+def get_note(principal: Principal, note_id: str) -> dict[str, Any]:
+    note, _ = _visible_note(principal, note_id)
+    return _shown(note)
+
+
+def update(principal: Principal, note_id: str, patch: NotePatch) -> dict[str, Any]:
+    """Change the body (author or admin) or pin/unpin (anyone who sees the customer)."""
+    org_id = principal.organization_id
+    note, customer = _visible_note(principal, note_id)
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    if "body" in changes:
+        _may_change(principal, note)
+    mentioned = mentions(org_id, changes["body"]) if "body" in changes else note.get("mentions", [])
+    after = {**note, **changes, "mentions": mentioned, "updatedAt": clock.now().isoformat()}
+    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
+        raise Conflict("the note changed meanwhile: reload it", {"updatedAt": "changed meanwhile"})
+    _tell(org_id, principal, customer, after, [u for u in mentioned if u not in note.get("mentions", [])])
+    return _shown(after)
+
+
+def delete(principal: Principal, note_id: str) -> None:
+    org_id = principal.organization_id
+    note, _ = _visible_note(principal, note_id)
+    _may_change(principal, note)
+    table().delete_item(Key=keys.note(org_id, note_id))
+    timeline.remove(org_id, note["customerId"], note["invoiceIds"], note["createdAt"], note_id)
+    bucket = get_settings().documents_bucket
+    for attachment in note.get("attachments", []):
+        client("s3").delete_object(Bucket=bucket, Key=attachment["key"])
+
+
+def add_attachment(principal: Principal, note_id: str, declared: FileDeclaration) -> dict[str, Any]:
+    """Declare one more file: the answer holds the presigned POST to upload it."""
+    org_id = principal.organization_id
+    note, _ = _visible_note(principal, note_id)
+    check_files(note.get("attachments", []), [declared])
+    attachment, upload = _upload(org_id, note_id, declared)
+    after = {**note, "attachments": [*note.get("attachments", []), attachment], "updatedAt": clock.now().isoformat()}
+    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
+        raise Conflict("the note changed meanwhile: try again", {"attachments": "changed meanwhile"})
+    return {
+        "attachment": {k: v for k, v in attachment.items() if k != "key"},
+        "upload": upload.model_dump(mode="json", by_alias=True),
+    }
+
+
+def notes_of(principal: Principal, customer_id: str, *, pinned_only: bool = False) -> list[dict[str, Any]]:
+    """Query GSI1 ``ORG#<org>#CUS#<customer>``, ``PINNED#`` (and ``NOTE#``): pinned first, newest first."""
+    customer = customer_item(principal, customer_id)
+    return pinned_notes(principal.organization_id, customer["id"]) + (
+        [] if pinned_only else _listed(principal.organization_id, customer["id"], "NOTE")
+    )
+
+
+def pinned_notes(org_id: str, customer_id: str) -> list[dict[str, Any]]:
+    return _listed(org_id, customer_id, "PINNED")
+
+
+def _listed(org_id: str, customer_id: str, prefix: str) -> list[dict[str, Any]]:
+    condition = KeyCondition("GSI1PK").eq(keys.customer_records(org_id, customer_id)) & KeyCondition(
+        "GSI1SK"
+    ).begins_with(f"{prefix}#")
+    rows = query_all(IndexName="GSI1", KeyConditionExpression=condition, ScanIndexForward=False)
+    return [_shown(without_keys(r)) for r in rows]
