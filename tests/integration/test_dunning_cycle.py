@@ -2,40 +2,14 @@
 
 import itertools
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 import requests
 
-from local.demo import seed
-from local.runtime import LocalRuntime
-from relance import aws, clock
+from relance import clock
 from relance.services import dunning
+from tests.integration.conftest import outbox
 from tests.integration.test_local_runtime import eventually
-
-DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def fast() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=DAY).start(
-        seed=lambda: seed(demo=False)
-    ) as started:
-        aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
-        session = requests.Session()
-        session.headers["X-Api-Key"] = started.session["apiKey"]
-        settings = session.get(f"{started.base_url}/v1/organization").json()["settings"]
-        session.put(
-            f"{started.base_url}/v1/organization/settings",
-            json={**settings, "senderEmail": "ar@relance.example", "senderName": "Relance AR"},
-        )
-        started.api_session = session  # type: ignore[attr-defined]
-        yield started
-
-
-def outbox(runtime, to: str) -> list[dict]:
-    return [m for m in requests.get(f"{runtime.base_url}/dev/outbox").json() if to in m["to"]]
 
 
 def start_customer(

@@ -21,7 +21,7 @@ from relance.services.pagination import MAX_LIMIT
 from relance.settings import get_settings
 from relance.storage import keys
 from relance.storage import users as user_store
-from relance.storage.table import put, table
+from relance.storage.table import put, table, without_keys
 
 DOWNLOAD_SECONDS = 300
 _CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}T[^#]+#[\w-]+$")
@@ -92,7 +92,7 @@ def page(
     answer = table().query(**query)
     last = answer.get("LastEvaluatedKey")
     next_cursor = base64.urlsafe_b64encode(last["SK"].encode()).decode() if last else None
-    items = [{k: v for k, v in item.items() if k not in ("PK", "SK")} for item in answer["Items"]]
+    items = [without_keys(item) for item in answer["Items"]]
     return present(org_id, items), next_cursor
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -23,9 +24,20 @@ def table() -> Any:
     return dynamodb_table(get_settings().table_name)
 
 
+def plain(value: Any) -> Any:
+    """DynamoDB's numbers back as Python's: integers (money is minor units) stay exact."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:
-    """An item's attributes minus the table's key and index attributes."""
-    return {k: v for k, v in item.items() if k not in INDEX_ATTRIBUTES}
+    """An item's attributes minus the table's key and index attributes, numbers as ints."""
+    return {k: plain(v) for k, v in item.items() if k not in INDEX_ATTRIBUTES}
 
 
 def put(item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""Reading customer replies: who wrote, what they answer, what they said, what they attached."""
+
+import json
+from email.message import EmailMessage
+
+import pytest
+
+from local.smtp import S3Rule
+from relance.mail.inbound import html_to_text, parse
+from relance.mail.ses import parse_reference, reference
+
+
+def message(text: str, **headers: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = headers.pop("From", "Pat Payer <Pat@Customer.example>")
+    mail["To"] = headers.pop(
+        "To", "reply+org_01jdemo0000000000000000000.act_5bb691b0978010ad22bb948355@replies.example.com"
+    )
+    mail["Subject"] = headers.pop("Subject", "Re: Overdue invoices")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(text)
+    return mail
+
+
+def test_the_quoted_history_is_stripped_in_english_and_french():
+    english = parse(
+        bytes(
+            message(
+                "We pay Friday.\n\nPat\n\nOn Mon, 3 Nov 2026 at 10:00, Acme <ar@acme.example> wrote:\n> Dear customer\n"
+            )
+        )
+    )
+    french = parse(
+        bytes(
+            message(
+                "Nous payons vendredi.\n\nLe lun. 3 nov. 2026 à 10:00, Acme <ar@acme.example> a écrit :\n> Bonjour\n"
+            )
+        )
+    )
+
+    assert english.reply == "We pay Friday.\n\nPat"
+    assert "Dear customer" in english.text  # the whole text is kept too
+    assert french.reply == "Nous payons vendredi."
+
+
+def test_sender_is_lower_cased_and_references_come_newest_first():
+    mail = parse(bytes(message("ok", In_Reply_To="<b@x>", References="<a@x> <b@x>", Message_ID="<c@customer.example>")))
+
+    assert (mail.sender, mail.sender_name) == ("pat@customer.example", "Pat Payer")
+    assert mail.references == ["<b@x>", "<a@x>"]
+    assert mail.message_id == "<c@customer.example>"
+
+
+def test_attachments_are_kept_with_their_name_type_and_bytes():
+    mail = message("see attached")
+    mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="remittance.pdf")
+
+    [attachment] = parse(bytes(mail)).attachments
+
+    assert (attachment.filename, attachment.content_type, attachment.data) == (
+        "remittance.pdf",
+        "application/pdf",
+        b"%PDF-1.4",
+    )
+
+
+def test_an_html_only_message_is_read_as_text():
+    mail = EmailMessage()
+    mail["From"] = "ap@customer.example"
+    mail.set_content(
+        "<html><head><style>p{}</style></head><body><p>Paid <b>today</b>.</p><p>Thanks</p></body></html>",
+        subtype="html",
+    )
+
+    assert parse(bytes(mail)).text == "Paid\ntoday\n.\nThanks" or parse(bytes(mail)).text.replace("\n", " ").startswith(
+        "Paid"
+    )
+    assert html_to_text("<script>x()</script><div>Hello</div>") == "Hello"
+
+
+def test_auto_replies_are_recognised():
+    assert parse(bytes(message("I am away", Auto_Submitted="auto-replied"))).automatic
+    assert not parse(bytes(message("Real answer"))).automatic
+
+
+def test_our_references_are_found_in_addresses_and_message_ids_even_lower_cased():
+    ours = reference("org_01jdemo0000000000000000000", "act_5bb691b0978010ad22bb948355")
+
+    assert parse_reference(f"reply+{ours}@replies.example.com") == (
+        "org_01jdemo0000000000000000000",
+        "act_5bb691b0978010ad22bb948355",
+    )
+    assert parse_reference(f"<{ours.upper()}@REPLIES.EXAMPLE.COM>") == (
+        "org_01jdemo0000000000000000000",
+        "act_5bb691b0978010ad22bb948355",
+    )
+    assert parse_reference("ar@replies.example.com") is None
+    assert parse_reference("<CAF1234@mail.customer.example>") is None
+
+
+@pytest.mark.parametrize(
+    ("recipients", "address", "covered"),
+    [
+        (("replies.example.com",), "reply+x@replies.example.com", True),
+        (("replies.example.com",), "reply+x@other.example.com", False),
+        ((".example.com",), "a@replies.example.com", True),
+        (("ar@replies.example.com",), "AR@replies.example.com", True),
+        ((), "anyone@anywhere.example", True),
+    ],
+)
+def test_receipt_rule_recipients_cover_addresses_domains_and_subdomains(recipients, address, covered):
+    assert S3Rule(recipients, "bucket", "inbound/", None).covers(address) is covered
+
+
+def test_the_sample_event_is_a_received_notification_of_a_stored_message(sample_event):
+    record = sample_event("inbound_mail/sqs-ses-received.json")["Records"][0]
+    notification = json.loads(json.loads(record["body"])["Message"])
+
+    assert notification["notificationType"] == "Received"
+    assert notification["receipt"]["action"]["type"] == "S3"
+    assert notification["receipt"]["action"]["objectKey"].startswith(
+        notification["receipt"]["action"]["objectKeyPrefix"]
+    )

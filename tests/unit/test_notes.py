@@ -1,0 +1,29 @@
+"""A note's files: at most 25, at most 15 MB together, refused with the limit named."""
+
+import pytest
+
+from relance.errors import Invalid, PayloadTooLarge
+from relance.services.notes import MAX_TOTAL_BYTES, FileDeclaration, check_files
+
+
+def files(count: int, size: int = 10) -> list[FileDeclaration]:
+    return [FileDeclaration(filename=f"{i}.pdf", size=size) for i in range(count)]
+
+
+def test_twenty_five_files_and_fifteen_megabytes_are_accepted():
+    check_files([], files(25))
+    check_files([], [FileDeclaration(filename="big.pdf", size=MAX_TOTAL_BYTES)])
+
+
+def test_a_twenty_sixth_file_is_refused_counting_those_already_there():
+    with pytest.raises(Invalid) as refused:
+        check_files([{"size": 1}] * 25, files(1))
+
+    assert "attachments" in refused.value.fields and "25" in refused.value.message
+
+
+def test_sixteen_megabytes_together_are_refused():
+    with pytest.raises(PayloadTooLarge) as refused:
+        check_files([{"size": 8 * 1024 * 1024}], files(1, 8 * 1024 * 1024))
+
+    assert "15 MB" in refused.value.message

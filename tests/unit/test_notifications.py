@@ -1,0 +1,47 @@
+"""Slack notifications go through slack_sdk's incoming webhook client (here to a loopback Slack)."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from relance.services.notifications import post_to_slack
+
+
+@pytest.fixture
+def slack():
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        status = 200
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(Hook.status)
+            self.end_headers()
+            self.wfile.write(b"ok" if Hook.status == 200 else b"invalid_token")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret", received, Hook
+    server.shutdown()
+
+
+def test_a_notification_is_posted_as_text(slack):
+    url, received, _ = slack
+
+    assert post_to_slack(url, "Pat (Acme) replied: Re: invoice") is True
+    assert received == [{"text": "Pat (Acme) replied: Re: invoice"}]
+
+
+def test_a_refusal_or_an_unreachable_slack_is_reported_not_raised(slack):
+    url, _, hook = slack
+    hook.status = 403
+
+    assert post_to_slack(url, "x") is False
+    assert post_to_slack("http://127.0.0.1:9/closed", "x") is False
