@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from relance import clock
@@ -19,15 +20,17 @@ from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, P
 from relance.domain.organizations import Principal
 from relance.domain.users import Role, UserFields
 from relance.ids import new_id
-from relance.services import contacts, ratings
+from relance.services import contacts, inbound, notes, ratings
 from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
 from relance.services.nightly import ledger_state
+from relance.services.notes import NoteFields
 from relance.services.nudges import nudge
 from relance.services.organizations import create_organization, get_organization, update_settings
 from relance.services.users import create_user
 from relance.services.workflows import list_workflows
+from relance.settings import get_settings
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
@@ -175,7 +178,38 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
         if item["SK"].startswith("CUS#"):
             ratings.refresh(org_id, item["id"], basis)
             nudge(org_id, item["id"])  # its workflow starts
+    managed = next(i for i in items if i["SK"].startswith("CUS#") and i.get("accountManagerIds"))
+    _conversation(
+        org_id,
+        users,
+        managed,
+        next(i for i in items if i.get("customerId") == managed["id"] and i["SK"].startswith("CON#")),
+    )
     return [{"email": u.email, "role": u.role.value, "password": DEMO_PASSWORD, "name": u.name} for u in users]
+
+
+def _conversation(org_id: str, users: list[Any], customer: dict[str, Any], contact: dict[str, Any]) -> None:
+    """A pinned note mentioning a colleague, and a reply of the customer's, through the real code paths."""
+    manager = next(u for u in users if u.id == customer["accountManagerIds"][0])
+    colleague = next(u for u in users if u.id != manager.id)
+    author = Principal(organization_id=org_id, role=manager.role.value, principal_id=manager.id, user_id=manager.id)
+    notes.create(
+        author,
+        customer["id"],
+        NoteFields(
+            body=f"Their AP team pays on the 15th and 30th only. @{colleague.id} they asked for a statement.",
+            pinned=True,
+        ),
+    )
+    mail = EmailMessage()
+    mail["From"] = f"{contact.get('firstName', '')} {contact.get('lastName', '')} <{contact['email']}>".strip()
+    mail["To"] = "ar@replies.relance.local"
+    mail["Subject"] = "Question about our open invoices"
+    mail["Message-ID"] = f"<demo-{customer['id']}@customer.example>"
+    mail.set_content("Hello,\n\nCould you send us a copy of the oldest invoice? We cannot find it.\n\nThanks")
+    bucket, key = get_settings().documents_bucket, f"demo/inbound/{customer['id']}"
+    client("s3").put_object(Bucket=bucket, Key=key, Body=bytes(mail))
+    inbound.receive(bucket, key)  # matched by its sender, as SES inbound would deliver it
 
 
 def _contacts(customer_id: str, positions: dict[str, str], rng: random.Random, now: str) -> list[dict[str, Any]]:

@@ -31,6 +31,21 @@ def test_demo_has_life_in_it(demo):
     assert sorted(u["role"] for u in demo.session["users"]) == ["account_manager", "account_manager", "admin"]
 
 
+def test_demo_has_a_conversation_to_show(demo):
+    api = requests.Session()
+    api.headers["X-Api-Key"] = demo.session["apiKey"]
+    customers = api.get(f"{demo.base_url}/v1/customers", params={"limit": 200}).json()["items"]
+    noted = [
+        summary
+        for summary in (api.get(f"{demo.base_url}/v1/customers/{c['id']}").json() for c in customers[:50])
+        if summary["pinnedNotes"]
+    ]
+
+    assert len(noted) == 1 and "@usr_" in noted[0]["pinnedNotes"][0]["body"]
+    timeline = api.get(f"{demo.base_url}/v1/customers/{noted[0]['id']}/timeline").json()["items"]
+    assert {"note", "reply_in"} <= {e["kind"] for e in timeline}
+
+
 def test_demo_balances_agree_with_its_ledger(demo):
     org = demo.session["organization"]["id"]
 
