@@ -45,3 +45,29 @@ def test_a_refusal_or_an_unreachable_slack_is_reported_not_raised(slack):
 
     assert post_to_slack(url, "x") is False
     assert post_to_slack("http://127.0.0.1:9/closed", "x") is False
+
+
+def test_only_the_user_and_admins_see_a_slack_webhook():
+    from datetime import UTC, datetime
+
+    from relance.domain.organizations import Principal
+    from relance.domain.users import User
+    from relance.services.users import _as_seen_by
+
+    user = User(
+        id="usr_1",
+        email="a@b.example",
+        name="A B",
+        initials="AB",
+        role="account_manager",
+        notification_channels=["slack"],
+        slack_webhook_url="https://hooks.slack.com/services/T/B/secret",
+        created_at=datetime.now(UTC),
+    )
+
+    def seen_by(role, user_id):
+        viewer = Principal(organization_id="org_1", role=role, principal_id=user_id, user_id=user_id)
+        return _as_seen_by(viewer, user).slack_webhook_url
+
+    assert seen_by("account_manager", "usr_1") and seen_by("admin", "usr_9")
+    assert seen_by("account_manager", "usr_2") is None

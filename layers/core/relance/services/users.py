@@ -67,15 +67,22 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
     return user
 
 
+def _as_seen_by(principal: Principal, user: User) -> User:
+    """A Slack webhook lets whoever holds it post to that person: only they and admins see it."""
+    if principal.is_admin or principal.user_id == user.id:
+        return user
+    return user.model_copy(update={"slack_webhook_url": None})
+
+
 def get_user(principal: Principal, user_id: str) -> User:
     item = store.get_user(principal.organization_id, user_id)
     if item is None:
         raise NotFound("user not found")
-    return User.model_validate(item)
+    return _as_seen_by(principal, User.model_validate(item))
 
 
 def list_users(principal: Principal) -> list[User]:
-    return [User.model_validate(i) for i in store.list_users(principal.organization_id)]
+    return [_as_seen_by(principal, User.model_validate(i)) for i in store.list_users(principal.organization_id)]
 
 
 def update_user(principal: Principal, user_id: str, patch: UserPatch) -> User:
