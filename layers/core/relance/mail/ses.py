@@ -32,6 +32,11 @@ def reference(org_id: str, action_id: str) -> str:
     return f"{org_id}.{action_id}"
 
 
+def message_id(org_id: str, action_id: str) -> str:
+    """The Message-ID of the email sent for an action: ``<<org>.<action>@<ReplyDomain>>``."""
+    return f"<{reference(org_id, action_id)}@{get_settings().reply_domain}>"
+
+
 def parse_reference(text: str) -> tuple[str, str] | None:
     """``(org, action)`` from ``reply+<org>.<action>@…`` or ``<<org>.<action>@…>``; None if it is not ours."""
     found = _REFERENCE.search(text.lower())  # some mail systems lower-case addresses: ids are lower case
@@ -46,21 +51,20 @@ def for_action(
     sender_email: str,
     to: list[str],
     cc: list[str],
-    answering: str | None = None,
+    in_reply_to: str | None = None,
 ) -> Envelope:
     """The envelope of an email sent for an action: its replies (``reply+<org>.<action>@``, In-Reply-To)
-    and its SES events (tags) find their way back to that action."""
-    domain = get_settings().reply_domain
+    and its SES events (tags) find their way back to that action; ``in_reply_to`` threads an answer."""
     ours = reference(org_id, action_id)
     return Envelope(
         sender_name=sender_name,
         sender_email=sender_email,
         to=to,
         cc=cc,
-        reply_to=f"reply+{ours}@{domain}",
-        message_id=f"<{ours}@{domain}>",
+        reply_to=f"reply+{ours}@{get_settings().reply_domain}",
+        message_id=message_id(org_id, action_id),
         tags={"organization": org_id, "action": action_id},
-        in_reply_to=f"<{reference(org_id, answering)}@{domain}>" if answering else None,
+        in_reply_to=in_reply_to,
     )
 
 

@@ -51,7 +51,7 @@ class Match:
 # ---------------------------------------------------------------- matching
 
 
-def _by_reference(candidates: list[str]) -> Match | None:
+def _by_reference(candidates: list[str], matched_by: str) -> Match | None:
     for text in candidates:
         reference = ses.parse_reference(text)
         if reference is None:
@@ -59,7 +59,7 @@ def _by_reference(candidates: list[str]) -> Match | None:
         org_id, action_id = reference
         action = action_store.get_action(org_id, action_id)
         if action is not None:
-            return Match(org_id, action["customerId"], action_id, None)
+            return Match(org_id, action["customerId"], action_id, matched_by)
     return None
 
 
@@ -69,12 +69,9 @@ def _customers_of(contacts: list[dict[str, Any]]) -> set[str]:
 
 def find_customer(mail: InboundMail) -> Match:
     """Who this mail is from, as far as the organization's records tell."""
-    found = _by_reference([f"{address}" for address in (*mail.to, *mail.cc)])
+    found = _by_reference([*mail.to, *mail.cc], "reply_address") or _by_reference(mail.references, "message_id")
     if found:
-        return Match(found.org_id, found.customer_id, found.action_id, "reply_address")
-    found = _by_reference(mail.references)
-    if found:
-        return Match(found.org_id, found.customer_id, found.action_id, "message_id")
+        return found
     domain = mail.sender.rpartition("@")[2]
     organizations = organization_store.list_all()
     candidates: list[str] = []  # organizations where the sender is known, but not to one customer only
@@ -105,8 +102,15 @@ def reply_id_of(bucket: str, key: str) -> str:
     return "rpl_" + hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()[:26]
 
 
-def attachment_key(org_id: str, reply_id: str, index: int, filename: str) -> str:
-    return f"{org_id}/replies/{reply_id}/{index}-{timeline.safe_name(filename)}"
+def store_attachments(org_id: str, message_id: str, files: list[ses.Attachment]) -> list[dict[str, Any]]:
+    """The files of a reply (in or out) in the documents bucket; what the timeline shows of them."""
+    bucket = get_settings().documents_bucket
+    stored = []
+    for index, file in enumerate(files, start=1):
+        key = f"{org_id}/replies/{message_id}/{index}-{timeline.safe_name(file.filename)}"
+        client("s3").put_object(Bucket=bucket, Key=key, Body=file.data, ContentType=file.content_type)
+        stored.append({"name": file.filename, "contentType": file.content_type, "size": len(file.data), "key": key})
+    return stored
 
 
 def receive(bucket: str, key: str) -> dict[str, Any]:
@@ -120,21 +124,7 @@ def receive(bucket: str, key: str) -> dict[str, Any]:
         metrics.add_metric(name="InboundMailUnrouted", unit="Count", value=1)
         return {"id": reply_id, "status": "unrouted"}
     org_id = match.org_id
-    documents = get_settings().documents_bucket
-    attachments = []
-    for index, attachment in enumerate(mail.attachments, start=1):
-        object_key = attachment_key(org_id, reply_id, index, attachment.filename)
-        client("s3").put_object(
-            Bucket=documents, Key=object_key, Body=attachment.data, ContentType=attachment.content_type
-        )
-        attachments.append(
-            {
-                "name": attachment.filename,
-                "contentType": attachment.content_type,
-                "size": len(attachment.data),
-                "key": object_key,
-            }
-        )
+    attachments = store_attachments(org_id, reply_id, mail.attachments)
     reply = {
         "id": reply_id,
         "status": "matched" if match.customer_id else "unmatched",

@@ -11,7 +11,6 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance import clock
@@ -28,8 +27,8 @@ from relance.storage import actions as action_store
 from relance.storage import keys
 from relance.storage import ledger as ledger_store
 from relance.storage import users as user_store
-from relance.storage.records import get
-from relance.storage.table import put_if, query_all, table, without_keys
+from relance.storage.records import get, of_customer
+from relance.storage.table import put_if, table
 
 MAX_FILES = 25
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
@@ -279,8 +278,4 @@ def pinned_notes(org_id: str, customer_id: str) -> list[dict[str, Any]]:
 
 
 def _listed(org_id: str, customer_id: str, prefix: str) -> list[dict[str, Any]]:
-    condition = KeyCondition("GSI1PK").eq(keys.customer_records(org_id, customer_id)) & KeyCondition(
-        "GSI1SK"
-    ).begins_with(f"{prefix}#")
-    rows = query_all(IndexName="GSI1", KeyConditionExpression=condition, ScanIndexForward=False)
-    return [_shown(without_keys(r)) for r in rows]
+    return [_shown(note) for note in reversed(of_customer(org_id, customer_id, prefix))]  # newest first

@@ -33,6 +33,7 @@ def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str
     """Notify each user once about ``about`` (a stable key, e.g. the reply id); how many were new."""
     now = clock.now()
     delivered = 0
+    by_email: list[dict[str, Any]] = []
     for user_id in dict.fromkeys(user_ids):
         user = user_store.get_user(org_id, user_id)
         if user is None:
@@ -56,35 +57,33 @@ def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str
             continue  # a retry: already told
         delivered += 1
         if "email" in channels:
-            _email(org_id, user, summary)
+            by_email.append(user)
         if "slack" in channels and user.get("slackWebhookUrl"):
             post_to_slack(user["slackWebhookUrl"], summary)
+    if by_email:
+        _email(org_id, by_email, summary)
     return delivered
 
 
-def _email(org_id: str, user: dict[str, Any], summary: str) -> None:
-    org = get_organization(org_id)
-    if not org.settings.sender_email:
-        logger.info("no sender address: notification not emailed", user_id=user["id"])
+def _email(org_id: str, users: list[dict[str, Any]], summary: str) -> None:
+    """One email per user, from the organization's sender address (read once)."""
+    sender = get_organization(org_id).settings.sender_email
+    if not sender:
+        logger.info("no sender address: notification not emailed", user_ids=[u["id"] for u in users])
         return
-    try:
-        client("sesv2").send_email(
-            FromEmailAddress=formataddr(("Relance", org.settings.sender_email)),
-            Destination={"ToAddresses": [user["email"]]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": f"Relance: {summary}"[:200]},
-                    "Body": {"Text": {"Data": f"{summary}\n\nOpen Relance to see it: {_app_url()}\n"}},
-                }
-            },
-        )
-    except Exception:  # a notification must never fail what caused it
-        logger.exception("notification email failed", user_id=user["id"])
-        metrics.add_metric(name="NotificationEmailFailed", unit="Count", value=1)
-
-
-def _app_url() -> str:
-    return get_settings().public_base_url
+    body = f"{summary}\n\nOpen Relance to see it: {get_settings().public_base_url}\n"
+    for user in users:
+        try:
+            client("sesv2").send_email(
+                FromEmailAddress=formataddr(("Relance", sender)),
+                Destination={"ToAddresses": [user["email"]]},
+                Content={
+                    "Simple": {"Subject": {"Data": f"Relance: {summary}"[:200]}, "Body": {"Text": {"Data": body}}}
+                },
+            )
+        except Exception:  # a notification must never fail what caused it
+            logger.exception("notification email failed", user_id=user["id"])
+            metrics.add_metric(name="NotificationEmailFailed", unit="Count", value=1)
 
 
 def post_to_slack(webhook_url: str, summary: str) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html import escape
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints
 
 from relance import clock
-from relance.aws import client
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound, PayloadTooLarge
@@ -21,10 +20,9 @@ from relance.mail.rendering import RenderedEmail
 from relance.services import timeline
 from relance.services.customers import customer_item
 from relance.services.dunning import close_hold
-from relance.services.inbound import attachment_key
+from relance.services.inbound import store_attachments
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
-from relance.settings import get_settings
 from relance.storage import actions as action_store
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -76,7 +74,7 @@ def _exchange(org_id: str, original: dict[str, Any], sender: str) -> Exchange:
             cc=list(original.get("cc", [])),
             subject=original.get("subject", ""),
             history=[(said, original.get("text") or "")],
-            in_reply_to=f"<{ses.reference(org_id, original['id'])}@{get_settings().reply_domain}>",
+            in_reply_to=ses.message_id(org_id, original["id"]),
             invoice_ids=list(original["invoiceIds"]),
         )
     if original["type"] == "task" and original.get("replyId") and original["status"] == "open":
@@ -138,7 +136,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
     cc = [c for c in dict.fromkeys([*exchange.cc, *(str(a).lower() for a in fields.cc)]) if c not in to]
     action_id_ = new_id("act")
-    stored = _store_attachments(org_id, action_id_, files)
+    stored = store_attachments(org_id, action_id_, files)
     action = {
         "id": action_id_,
         "customerId": customer["id"],
@@ -159,9 +157,14 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     action_store.create_if_absent(org_id, action)
     action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()})
     envelope = ses.for_action(
-        org_id, action["id"], sender_name=sender, sender_email=org.settings.sender_email, to=to, cc=cc
+        org_id,
+        action["id"],
+        sender_name=sender,
+        sender_email=org.settings.sender_email,
+        to=to,
+        cc=cc,
+        in_reply_to=exchange.in_reply_to,
     )
-    envelope = replace(envelope, in_reply_to=exchange.in_reply_to)
     message_id = ses.send(envelope, email, tuple(files))
     sent = {
         "messageId": message_id,
@@ -216,13 +219,3 @@ def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, princip
             {"event": "done", "actionId": task_id, "by": principal.principal_id, "note": "answered"},
         )
     close_hold(org_id, customer, task_id)
-
-
-def _store_attachments(org_id: str, action_id: str, files: list[ses.Attachment]) -> list[dict[str, Any]]:
-    bucket = get_settings().documents_bucket
-    stored = []
-    for index, file in enumerate(files, start=1):
-        key = attachment_key(org_id, action_id, index, file.filename)
-        client("s3").put_object(Bucket=bucket, Key=key, Body=file.data, ContentType=file.content_type)
-        stored.append({"name": file.filename, "contentType": file.content_type, "size": len(file.data), "key": key})
-    return stored
