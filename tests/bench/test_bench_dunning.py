@@ -7,31 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance import aws
 from relance.domain.planner import CustomerState, OpenInvoice, plan_next
 from relance.domain.send_window import SendWindow
 from relance.domain.workflows import Workflow, default_workflows
 from tests.bench.conftest import FIGURES
+from tests.integration.conftest import mailing_runtime
 from tests.integration.test_dunning_cycle import start_customer
 from tests.integration.test_local_runtime import eventually
 
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=86400).start(
-        seed=lambda: seed(demo=False)
-    ) as started:
-        aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
-        session = requests.Session()
-        session.headers["X-Api-Key"] = started.session["apiKey"]
-        settings = session.get(f"{started.base_url}/v1/organization").json()["settings"]
-        session.put(
-            f"{started.base_url}/v1/organization/settings", json={**settings, "senderEmail": "ar@relance.example"}
-        )
+    with mailing_runtime() as started:
+        session = started.api_session
         session.post(
             f"{started.base_url}/v1/workflows",
             json={
@@ -42,7 +33,6 @@ def fast() -> Iterator[LocalRuntime]:
                 "steps": [{"id": "once", "offsetDays": 1, "action": "email"}],
             },
         )
-        started.api_session = session  # type: ignore[attr-defined]
         yield started
 
 

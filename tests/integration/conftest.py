@@ -7,6 +7,7 @@ a time: each is module-scoped and stopped before the next module starts its own.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -45,10 +46,10 @@ def api(runtime: LocalRuntime) -> requests.Session:
 DAY = 86400
 
 
-@pytest.fixture(scope="module")
-def fast() -> Iterator[LocalRuntime]:
-    """template.yaml on a clock a day per second, with a verified sender (dunning sends mail)."""
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=DAY).start(
+@contextmanager
+def mailing_runtime(time_scale: float = DAY) -> Iterator[LocalRuntime]:
+    """template.yaml on a fast clock with a verified sender, so dunning sends mail; ``api_session`` is the admin's."""
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, time_scale=time_scale).start(
         seed=lambda: seed(demo=False)
     ) as started:
         aws.client("sesv2").create_email_identity(EmailIdentity="ar@relance.example")
@@ -60,6 +61,13 @@ def fast() -> Iterator[LocalRuntime]:
             json={**settings, "senderEmail": "ar@relance.example", "senderName": "Relance AR"},
         )
         started.api_session = session  # type: ignore[attr-defined]
+        yield started
+
+
+@pytest.fixture(scope="module")
+def fast() -> Iterator[LocalRuntime]:
+    """template.yaml on a clock a day per second, with a verified sender (dunning sends mail)."""
+    with mailing_runtime() as started:
         yield started
 
 

@@ -35,6 +35,20 @@ def start_customer(
     return customer["id"], invoice["id"]
 
 
+def pay(runtime, customer_id: str, invoice_id: str, amount: int) -> requests.Response:
+    """A payment in EUR received today, all of it on the invoice."""
+    return runtime.api_session.post(
+        f"{runtime.base_url}/v1/payments",
+        json={
+            "customerId": customer_id,
+            "amount": amount,
+            "currency": "EUR",
+            "receivedAt": str(clock.now().date()),
+            "allocations": [{"invoiceId": invoice_id, "amount": amount}],
+        },
+    )
+
+
 def test_cycle_sends_reminders_in_order_and_payment_stops_it(fast):
     customer_id, invoice_id = start_customer(fast, "Cycle Corp", "pat@cycle.example")
 
@@ -46,23 +60,15 @@ def test_cycle_sends_reminders_in_order_and_payment_stops_it(fast):
     gap = datetime.fromisoformat(second[0]["sentAt"]) - datetime.fromisoformat(first[0]["sentAt"])
     assert gap >= timedelta(days=7)  # the workflow's minimum contact delay
 
-    api, base = fast.api_session, f"{fast.base_url}/v1"
-    api.post(
-        f"{base}/payments",
-        json={
-            "customerId": customer_id,
-            "amount": 50000,
-            "currency": "EUR",
-            "receivedAt": str(clock.now().date()),
-            "allocations": [{"invoiceId": invoice_id, "amount": 50000}],
-        },
-    )
+    pay(fast, customer_id, invoice_id, 50000)
     sent = len(outbox(fast, "pat@cycle.example"))
     clock.advance(timedelta(days=40))
 
     time.sleep(4)  # the nudged executions plan again: nothing is left to chase
     assert len(outbox(fast, "pat@cycle.example")) == sent
-    kinds = [e["kind"] for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
+    kinds = [
+        e["kind"] for e in fast.api_session.get(f"{fast.base_url}/v1/customers/{customer_id}/timeline").json()["items"]
+    ]
     assert "action" in kinds
 
 

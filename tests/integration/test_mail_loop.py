@@ -9,9 +9,9 @@ from email.message import EmailMessage
 import pytest
 import requests
 
-from relance import aws, clock
+from relance import aws
 from tests.integration.conftest import outbox
-from tests.integration.test_dunning_cycle import start_customer
+from tests.integration.test_dunning_cycle import pay, start_customer
 from tests.integration.test_local_runtime import eventually
 
 PDF = b"%PDF-1.4\n% a small test file\n%%EOF\n"
@@ -246,16 +246,7 @@ def test_timeline_pages_newest_first_with_payments_and_owners(fast):
     customer_id, invoice_id = start_customer(fast, "Paged Timeline", "ap@paged.example", due_days_ago=20)
     for text in ("first", "second", "third"):
         api.post(f"{base}/customers/{customer_id}/notes", json={"body": text})
-    paid = api.post(
-        f"{base}/payments",
-        json={
-            "customerId": customer_id,
-            "amount": 20000,
-            "currency": "EUR",
-            "receivedAt": str(clock.now().date()),
-            "allocations": [{"invoiceId": invoice_id, "amount": 20000}],
-        },
-    )
+    paid = pay(fast, customer_id, invoice_id, 20000)
     assert paid.status_code == 201, paid.text
 
     seen, cursor = [], None
