@@ -33,6 +33,7 @@ class SesEvents:
             if sns and props["EventDestination"].get("Enabled", True):
                 self.topics[props["ConfigurationSetName"]] = sns["TopicARN"]
         self._pending = threading.local()
+        self._publishing: list[threading.Thread] = []
         self._entries = [("before-call.sesv2.SendEmail", self._before), ("after-call.sesv2.SendEmail", self._after)]
 
     def install(self) -> None:
@@ -43,11 +44,15 @@ class SesEvents:
                 boto3.DEFAULT_SESSION._session.register(*entry)
 
     def uninstall(self) -> None:
+        """Stop emitting; events already on their way are published before moto goes away."""
         for entry in self._entries:
             if entry in botocore.handlers.BUILTIN_HANDLERS:
                 botocore.handlers.BUILTIN_HANDLERS.remove(entry)
             if boto3.DEFAULT_SESSION is not None:
                 boto3.DEFAULT_SESSION._session.unregister(*entry)
+        for thread in self._publishing:
+            thread.join(timeout=5)
+        self._publishing = []
 
     def _before(self, params: dict[str, Any], **_: Any) -> None:
         body = params.get("body") or b"{}"
@@ -57,7 +62,9 @@ class SesEvents:
         request = getattr(self._pending, "request", None) or {}
         topic = self.topics.get(request.get("ConfigurationSetName", ""))
         if topic and parsed.get("MessageId"):
-            threading.Thread(target=self.publish, args=(topic, parsed["MessageId"], request), daemon=True).start()
+            thread = threading.Thread(target=self.publish, args=(topic, parsed["MessageId"], request), daemon=True)
+            self._publishing = [t for t in self._publishing if t.is_alive()] + [thread]
+            thread.start()
 
     def publish(self, topic: str, message_id: str, request: dict[str, Any]) -> None:
         destination = request.get("Destination", {})
