@@ -1,7 +1,7 @@
 """Create the template's AWS resources in moto, as CloudFormation would on deploy.
 
 Tables (keys, indexes, TTL), buckets, queues (with redrive to their DLQ), topics, SNS
-subscriptions and state machines (ASL from ``DefinitionUri`` with its
+subscriptions, secrets and state machines (ASL from ``DefinitionUri`` with its
 ``DefinitionSubstitutions``). Resources with no local meaning (alarms, log groups,
 policies, layers) are listed as skipped, never silently.
 """
@@ -27,6 +27,7 @@ HANDLED = {
     "AWS::SES::ConfigurationSetEventDestination",  # published by local/ses_events.py
     "AWS::SES::ReceiptRuleSet",  # local/smtp.py applies the rules
     "AWS::SES::ReceiptRule",
+    "AWS::SecretsManager::Secret",
     # Served by other parts of the local runtime:
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",
@@ -58,6 +59,8 @@ def provision(template: Template, clients: Any) -> list[str]:
         clients("ses").create_configuration_set(ConfigurationSet={"Name": template.name_of(logical_id)})
     for logical_id in template.resources("AWS::Serverless::StateMachine"):
         create_state_machine(template, clients("stepfunctions"), logical_id)
+    for logical_id in template.resources("AWS::SecretsManager::Secret"):
+        create_secret(template, clients("secretsmanager"), logical_id)
     return [
         f"{logical_id} ({resource['Type']})"
         for logical_id, resource in template.resources().items()
@@ -170,3 +173,12 @@ def create_user_pool_client(template: Template, cognito: Any, logical_id: str) -
         ReadAttributes=props.get("ReadAttributes", []),
     )["UserPoolClient"]
     template.physical_ids[logical_id] = created["ClientId"]
+
+
+def create_secret(template: Template, secretsmanager: Any, logical_id: str) -> None:
+    """The secret with its template value; ``Ref`` gives its ARN, as in CloudFormation."""
+    props = template.properties(logical_id)
+    created = secretsmanager.create_secret(
+        Name=template.name_of(logical_id), SecretString=props.get("SecretString", "{}")
+    )
+    template.physical_ids[logical_id] = created["ARN"]

@@ -3,7 +3,8 @@
 ``LocalRuntime(...).start()`` brings up, in this process: a moto server on loopback with
 Step Functions execution on; the template's resources; its functions (served in-process,
 also to Step Functions through the Invoke hook); SQS event-source mappings; EventBridge
-schedules; and an HTTP front that is API Gateway plus the local-only ``/dev`` endpoints.
+schedules; Stripe's stand-in (``local/stripe.py``); and an HTTP front that is API Gateway
+plus the local-only ``/dev`` endpoints.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import warnings
@@ -32,6 +34,7 @@ from local.schedules import Schedule, Scheduler
 from local.ses_events import SesEvents
 from local.smtp import SmtpListener
 from local.sqs import EventSourceMapping, QueuePoller
+from local.stripe import LocalStripe
 from local.template import REGION, Template
 from relance import aws, clock
 from relance.services.nudges import nudge_running
@@ -131,7 +134,8 @@ class LocalRuntime:
         aws.reset_clients()
         get_settings.cache_clear()
         self.outbox.install()
-        self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool)
+        self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool, secret ARNs)
+        self.stripe = self._local_stripe()
         self.ses_events = SesEvents(self.template)
         self.ses_events.install()
         self.functions = FunctionRegistry(self.template)
@@ -205,6 +209,17 @@ class LocalRuntime:
             if name in declared and name not in self.parameters:
                 self.template.parameters[name] = value
 
+    def _local_stripe(self) -> LocalStripe:
+        """Stripe's stand-in, with fresh test keys put into the template's Stripe secret."""
+        stripe = LocalStripe(self.base_url, f"sk_test_local_{secrets.token_hex(12)}", f"whsec_{secrets.token_hex(16)}")
+        if "StripeSecret" in self.template.raw.get("Resources", {}):
+            aws.client("secretsmanager").put_secret_value(
+                SecretId=self.template.physical_ids["StripeSecret"],
+                SecretString=json.dumps({"apiKey": stripe.api_key, "webhookSecret": stripe.webhook_secret}),
+            )
+        os.environ["STRIPE_API_BASE"] = stripe.api_base
+        return stripe
+
     def _nudge_on_jump(self, _: Any) -> None:
         """A clock jump makes earlier actions due: every running dunning execution plans again."""
         if "DunningStateMachine" in self.template.raw.get("Resources", {}):
@@ -226,7 +241,7 @@ class LocalRuntime:
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         started = time.monotonic()
-        response = self.dev.handle(request)
+        response = self.stripe.handle(request) or self.dev.handle(request)
         if response is None and request.path == "/" and self.api.find_route("GET", "/") is None:
             response = Response(status=302, headers={"Location": "/dev"})
         if response is None:

@@ -102,6 +102,7 @@ class Template:
             "AWS::Serverless::Function": "FunctionName",
             "AWS::Serverless::StateMachine": "Name",
             "AWS::SES::ConfigurationSet": "Name",
+            "AWS::SecretsManager::Secret": "Name",
         }.get(resource["Type"])
         if explicit and explicit in props:
             return str(self.resolve(props[explicit]))

@@ -14,9 +14,10 @@ from relance.domain.base import RelanceModel
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, validation_fields
-from relance.services import bulk, customers, spreadsheets, summaries
+from relance.services import bulk, customers, portal_links, spreadsheets, summaries
 from relance.services.bulk import BulkRequest, BulkResult
 from relance.services.customers import CustomerFilter
+from relance.services.portal_links import PortalLink, PortalLinkRequest
 from relance.services.summaries import CustomerSummary
 
 router = Router()
@@ -111,6 +112,11 @@ def get_customer(principal: Caller, customer_id: str) -> CustomerSummary:
 @router.patch("/v1/customers/<customer_id>", tags=["customers"], summary="Change some fields of a customer")
 def update_customer(principal: Caller, customer_id: str, body: CustomerPatch) -> Customer:
     return customers.update_customer(principal, customer_id, body)
+
+
+@router.post("/v1/customers/<customer_id>/portal-link", tags=["customers"], summary="A link to the customer's portal")
+def portal_link(principal: Caller, customer_id: str, body: PortalLinkRequest | None = None) -> tuple[PortalLink, int]:
+    return portal_links.create(principal, customer_id, body or PortalLinkRequest()), 201
 
 
 @router.delete("/v1/customers/<customer_id>", tags=["customers"], summary="Delete a customer without ledger")

@@ -19,8 +19,9 @@ from relance.domain.ledger import (
     RefundFields,
 )
 from relance.domain.organizations import Principal
-from relance.services import documents, ledger
+from relance.services import documents, ledger, portal
 from relance.services.documents import PresignedDownload, PresignedUpload
+from relance.services.portal import DisputeResolution
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
@@ -58,6 +59,11 @@ def update_invoice(principal: Caller, invoice_id: str, body: InvoicePatch) -> In
 @router.post("/v1/invoices/<invoice_id>/void", tags=["invoices"], summary="Void an invoice nothing was paid on")
 def void_invoice(principal: Caller, invoice_id: str) -> Invoice:
     return ledger.void_invoice(principal, invoice_id)
+
+
+@router.post("/v1/invoices/<invoice_id>/resolve-dispute", tags=["invoices"], summary="Close the customer's dispute")
+def resolve_dispute(principal: Caller, invoice_id: str, body: DisputeResolution) -> Invoice:
+    return portal.resolve_dispute(principal, invoice_id, body)
 
 
 @router.post("/v1/invoices/<invoice_id>/pdf", tags=["invoices"], summary="Upload the invoice PDF (presigned POST)")

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     reply_domain: str = Field(default="replies.relance.local", validation_alias="REPLY_DOMAIN")
     ses_configuration_set: str | None = Field(default=None, validation_alias="SES_CONFIGURATION_SET")
     dunning_state_machine_arn: str | None = Field(default=None, validation_alias="DUNNING_STATE_MACHINE_ARN")
+    stripe_secret_arn: str | None = Field(default=None, validation_alias="STRIPE_SECRET_ARN")
+    stripe_api_base: str | None = Field(
+        default=None, validation_alias="STRIPE_API_BASE", description="local runtime only: its Stripe stand-in"
+    )
+    idempotency_table_name: str = Field(default="relance-idempotency", validation_alias="IDEMPOTENCY_TABLE_NAME")
 
     @property
     def cognito_issuer(self) -> str:

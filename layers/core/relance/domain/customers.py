@@ -26,6 +26,7 @@ class PaymentMethods(RelanceModel):
     card: bool = True
     bank_transfer: bool = Field(default=True, alias="bank_transfer")
     ach_debit: bool = Field(default=False, alias="ach_debit")
+    sepa_debit: bool = Field(default=False, alias="sepa_debit")
 
 
 class CustomerFields(RelanceModel):

@@ -175,6 +175,15 @@ class InvoicePatch(RelanceModel):
     pdf_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = None
 
 
+class InvoiceDispute(RelanceModel):
+    """A dispute the customer opened (on the portal): the invoice is out of dunning until resolved."""
+
+    reason: str
+    comment: str | None = None
+    at: AwareDatetime
+    by: str
+
+
 class Invoice(Record):
     id: str
     customer_id: str
@@ -192,6 +201,9 @@ class Invoice(Record):
     status: InvoiceStatus
     paid_at: date | None
     created_at: AwareDatetime
+    disputed: InvoiceDispute | None = None
+    promised_until: date | None = None
+    payment_in_flight: bool = False
 
 
 class MoneyFields(RelanceModel):

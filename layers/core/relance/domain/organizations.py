@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, field_validator
 
 from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
 from relance.domain.rating import RatingBasis
+
+DEFAULT_DISPUTE_REASONS = (
+    "Goods or services not received",
+    "Wrong amount",
+    "Already paid",
+    "Quality issue",
+    "Other",
+)
 
 
 class OrganizationSettings(RelanceModel):
@@ -28,6 +37,23 @@ class OrganizationSettings(RelanceModel):
     )
     match_replies_by_sender_domain: bool = Field(
         default=False, description="a reply from an unknown address of a customer's mail domain goes to that customer"
+    )
+    ar_email: EmailStr | None = Field(
+        default=None, description="where portal messages are sent (the accounts-receivable mailbox)"
+    )
+    logo_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = Field(
+        default=None, description="the organization's logo on the portal (an https URL)"
+    )
+    card_payment_limit: int | None = Field(
+        default=1_000_000,
+        ge=0,
+        description="card is not offered above this amount (minor units of the payment's currency); null: no limit",
+    )
+    bank_transfer_country: str = Field(
+        default="FR", pattern=r"^(AT|BE|DE|ES|FR|IE|IT|NL)$", description="where EUR bank transfers are received"
+    )
+    dispute_reasons: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]] = (
+        Field(default_factory=lambda: list(DEFAULT_DISPUTE_REASONS), min_length=1, max_length=30)
     )
 
     @field_validator("business_days")

@@ -27,10 +27,10 @@ class RenderedEmail:
     html: str
 
 
-def templates_dir() -> Path:
-    """``/opt/emails`` in Lambda (the templates layer), else the repository's ``templates/emails``."""
-    layer = Path("/opt/emails")
-    return layer if layer.is_dir() else Path(__file__).resolve().parents[4] / "templates" / "emails"
+def templates_dir(kind: str = "emails") -> Path:
+    """``/opt/<kind>`` in Lambda (the templates layer), else the repository's ``templates/<kind>``."""
+    layer = Path("/opt") / kind
+    return layer if layer.is_dir() else Path(__file__).resolve().parents[4] / "templates" / kind
 
 
 @cache

@@ -28,6 +28,7 @@ from relance.domain.planner import (
     decide_at_send,
     plan_next,
 )
+from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
 from relance.errors import Conflict, Invalid, NotFound
@@ -62,12 +63,15 @@ def window_of(org: Organization, customer: dict[str, Any]) -> SendWindow:
 
 
 def open_invoices(org_id: str, customer_id: str) -> list[OpenInvoice]:
+    """The customer's open invoices; disputed ones, those promised for today or later and those
+    with a portal payment on its way are there but excluded from reminders."""
     invoices = []
+    today = clock.now().date()
     for item in ledger_store.records_of(org_id, customer_id, "invoice"):
         if item["status"] != InvoiceStatus.OPEN:
             continue
         outstanding = int(item["amount"]) - int(item.get("paidAmount", 0)) - int(item.get("creditedAmount", 0))
-        excluded = bool(item.get("disputed") or item.get("promisedUntil") or item.get("paymentInFlight"))
+        excluded = bool(item.get("disputed") or under_promise(item, today) or item.get("paymentInFlight"))
         invoices.append(
             OpenInvoice(
                 item["id"],

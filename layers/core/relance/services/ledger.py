@@ -54,6 +54,7 @@ def to_invoice(item: dict[str, Any]) -> Invoice:
             **item,
             "outstanding": balance.outstanding,
             "hasPdf": bool(item.get("pdfKey")),
+            "paymentInFlight": bool(item.get("paymentInFlight")),
         }
     )
 

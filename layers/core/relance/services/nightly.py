@@ -1,4 +1,4 @@
-"""The nightly run: for each organization, ratings recomputed and balances reconciled.
+"""The nightly run: for each organization, ratings recomputed, balances reconciled, promises checked.
 
 The schedule fans out one message per organization; the worker is idempotent: a run that
 already finished for that organization and date is skipped, and a half-done one simply
@@ -17,7 +17,7 @@ from relance import clock
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.rating import RatingBasis
 from relance.observability import logger, metrics
-from relance.services import ratings
+from relance.services import portal, ratings
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -74,7 +74,8 @@ def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] 
 
 
 def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
-    """Recompute every customer's rating and reconcile its balance; once per organization and date."""
+    """Recompute every customer's rating, reconcile its balance and put invoices whose promise to pay
+    was not kept back into dunning; once per organization and date."""
     key = keys.nightly_run(org_id, run_date.isoformat())
     done = get(key, consistent=True)
     if done and done.get("status") == "done":
@@ -83,6 +84,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     org = org_store.get(org_id) or {}
     basis = RatingBasis(org.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
     drift = []
+    broken = 0
     customers = customer_store.list_customers(org_id)
     for summary in customers:
         customer = customer_store.get_customer(org_id, summary["id"], consistent=True)
@@ -93,11 +95,13 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
             drift.append(found)
             logger.error("balance drift corrected", organization_id=org_id, **found)
         ratings.refresh(org_id, customer["id"], basis)
+        broken += portal.expire_promises(org_id, customer["id"], run_date)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
     report = {
         "status": "done",
         "customers": len(customers),
         "drift": drift,
+        "brokenPromises": broken,
         "finishedAt": clock.now().isoformat(),
     }
     table().put_item(Item={**key, **report})

@@ -184,3 +184,8 @@ def unmatched_replies(org_id: str) -> str:
 def note(org_id: str, note_id: str) -> Key:
     """A note; listed under its customer in GSI1 as ``NOTE#`` or, pinned, ``PINNED#<createdAt>#<id>``."""
     return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}
+
+
+def checkout(org_id: str, checkout_id: str) -> Key:
+    """A portal payment through Stripe Checkout: the invoices it pays and how far it got."""
+    return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}

@@ -6,7 +6,7 @@ from typing import Any
 
 from relance.storage import keys
 from relance.storage.records import get, of_customer, under_prefix
-from relance.storage.table import delete, put, table, update
+from relance.storage.table import delete, put, table, update, update_if
 
 PREFIX = {"invoice": "INV", **keys.LEDGER_PREFIXES}
 
@@ -86,4 +86,31 @@ def set_pdf_key(org_id: str, invoice_id: str, key: str) -> None:
         UpdateExpression="SET pdfKey = :k",
         ExpressionAttributeValues={":k": key},
         ConditionExpression="attribute_exists(PK)",
+    )
+
+
+def set_invoice_mark(org_id: str, invoice_id: str, field: str, value: Any) -> None:
+    """Set ``disputed``, ``promisedUntil`` or ``paymentInFlight`` on an invoice (its version moves,
+    so a concurrent ledger rewrite reads it again instead of dropping the mark)."""
+    table().update_item(
+        Key=keys.invoice(org_id, invoice_id),
+        UpdateExpression="SET #f = :v, version = version + :one",
+        ExpressionAttributeNames={"#f": field},
+        ExpressionAttributeValues={":v": value, ":one": 1},
+        ConditionExpression="attribute_exists(PK)",
+    )
+
+
+def clear_invoice_mark(org_id: str, invoice_id: str, field: str, only_if: Any = None) -> bool:
+    """Remove a mark (only when it still holds ``only_if``, if given); False when nothing changed."""
+    condition = "attribute_exists(#f)" if only_if is None else "#f = :v"
+    values: dict[str, Any] = {":one": 1}
+    if only_if is not None:
+        values[":v"] = only_if
+    return update_if(
+        keys.invoice(org_id, invoice_id),
+        "REMOVE #f SET version = version + :one",
+        condition,
+        values,
+        names={"#f": field},
     )

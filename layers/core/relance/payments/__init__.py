@@ -1,0 +1,1 @@
+"""Online payment: Stripe Checkout and its webhooks."""

@@ -1,0 +1,315 @@
+"""Paying on the portal: a Stripe Checkout for the selected invoices, and what its webhooks tell.
+
+``start`` records a checkout (``CHK#``: invoices and amounts, status ``open``) and opens a Stripe
+Checkout session for it. Stripe's events then move the checkout forward, never back:
+
+- ``checkout.session.completed`` with ``payment_status`` ``paid`` (card): the payment is recorded,
+  allocated to the invoices, on the timeline; dunning is nudged so no reminder follows;
+- the same with ``unpaid`` (ACH, SEPA debit, bank transfer): the invoices carry
+  ``paymentInFlight`` (dunning leaves them alone) until
+- ``checkout.session.async_payment_succeeded`` (recorded as above) or
+  ``checkout.session.async_payment_failed`` (the invoices are open again, the failure is logged,
+  on the timeline and told to the account managers);
+- ``checkout.session.expired``: the checkout is closed.
+
+Webhooks are idempotent by event id (Powertools idempotency, ``IdempotencyTable``) and the
+payment id is derived from the checkout, so even two different events never record it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from relance import clock
+from relance.aws import client
+from relance.domain.customers import PaymentMethods
+from relance.domain.ledger import Allocation, InvoiceBalance, InvoiceStatus, PaymentFields
+from relance.domain.organizations import Organization, Principal
+from relance.domain.portal import STRIPE_TYPES, Method, payment_methods
+from relance.errors import Conflict, Invalid
+from relance.ids import new_id
+from relance.observability import logger, metrics
+from relance.payments import stripe_checkout
+from relance.services import ledger, notifications, timeline
+from relance.services.nudges import nudge
+from relance.settings import get_settings
+from relance.storage import checkouts as checkout_store
+from relance.storage import contacts as contact_store
+from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
+
+EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe retries a webhook for up to three days
+BANK_TRANSFER_TYPES: dict[str, dict[str, Any]] = {
+    "USD": {"type": "us_bank_transfer"},
+    "GBP": {"type": "gb_bank_transfer"},
+    "JPY": {"type": "jp_bank_transfer"},
+    "MXN": {"type": "mx_bank_transfer"},
+}
+
+
+def payment_id(checkout_id: str) -> str:
+    """The payment a checkout records: one id per checkout, whatever event records it."""
+    return "pay_" + hashlib.sha256(checkout_id.encode()).hexdigest()[:26]
+
+
+# ---------------------------------------------------------------- starting a payment
+
+
+def payable(org_id: str, customer_id: str, invoice_ids: list[str]) -> list[dict[str, Any]]:
+    """The selected invoices if the customer can pay them now: its own, open, one currency, none
+    already being paid; else Invalid naming ``invoiceIds``."""
+    if not invoice_ids:
+        raise Invalid("select at least one invoice to pay", {"invoiceIds": "no invoice selected"})
+    invoices = []
+    for invoice_id in dict.fromkeys(invoice_ids):
+        invoice = ledger_store.get_invoice(org_id, invoice_id)
+        if invoice is None or invoice["customerId"] != customer_id:
+            raise Invalid("unknown invoice", {"invoiceIds": f"no such invoice: {invoice_id}"})
+        balance = InvoiceBalance.model_validate(invoice)
+        if balance.status != InvoiceStatus.OPEN or balance.outstanding <= 0:
+            raise Invalid("invoice already settled", {"invoiceIds": f"invoice {invoice['number']} is not open"})
+        if invoice.get("paymentInFlight"):
+            raise Invalid(
+                "a payment of this invoice is on its way",
+                {"invoiceIds": f"invoice {invoice['number']} has a payment in progress"},
+            )
+        invoices.append(invoice)
+    if len({i["currency"] for i in invoices}) > 1:
+        raise Invalid("pay invoices of one currency at a time", {"invoiceIds": "the invoices' currencies differ"})
+    return invoices
+
+
+def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], portal_url: str, language: str) -> str:
+    """Open a Stripe Checkout for the selected invoices; the URL to send the payer to."""
+    if not stripe_checkout.enabled():
+        raise Conflict("online payment is not available: pay by bank transfer or contact us")
+    invoices = payable(org.id, customer["id"], invoice_ids)
+    currency = invoices[0]["currency"]
+    allocations = [{"invoiceId": i["id"], "amount": InvoiceBalance.model_validate(i).outstanding} for i in invoices]
+    total = sum(a["amount"] for a in allocations)
+    methods = payment_methods(customer_methods(customer), currency, total, org.settings.card_payment_limit)
+    if not methods:
+        raise Invalid(
+            "no online payment method for this amount",
+            {"invoiceIds": "pay fewer invoices at once by card, or by bank transfer"},
+        )
+    checkout_id = new_id("chk")
+    now = clock.now().isoformat()
+    checkout_store.create(
+        org.id,
+        {
+            "id": checkout_id,
+            "customerId": customer["id"],
+            "currency": currency,
+            "amount": total,
+            "allocations": allocations,
+            "methods": [m.value for m in methods],
+            "status": "open",
+            "createdAt": now,
+        },
+    )
+    metadata = {"organizationId": org.id, "customerId": customer["id"], "checkoutId": checkout_id}
+    session_id, url = stripe_checkout.create_checkout(
+        reference=checkout_id,
+        currency=currency,
+        lines=[
+            stripe_checkout.CheckoutLine(f"Invoice {i['number']}", a["amount"])
+            for i, a in zip(invoices, allocations, strict=True)
+        ],
+        payment_method_types=[STRIPE_TYPES[m] for m in methods],
+        stripe_customer=stripe_customer(org.id, customer),
+        success_url=f"{portal_url}?payment={checkout_id}",
+        cancel_url=f"{portal_url}?payment=cancelled",
+        locale=language if language in ("en", "fr") else "auto",
+        metadata=metadata,
+        bank_transfer=_bank_transfer(currency, org) if Method.BANK_TRANSFER in methods else None,
+    )
+    checkout_store.set_fields(org.id, checkout_id, {"sessionId": session_id})
+    return url
+
+
+def customer_methods(customer: dict[str, Any]) -> PaymentMethods:
+    return PaymentMethods.model_validate(customer.get("paymentMethods") or {})
+
+
+def _bank_transfer(currency: str, org: Organization) -> dict[str, Any]:
+    """Stripe's bank transfer options for the currency (EUR transfers go to the organization's country)."""
+    transfer = BANK_TRANSFER_TYPES.get(currency) or {
+        "type": "eu_bank_transfer",
+        "eu_bank_transfer": {"country": org.settings.bank_transfer_country},
+    }
+    return {"funding_type": "bank_transfer", "bank_transfer": transfer}
+
+
+def stripe_customer(org_id: str, customer: dict[str, Any]) -> str:
+    """The customer's Stripe customer, created at its first online payment."""
+    if customer.get("stripeCustomerId"):
+        return str(customer["stripeCustomerId"])
+    main = contact_store.get_contact(org_id, customer["mainContactId"]) if customer.get("mainContactId") else None
+    stripe_id = stripe_checkout.create_customer(
+        customer["name"], (main or {}).get("email"), {"organizationId": org_id, "customerId": customer["id"]}
+    )
+    customer_store.set_field(org_id, customer["id"], "stripeCustomerId", stripe_id)
+    return stripe_id
+
+
+# ---------------------------------------------------------------- Stripe's events
+
+
+def handle_webhook(payload: str, signature: str | None, lambda_context: Any = None) -> dict[str, Any]:
+    """A webhook request: refused unless Stripe signed it; each event handled once."""
+    event = stripe_checkout.verified_event(payload, signature)
+    remembered, config = _idempotent(client("dynamodb"))
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)  # an event cut short by the timeout can run again
+    return remembered(event=event)
+
+
+@cache
+def _idempotent(dynamodb: Any) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+    """``handle_event`` remembered by event id (one persistence layer per client: new endpoint, new one)."""
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=dynamodb)
+    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=EVENT_RETENTION_SECONDS)
+    remembered: Callable[..., dict[str, Any]] = idempotent_function(
+        data_keyword_argument="event", persistence_store=persistence, config=config
+    )(handle_event)
+    return remembered, config
+
+
+def handle_event(event: dict[str, Any]) -> dict[str, Any]:
+    """What one Stripe event changes; events of other kinds, or of checkouts not ours, are ignored."""
+    kind = event.get("type", "")
+    session = (event.get("data") or {}).get("object") or {}
+    metadata = session.get("metadata") or {}
+    org_id, checkout_id = metadata.get("organizationId"), metadata.get("checkoutId")
+    handlers = {
+        "checkout.session.completed": _completed,
+        "checkout.session.async_payment_succeeded": _succeeded,
+        "checkout.session.async_payment_failed": _failed,
+        "checkout.session.expired": _expired,
+    }
+    handler = handlers.get(kind)
+    checkout = checkout_store.get_checkout(org_id, checkout_id) if handler and org_id and checkout_id else None
+    if handler is None or checkout is None or org_id is None:
+        logger.info("Stripe event ignored", event_id=event.get("id"), event_type=kind)
+        return {"outcome": "ignored"}
+    logger.info("Stripe event", event_id=event.get("id"), event_type=kind, checkout_id=checkout_id)
+    return {"outcome": handler(org_id, checkout, session, event)}
+
+
+def _completed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        return _succeeded(org_id, checkout, session, event)
+    if not checkout_store.move(org_id, checkout["id"], "processing", ("open",), {"sessionId": session.get("id")}):
+        return "already past"
+    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
+    for invoice_id in invoice_ids:
+        ledger_store.set_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
+    timeline.record(
+        org_id,
+        checkout["customerId"],
+        invoice_ids,
+        "event",
+        clock.now().isoformat(),
+        f"evt_{checkout['id']}_processing",
+        {"event": "payment_processing", **_summary(checkout, session)},
+    )
+    nudge(org_id, checkout["customerId"])  # a reminder planned for these invoices must not go
+    return "processing"
+
+
+def _succeeded(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    if not checkout_store.move(org_id, checkout["id"], "paid", ("open", "processing", "paid"), {}):
+        return "already past"
+    received = clock.now().date()
+    amount = int(session.get("amount_total") or checkout["amount"])
+    fields = PaymentFields(
+        customer_id=checkout["customerId"],
+        amount=amount,
+        currency=checkout["currency"],
+        received_at=received,
+        allocations=_allocations(org_id, checkout, amount),
+        reference=str(session.get("payment_intent") or session.get("id") or "")[:100] or None,
+    )
+    for allocation in checkout["allocations"]:
+        ledger_store.clear_invoice_mark(org_id, allocation["invoiceId"], "paymentInFlight", checkout["id"])
+    principal = Principal(organization_id=org_id, role="admin", principal_id="stripe")
+    ledger.record_payment(principal, fields, payment_id(checkout["id"]))  # nudges dunning
+    metrics.add_metric(name="PortalPayments", unit="Count", value=1)
+    return "paid"
+
+
+def _allocations(org_id: str, checkout: dict[str, Any], amount: int) -> list[Allocation]:
+    """What each invoice still owes of what was paid for it (paid meanwhile: the rest is unapplied)."""
+    allocations, left = [], amount
+    for planned in checkout["allocations"]:
+        invoice = ledger_store.get_invoice(org_id, planned["invoiceId"])
+        if invoice is None:
+            continue
+        balance = InvoiceBalance.model_validate(invoice)
+        if balance.status != InvoiceStatus.OPEN:
+            continue
+        applied = min(int(planned["amount"]), balance.outstanding, left)
+        if applied > 0:
+            allocations.append(Allocation(invoice_id=planned["invoiceId"], amount=applied))
+            left -= applied
+    return allocations
+
+
+def _failed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    if not checkout_store.move(org_id, checkout["id"], "failed", ("open", "processing"), {}):
+        return "already past"
+    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
+    for invoice_id in invoice_ids:
+        ledger_store.clear_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
+    logger.warning(
+        "portal payment failed",
+        organization_id=org_id,
+        customer_id=checkout["customerId"],
+        checkout_id=checkout["id"],
+        event_id=event.get("id"),
+    )
+    metrics.add_metric(name="PortalPaymentsFailed", unit="Count", value=1)
+    summary = _summary(checkout, session)
+    timeline.record(
+        org_id,
+        checkout["customerId"],
+        invoice_ids,
+        "event",
+        clock.now().isoformat(),
+        f"evt_{checkout['id']}_failed",
+        {"event": "payment_failed", **summary},
+    )
+    customer = customer_store.get_customer(org_id, checkout["customerId"]) or {}
+    notifications.notify(
+        org_id,
+        list(customer.get("accountManagerIds", [])),
+        "payment_failed",
+        f"A portal payment by {customer.get('name', 'a customer')} failed",
+        checkout["id"],
+        {"customerId": checkout["customerId"], "invoiceIds": invoice_ids},
+    )
+    nudge(org_id, checkout["customerId"])  # the invoices are back in dunning
+    return "failed"
+
+
+def _expired(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    return "expired" if checkout_store.move(org_id, checkout["id"], "expired", ("open",), {}) else "already past"
+
+
+def _summary(checkout: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "amount": int(session.get("amount_total") or checkout["amount"]),
+        "currency": checkout["currency"],
+        "checkoutId": checkout["id"],
+        "paymentMethod": ",".join(session.get("payment_method_types") or checkout.get("methods", [])),
+    }

@@ -1,0 +1,44 @@
+"""Portal payments through Stripe Checkout: what each one pays and how far it got."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relance.storage import keys
+from relance.storage.records import get
+from relance.storage.table import table, update_if
+
+
+def create(org_id: str, checkout: dict[str, Any]) -> None:
+    """PutItem ``ORG#<org>``/``CHK#<checkout>`` (new ids only)."""
+    table().put_item(
+        Item={**keys.checkout(org_id, checkout["id"]), **checkout}, ConditionExpression="attribute_not_exists(PK)"
+    )
+
+
+def get_checkout(org_id: str, checkout_id: str) -> dict[str, Any] | None:
+    """GetItem ``ORG#<org>``/``CHK#<checkout>``, strongly consistent (webhooks follow each other closely)."""
+    return get(keys.checkout(org_id, checkout_id), consistent=True)
+
+
+def set_fields(org_id: str, checkout_id: str, fields: dict[str, Any]) -> None:
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": value for i, value in enumerate(fields.values())}
+    update_if(
+        keys.checkout(org_id, checkout_id),
+        "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+        "attribute_exists(PK)",
+        values,
+        names,
+    )
+
+
+def move(org_id: str, checkout_id: str, to: str, allowed_from: tuple[str, ...], fields: dict[str, Any]) -> bool:
+    """Move the checkout's status to ``to`` if it is in ``allowed_from``; False when it is not
+    (a late or repeated event never moves a paid checkout back)."""
+    names = {"#s": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
+    values: dict[str, Any] = {":to": to, **{f":v{i}": v for i, v in enumerate(fields.values())}}
+    values.update({f":from{i}": status for i, status in enumerate(allowed_from)})
+    expression = "SET #s = :to" + "".join(f", #f{i} = :v{i}" for i in range(len(fields)))
+    condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(allowed_from))) + ")"
+    return update_if(keys.checkout(org_id, checkout_id), expression, condition, values, names)

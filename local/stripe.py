@@ -1,0 +1,281 @@
+"""Stripe, as far as Relance uses it, on loopback: no Stripe account needed locally.
+
+- The API calls Relance makes (``POST /v1/customers``, ``POST /v1/checkout/sessions``,
+  ``GET /v1/checkout/sessions/{id}``) under ``/dev/stripe``, where ``STRIPE_API_BASE`` points the
+  unmodified ``stripe`` client. The secret key is checked and ``Idempotency-Key`` honoured.
+- Checkout's hosted page at ``/dev/stripe/checkout/{session}``: pick a method, "Pay". Card settles
+  at once; ACH, SEPA debit and bank transfer are "processing" until you press "Bank confirms"
+  or "Bank rejects" (Stripe's asynchronous payments).
+- Each step sends exactly the events Stripe sends (``checkout.session.completed``, then
+  ``checkout.session.async_payment_succeeded``/``_failed``) to ``/v1/webhooks/stripe``, signed as
+  Stripe signs them (``Stripe-Signature: t=<time>,v1=<HMAC-SHA256 of "<time>.<payload>">``), so
+  the deployed webhook code runs unchanged. ``GET /dev/stripe/events`` lists the deliveries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+import requests
+from jinja2 import Environment, PackageLoader, select_autoescape
+from werkzeug.wrappers import Request, Response
+
+ASYNC_TYPES = {"us_bank_account", "sepa_debit", "customer_balance"}
+METHOD_LABELS = {
+    "card": "Card",
+    "us_bank_account": "US bank account (ACH)",
+    "sepa_debit": "SEPA Direct Debit",
+    "customer_balance": "Bank transfer",
+}
+API_VERSION = "2026-02-25.clover"
+
+_pages = Environment(loader=PackageLoader("local", "pages"), autoescape=select_autoescape())
+
+
+def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe puts on a webhook request (scheme ``v1``)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def form_to_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding (``line_items[0][price_data][currency]=usd``) back to nested values."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        path = [part for part in re.split(r"[\[\]]+", key) if part]
+        node: Any = root
+        for index, part in enumerate(path):
+            last = index == len(path) - 1
+            following = None if last else path[index + 1]
+            child: Any = value if last else ([] if following is not None and following.isdigit() else {})
+            if isinstance(node, list):
+                position = int(part)
+                while len(node) <= position:
+                    node.append(None)
+                if node[position] is None or last:
+                    node[position] = child
+                node = node[position]
+            else:
+                if part not in node or last:
+                    node[part] = child
+                node = node[part]
+    return root
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, content_type="application/json")
+
+
+def _stripe_error(status: int, message: str, kind: str = "invalid_request_error") -> Response:
+    return _json({"error": {"type": kind, "message": message}}, status)
+
+
+class LocalStripe:
+    """The API and the hosted Checkout page; ``handle`` answers requests under ``/dev/stripe``."""
+
+    PREFIX = "/dev/stripe"
+
+    def __init__(self, base_url: str, api_key: str, webhook_secret: str) -> None:
+        self.base_url = base_url
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.lines: dict[str, list[dict[str, Any]]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.idempotent: dict[str, dict[str, Any]] = {}
+        self.deliveries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}{self.PREFIX}"
+
+    def handle(self, request: Request) -> Response | None:
+        path = request.path.rstrip("/")
+        if not path.startswith(self.PREFIX):
+            return None
+        rest = path.removeprefix(self.PREFIX)
+        if rest.startswith("/v1/"):
+            return self._api(request, rest)
+        if rest == "/events" and request.method == "GET":
+            return _json(self.deliveries)
+        match = re.fullmatch(r"/checkout/(cs_test_\w+)(/settle)?", rest)
+        if match and match[1] in self.sessions:
+            if request.method == "GET" and not match[2]:
+                return self._page(match[1])
+            if request.method == "POST":
+                return self._settle(match[1], request) if match[2] else self._pay(match[1], request)
+        return _stripe_error(404, "Unrecognized request URL")
+
+    # ------------------------------------------------------------ the API
+    def _api(self, request: Request, path: str) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _stripe_error(401, "Invalid API Key provided", "authentication_error")
+        params = form_to_params(parse_qsl(request.get_data(as_text=True), keep_blank_values=True))
+        key = request.headers.get("Idempotency-Key")
+        with self._lock:
+            if key and key in self.idempotent:
+                return _json(self.idempotent[key])
+            if request.method == "POST" and path == "/v1/customers":
+                answer = self._new_customer(params)
+            elif request.method == "POST" and path == "/v1/checkout/sessions":
+                try:
+                    answer = self._new_session(params)
+                except (KeyError, ValueError) as error:
+                    return _stripe_error(400, f"Invalid checkout session: {error}")
+            elif request.method == "GET" and path.startswith("/v1/checkout/sessions/"):
+                found = self.sessions.get(path.rsplit("/", 1)[1])
+                return _json(found) if found else _stripe_error(404, "No such checkout session")
+            else:
+                return _stripe_error(404, f"Unrecognized request URL ({request.method} {path})")
+            if key:
+                self.idempotent[key] = answer
+        return _json(answer)
+
+    def _new_customer(self, params: dict[str, Any]) -> dict[str, Any]:
+        customer = {
+            "id": f"cus_{secrets.token_hex(7)}",
+            "object": "customer",
+            "name": params.get("name"),
+            "email": params.get("email"),
+            "metadata": params.get("metadata", {}),
+            "livemode": False,
+            "created": int(time.time()),
+        }
+        self.customers[customer["id"]] = customer
+        return customer
+
+    def _new_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        lines = [
+            {
+                "name": item["price_data"]["product_data"]["name"],
+                "amount": int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1)),
+                "currency": item["price_data"]["currency"],
+            }
+            for item in params["line_items"]
+        ]
+        if len({line["currency"] for line in lines}) != 1:
+            raise ValueError("line items must share one currency")
+        types = list(params.get("payment_method_types") or ["card"])
+        unknown = [t for t in types if t not in METHOD_LABELS]
+        if unknown:
+            raise ValueError(f"payment method types not supported here: {unknown}")
+        if "customer_balance" in types and not params.get("customer"):
+            raise ValueError("customer_balance needs a customer")
+        session_id = f"cs_test_{secrets.token_hex(16)}"
+        total = sum(line["amount"] for line in lines)
+        now = int(time.time())
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_subtotal": total,
+            "amount_total": total,
+            "currency": lines[0]["currency"],
+            "client_reference_id": params.get("client_reference_id"),
+            "customer": params.get("customer"),
+            "created": now,
+            "expires_at": now + 86400,
+            "livemode": False,
+            "locale": params.get("locale"),
+            "metadata": params.get("metadata", {}),
+            "mode": params.get("mode", "payment"),
+            "payment_intent": None,
+            "payment_method_types": types,
+            "payment_status": "unpaid",
+            "status": "open",
+            "success_url": params["success_url"],
+            "cancel_url": params.get("cancel_url"),
+            "url": f"{self.api_base}/checkout/{session_id}",
+        }
+        self.sessions[session_id] = session
+        self.lines[session_id] = lines
+        return session
+
+    # ------------------------------------------------------------ the hosted page
+    def _page(self, session_id: str, message: str | None = None) -> Response:
+        session = self.sessions[session_id]
+        html = _pages.get_template("checkout.html").render(
+            session=session,
+            lines=self.lines[session_id],
+            labels=METHOD_LABELS,
+            async_types=ASYNC_TYPES,
+            message=message,
+            return_url=session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id),
+        )
+        return Response(html, content_type="text/html; charset=utf-8")
+
+    def _pay(self, session_id: str, request: Request) -> Response:
+        session = self.sessions[session_id]
+        method = request.form.get("method", "")
+        if session["status"] != "open":
+            return self._page(session_id, "This checkout is already completed.")
+        if method not in session["payment_method_types"]:
+            return self._page(session_id, "Choose one of the payment methods offered.")
+        session.update(
+            status="complete",
+            payment_method_types=[method],
+            payment_intent=f"pi_{secrets.token_hex(12)}",
+            payment_status="unpaid" if method in ASYNC_TYPES else "paid",
+        )
+        self.send("checkout.session.completed", session)
+        if method in ASYNC_TYPES:
+            return self._page(session_id)
+        return Response(status=303, headers={"Location": session["success_url"]})
+
+    def _settle(self, session_id: str, request: Request) -> Response:
+        """The bank's answer to an asynchronous payment."""
+        session = self.sessions[session_id]
+        if session["status"] != "complete" or session["payment_status"] != "unpaid":
+            return self._page(session_id, "Nothing is waiting for the bank.")
+        succeeded = request.form.get("outcome") == "succeeded"
+        if succeeded:
+            session["payment_status"] = "paid"
+        self.send(f"checkout.session.async_payment_{'succeeded' if succeeded else 'failed'}", session)
+        return Response(status=303, headers={"Location": session["success_url"]})
+
+    # ------------------------------------------------------------ webhooks
+    def event(self, kind: str, session: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": f"evt_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "data": {"object": dict(session)},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": kind,
+        }
+
+    def send(self, kind: str, session: dict[str, Any]) -> dict[str, Any]:
+        """Deliver one event to the webhook endpoint, signed; the delivery as listed."""
+        return self.deliver(self.event(kind, session))
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        payload = json.dumps(event, indent=2)
+        try:
+            answer = requests.post(
+                f"{self.base_url}/v1/webhooks/stripe",
+                data=payload.encode(),
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": signature_header(payload, self.webhook_secret),
+                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                },
+                timeout=30,
+            )
+            status, body = answer.status_code, answer.text[:500]
+        except requests.RequestException as error:
+            status, body = 0, str(error)
+        delivery = {"eventId": event["id"], "type": event["type"], "status": status, "response": body}
+        self.deliveries.append(delivery)
+        return delivery
