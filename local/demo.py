@@ -20,7 +20,7 @@ from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, P
 from relance.domain.organizations import Principal
 from relance.domain.users import Role, UserFields
 from relance.ids import new_id
-from relance.services import contacts, inbound, notes, ratings
+from relance.services import contacts, inbound, notes, portal_links, ratings
 from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
@@ -39,6 +39,7 @@ from relance.storage.table import table
 DEMO_ORGANIZATION = "Demo Trading Ltd"
 EMPTY_ORGANIZATION = "My Organization"
 DEMO_SENDER = "ar@demo.relance.dev"
+DEMO_AR_MAILBOX = "ar-inbox@demo.relance.dev"  # where portal messages go
 DEMO_PASSWORD = "Relance-Demo-2026"  # noqa: S105 (the local demo's published password)
 
 USERS = [
@@ -113,8 +114,19 @@ def seed(*, demo: bool) -> dict[str, Any]:
         "users": [],
     }
     if demo:
-        session["users"] = populate(Principal(organization_id=organization.id, role="admin", principal_id="seed"))
+        admin = Principal(organization_id=organization.id, role="admin", principal_id="seed")
+        session["users"] = populate(admin)
+        session["demoPortalUrl"] = demo_portal_link(admin)
     return session
+
+
+def demo_portal_link(admin: Principal) -> str:
+    """A portal link of the demo customer owing the most, to try the portal straight away."""
+    owing = max(
+        customer_store.list_customers(admin.organization_id),
+        key=lambda c: sum(int(item["outstanding"]) for item in (c.get("openItems") or {}).values()),
+    )
+    return portal_links.create(admin, owing["id"], portal_links.PortalLinkRequest(expires_in_days=1000)).url
 
 
 def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
@@ -138,6 +150,9 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
             "sender_email": DEMO_SENDER,
             "sender_name": "Demo Trading — Accounts receivable",
             "timezone": "Europe/Paris",
+            "ar_email": DEMO_AR_MAILBOX,
+            # The demo clock runs fast (a day in 10 s): links from reminders stay open a while.
+            "portal_link_validity_days": 90,
         }
     )
     organization = update_settings(admin, settings)
@@ -157,7 +172,9 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
             language=language,
             dunning_plan_id=workflows[(language, "Ferme" if language == "fr" and plan == "Firm" else plan)],
             account_manager_ids=[managers[index % len(managers)]] if index % 5 else [],
-            payment_methods=PaymentMethods(card=True, bank_transfer=True, ach_debit=rng.random() < 0.3),
+            payment_methods=PaymentMethods(
+                card=True, bank_transfer=True, ach_debit=rng.random() < 0.3, sepa_debit=index % 2 == 0
+            ),
             tags=rng.sample(["key-account", "public-sector", "retail", "wholesale"], k=rng.randint(0, 2)),
         )
         customer = new_customer_item(organization, fields, now.isoformat())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -189,6 +190,71 @@ def test_a_demo_account_manager_logs_in_from_the_dev_page(served):
         browser.close()
     customers = requests.get(f"{served.base_url}/v1/customers", headers={"Authorization": f"Bearer {token}"}).json()
     assert 0 < len(customers["items"]) < 50
+
+
+@pytest.mark.timeout(300)
+def test_a_customer_pays_two_invoices_from_a_reminder_and_the_next_reminder_leaves_them_out(served, tmp_path):
+    session = json.loads((ROOT / ".local" / "session.json").read_text())
+    api = requests.Session()
+    api.headers["X-Api-Key"] = session["apiKey"]
+    base = f"{served.base_url}/v1"
+    email = "ap@portal-payer.example"
+    today = datetime.fromisoformat(requests.get(f"{served.base_url}/dev/clock").json()["now"]).date()
+    standard = next(w["id"] for w in api.get(f"{base}/workflows").json()["items"] if w["name"] == "Standard")
+    customer = api.post(f"{base}/customers", json={"name": "Portal Payer Inc", "currency": "USD"}).json()
+    api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": email, "firstName": "Alex"})
+    invoices = [
+        api.post(
+            f"{base}/invoices",
+            json={
+                "customerId": customer["id"],
+                "number": f"PP-{days}",
+                "currency": "USD",
+                "amount": 10_000 * days,
+                "issuedAt": str(today - timedelta(days=30)),
+                "dueAt": str(today - timedelta(days=days)),
+            },
+        ).json()
+        for days in (4, 3, 2)
+    ]
+    api.patch(f"{base}/customers/{customer['id']}", json={"dunningPlanId": standard})
+
+    def reminders() -> list[dict]:
+        return [m for m in requests.get(f"{served.base_url}/dev/outbox").json() if email in m["to"]]
+
+    first = wait_for(reminders, timeout=90)
+    assert first, "no reminder reached the outbox"
+    link = re.search(r"http://\S+/portal/pt_\S+", first[0]["text"])
+    assert link is not None, first[0]["text"]
+    paid = invoices[:2]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(link.group(0))
+        assert "Portal Payer Inc" in page.content()
+        for invoice in paid:
+            page.check(f"#select-{invoice['id']}")
+        page.click("#pay")
+        page.wait_for_selector("#total")
+        assert "700.00 USD" in page.locator("#total").inner_text()  # 400.00 + 300.00
+        page.check("input[name=method][value=card]")
+        page.click("#pay")
+        page.wait_for_selector("#notice")
+        assert "payment is received" in page.locator("#notice").inner_text()
+        for invoice in paid:
+            assert page.locator(f"#paid-{invoice['id']}").count() == 1
+            assert page.locator(f"#select-{invoice['id']}").count() == 0
+        assert page.locator(f"#select-{invoices[2]['id']}").count() == 1
+        page.screenshot(path=str(tmp_path / "portal-paid.png"), full_page=True)
+        browser.close()
+
+    requests.post(f"{served.base_url}/dev/clock", json={"advanceDays": 10})  # the next step is due
+    later = wait_for(lambda: reminders()[len(first) :], timeout=120)
+    assert later, "no next reminder"
+    assert re.search(r"\bPP-2\b", later[0]["text"])
+    for invoice in paid:
+        assert not re.search(rf"\b{invoice['number']}\b", later[0]["text"])
 
 
 def test_no_demo_starts_one_empty_organization_and_ctrl_c_stops_cleanly():

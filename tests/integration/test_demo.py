@@ -80,3 +80,11 @@ def test_dev_login_refuses_someone_else(demo):
 
     assert response.status_code == 422
     assert "email" in response.json()["error"]["fields"]
+
+
+def test_demo_session_links_to_the_portal_of_the_customer_owing_the_most(demo):
+    page = requests.get(demo.session["demoPortalUrl"])
+
+    assert page.status_code == 200
+    assert 'id="pay"' in page.text and 'name="invoiceIds"' in page.text
+    assert "Send us a message" in page.text or "Nous écrire" in page.text

@@ -430,3 +430,31 @@ def test_a_promise_holds_dunning_until_its_date_and_a_broken_one_notifies(rt):
     assert "promise_broken" in events_on_timeline(rt, customer["id"])
     inbox = notifications_of(rt, manager["id"])["items"]
     assert {"promise_to_pay", "promise_broken"} <= {n["kind"] for n in inbox}
+
+
+# ---------------------------------------------------------------- the sample events
+
+
+def test_the_portal_function_takes_its_sample_event(rt, sample_event):
+    customer, _ = customer_with_invoices(rt, "Sampled Portal", [1_000], language="fr")
+    event = sample_event("portal/get-page.json")
+    unknown = rt.functions["PortalFunction"].invoke(event)  # the sample's token is no real link
+    token = link_of(rt, customer["id"]).rsplit("/", 1)[1]
+    event["path"], event["pathParameters"] = f"/portal/{token}", {"token": token}
+
+    page = rt.functions["PortalFunction"].invoke(event)
+
+    assert unknown["statusCode"] == 404 and "Ce lien" in unknown["body"]
+    assert page["statusCode"] == 200 and "Sampled Portal" in page["body"]
+    assert page["multiValueHeaders"]["Referrer-Policy"] == ["no-referrer"]
+
+
+def test_the_webhook_function_takes_its_sample_event_only_when_signed_with_our_secret(rt, sample_event):
+    event = sample_event("stripe_webhook/checkout-session-completed.json")
+    refused = rt.functions["StripeWebhookFunction"].invoke(event)
+    event["headers"]["Stripe-Signature"] = signature_header(event["body"], rt.stripe.webhook_secret)
+
+    accepted = rt.functions["StripeWebhookFunction"].invoke(event)
+
+    assert refused["statusCode"] == 400
+    assert accepted["statusCode"] == 200 and json.loads(accepted["body"]) == {"outcome": "ignored"}  # not our checkout

@@ -214,15 +214,7 @@ def _completed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], e
     invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
     for invoice_id in invoice_ids:
         ledger_store.set_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
-    timeline.record(
-        org_id,
-        checkout["customerId"],
-        invoice_ids,
-        "event",
-        clock.now().isoformat(),
-        f"evt_{checkout['id']}_processing",
-        {"event": "payment_processing", **_summary(checkout, session)},
-    )
+    _on_timeline(org_id, checkout, session, "payment_processing")
     nudge(org_id, checkout["customerId"])  # a reminder planned for these invoices must not go
     return "processing"
 
@@ -279,16 +271,7 @@ def _failed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], even
         event_id=event.get("id"),
     )
     metrics.add_metric(name="PortalPaymentsFailed", unit="Count", value=1)
-    summary = _summary(checkout, session)
-    timeline.record(
-        org_id,
-        checkout["customerId"],
-        invoice_ids,
-        "event",
-        clock.now().isoformat(),
-        f"evt_{checkout['id']}_failed",
-        {"event": "payment_failed", **summary},
-    )
+    _on_timeline(org_id, checkout, session, "payment_failed")
     customer = customer_store.get_customer(org_id, checkout["customerId"]) or {}
     notifications.notify(
         org_id,
@@ -306,10 +289,20 @@ def _expired(org_id: str, checkout: dict[str, Any], session: dict[str, Any], eve
     return "expired" if checkout_store.move(org_id, checkout["id"], "expired", ("open",), {}) else "already past"
 
 
-def _summary(checkout: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "amount": int(session.get("amount_total") or checkout["amount"]),
-        "currency": checkout["currency"],
-        "checkoutId": checkout["id"],
-        "paymentMethod": ",".join(session.get("payment_method_types") or checkout.get("methods", [])),
-    }
+def _on_timeline(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: str) -> None:
+    """``payment_processing`` or ``payment_failed`` on the customer's and the invoices' timelines (once)."""
+    timeline.record(
+        org_id,
+        checkout["customerId"],
+        [a["invoiceId"] for a in checkout["allocations"]],
+        "event",
+        clock.now().isoformat(),
+        f"evt_{checkout['id']}_{event}",
+        {
+            "event": event,
+            "amount": int(session.get("amount_total") or checkout["amount"]),
+            "currency": checkout["currency"],
+            "checkoutId": checkout["id"],
+            "paymentMethod": ",".join(session.get("payment_method_types") or checkout.get("methods", [])),
+        },
+    )

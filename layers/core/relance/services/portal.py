@@ -12,8 +12,6 @@ from datetime import date
 from email.utils import formataddr
 from typing import Any, NamedTuple
 
-from pydantic import AwareDatetime
-
 from relance import clock
 from relance.aws import client
 from relance.domain.base import RelanceModel
@@ -111,7 +109,6 @@ class PortalPage(RelanceModel):
     dispute_reasons: list[str]
     online_payment: bool
     can_write: bool
-    link_expires_at: AwareDatetime | None = None
     last_payment: str | None = None
 
 
