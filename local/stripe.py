@@ -28,6 +28,8 @@ import requests
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
+from relance.domain.money import Money
+
 ASYNC_TYPES = {"us_bank_account", "sepa_debit", "customer_balance"}
 METHOD_LABELS = {
     "card": "Card",
@@ -38,6 +40,7 @@ METHOD_LABELS = {
 API_VERSION = "2026-02-25.clover"
 
 _pages = Environment(loader=PackageLoader("local", "pages"), autoescape=select_autoescape())
+_pages.filters["money"] = lambda amount, currency: Money(amount=int(amount), currency=currency.upper()).format("en")
 
 
 def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:

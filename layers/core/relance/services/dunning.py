@@ -120,7 +120,9 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
     invoices = open_invoices(org_id, customer_id)
     decided = plan_next(workflow, invoices, state_of(customer), window_of(org, customer), now)
     if decided.kind == PlanKind.DONE:
-        if not any(i.outstanding > 0 and not i.excluded for i in invoices) and customer.get("performedSteps"):
+        # All paid: the next invoice starts a new cycle. Invoices only set aside (disputed, promised,
+        # being paid) keep theirs: a broken promise resumes where the reminders stopped.
+        if not any(i.outstanding > 0 for i in invoices) and customer.get("performedSteps"):
             customer_store.update_dunning(
                 org_id, customer_id, {"performedSteps": [], "dunningCycle": _cycle(customer) + 1}
             )

@@ -108,6 +108,7 @@ class PortalPage(RelanceModel):
     paid_invoices: list[PortalInvoice]
     dispute_reasons: list[str]
     online_payment: bool
+    card_limit: int | None
     can_write: bool
     last_payment: str | None = None
 
@@ -175,6 +176,7 @@ def page(token: str, payment: str | None = None) -> PortalPage:
         paid_invoices=list(reversed(paid))[:PAID_SHOWN],
         dispute_reasons=org.settings.dispute_reasons,
         online_payment=stripe_checkout.enabled() and not visit.access.preview,
+        card_limit=org.settings.card_payment_limit,
         can_write=not visit.access.preview,
         last_payment=_checkout_status(org.id, customer["id"], payment),
     )
