@@ -13,7 +13,7 @@ from relance import clock
 from relance.domain.portal import Dispute, PortalMessage, Promise
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
 from relance.observability import logger, metrics, tracer
-from relance.portal import pages, statement_pdf
+from relance.portal import pages
 from relance.services import portal
 from relance.settings import get_settings
 
@@ -54,6 +54,8 @@ def show(token: str) -> Response[str]:
 
 @app.get("/portal/<token>/statement.pdf")
 def statement(token: str) -> Response[bytes]:
+    from relance.portal import statement_pdf  # reportlab is heavy: imported on the first statement only
+
     visit, parts, today = portal.statement_of(token)
     pdf = statement_pdf.render(
         organization=visit.organization.name,

@@ -36,4 +36,9 @@ def test_aging_buckets_read_well_on_the_wire():
 
 
 def test_payment_methods_keep_the_names_of_the_api_contract():
-    assert PaymentMethods().model_dump(by_alias=True) == {"card": True, "bank_transfer": True, "ach_debit": False}
+    assert PaymentMethods().model_dump(by_alias=True) == {
+        "card": True,
+        "bank_transfer": True,
+        "ach_debit": False,
+        "sepa_debit": False,  # added by the portal: SEPA Direct Debit for EUR
+    }

@@ -12,7 +12,6 @@ from email.utils import formataddr
 from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
-from slack_sdk.webhook import WebhookClient
 
 from relance import clock
 from relance.aws import client
@@ -88,6 +87,8 @@ def _email(org_id: str, users: list[dict[str, Any]], summary: str) -> None:
 
 def post_to_slack(webhook_url: str, summary: str) -> bool:
     """Post to the user's Slack incoming webhook; False (logged) when Slack refuses or is unreachable."""
+    from slack_sdk.webhook import WebhookClient  # heavy (~70 ms): only when a user posts to Slack
+
     try:
         response = WebhookClient(webhook_url, timeout=5).send(text=summary)
     except Exception:
