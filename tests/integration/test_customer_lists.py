@@ -130,7 +130,12 @@ def test_import_customers_reports_each_row_and_bad_rows_change_nothing(api, url)
     assert "workflow" in lines[6]["fields"]
     imported = api.get(url("/customers"), params={"q": "Imported"}).json()["items"]
     assert [c["name"] for c in imported] == ["Imported One Renamed"]
-    assert imported[0]["paymentMethods"] == {"card": False, "bank_transfer": True, "ach_debit": True}
+    assert imported[0]["paymentMethods"] == {
+        "card": False,
+        "bank_transfer": True,
+        "ach_debit": True,
+        "sepa_debit": False,
+    }
 
 
 def test_import_contacts_and_invoices_by_customer_external_id(api, url):

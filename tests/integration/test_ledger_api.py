@@ -72,7 +72,7 @@ def test_create_and_read_a_customer(api, url, customer):
 
     assert read["name"] == "Globex Corporation"
     assert read["externalId"] == "ERP-1"
-    assert read["paymentMethods"] == {"card": False, "bank_transfer": True, "ach_debit": True}
+    assert read["paymentMethods"] == {"card": False, "bank_transfer": True, "ach_debit": True, "sepa_debit": False}
     assert read["outstanding"] == {}
     assert read["rating"] is None
     assert read["contacts"] == [] and read["openInvoices"] == []

@@ -65,6 +65,7 @@ def export_customers(principal: Principal, filters: CustomerFilter, sort: str) -
             "Card",
             "Bank transfer",
             "ACH debit",
+            "SEPA debit",
             "Last reminder",
             *fields,
         ]
@@ -90,6 +91,7 @@ def export_customers(principal: Principal, filters: CustomerFilter, sort: str) -
                 _yes(c.payment_methods.card),
                 _yes(c.payment_methods.bank_transfer),
                 _yes(c.payment_methods.ach_debit),
+                _yes(c.payment_methods.sepa_debit),
                 c.last_reminder_at.isoformat() if c.last_reminder_at else "",
                 *("" if c.custom_fields.get(k) is None else c.custom_fields[k] for k in fields),
             ]
@@ -175,7 +177,12 @@ def import_csv(principal: Principal, request: ImportRequest) -> ImportReport:
     )
 
 
-PAYMENT_COLUMNS = {"card": "card", "bank transfer": "bank_transfer", "ach debit": "ach_debit"}
+PAYMENT_COLUMNS = {
+    "card": "card",
+    "bank transfer": "bank_transfer",
+    "ach debit": "ach_debit",
+    "sepa debit": "sepa_debit",
+}
 
 
 def _flag(row: dict[str, str], column: str, default: bool = False) -> bool:
