@@ -458,3 +458,23 @@ def test_the_webhook_function_takes_its_sample_event_only_when_signed_with_our_s
 
     assert refused["statusCode"] == 400
     assert accepted["statusCode"] == 200 and json.loads(accepted["body"]) == {"outcome": "ignored"}  # not our checkout
+
+
+def test_portal_settings_are_validated_naming_the_field(rt):
+    api, url = rt.api_session, f"{rt.base_url}/v1/organization/settings"
+    settings = api.get(f"{rt.base_url}/v1/organization").json()["settings"]
+
+    for field, value in (
+        ("logoUrl", "http://insecure.example/logo.png"),
+        ("cardPaymentLimit", -1),
+        ("disputeReasons", []),
+    ):
+        refused = api.put(url, json={**settings, field: value})
+        assert refused.status_code == 422 and field in refused.json()["error"]["fields"], refused.text
+    saved = api.put(url, json={**settings, "cardPaymentLimit": None, "disputeReasons": ["Wrong price"]})
+    assert saved.status_code == 200
+    assert (saved.json()["settings"]["cardPaymentLimit"], saved.json()["settings"]["disputeReasons"]) == (
+        None,
+        ["Wrong price"],
+    )
+    api.put(url, json=settings)

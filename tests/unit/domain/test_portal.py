@@ -1,6 +1,6 @@
 """The portal's rules: which payment methods are offered, the statement, promises and their dates."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -9,6 +9,7 @@ from relance.domain.customers import PaymentMethods
 from relance.domain.portal import (
     Method,
     check_promise_date,
+    link_open,
     payment_methods,
     promise_broken,
     statement,
@@ -43,6 +44,14 @@ def test_forged_or_foreign_tokens_do_not_parse():
     assert tokens.parse("pt", plaintext.replace("pt_", "rk_")) is None  # an API key is not a portal token
     assert tokens.parse("rk", plaintext) is None
     assert tokens.parse("pt", "pt_" + org) is None
+
+
+def test_a_link_works_until_its_expiry_and_not_a_moment_after():
+    expires = "2026-11-30T08:00:00+00:00"
+
+    assert link_open(expires, datetime(2026, 11, 30, 7, 59, 59, tzinfo=UTC))
+    assert not link_open(expires, datetime(2026, 11, 30, 8, 0, 0, tzinfo=UTC))
+    assert not link_open(expires, datetime(2027, 1, 1, tzinfo=UTC))
 
 
 def test_each_link_gets_its_own_token():

@@ -6,7 +6,7 @@ Pure rules, no I/O: the services feed them the customer's ledger and the organiz
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -59,6 +59,11 @@ def payment_methods(enabled: PaymentMethods, currency: str, amount: int, card_li
             continue
         offered.append(method)
     return offered
+
+
+def link_open(expires_at: str, now: datetime) -> bool:
+    """A portal link works until its expiry, excluded (DynamoDB's TTL deletes it only later)."""
+    return now < datetime.fromisoformat(expires_at)
 
 
 # ---------------------------------------------------------------- the statement

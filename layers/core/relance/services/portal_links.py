@@ -15,6 +15,7 @@ from relance import clock
 from relance.domain import tokens
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
+from relance.domain.portal import link_open
 from relance.errors import NotFound
 from relance.services.customers import customer_item
 from relance.services.organizations import get_organization
@@ -83,6 +84,6 @@ def resolve(raw: str) -> PortalAccess:
     if parsed is None:
         raise NotFound("no such portal link")
     link = get(keys.portal_link(parsed.organization_id, parsed.secret_hash))
-    if link is None or datetime.fromisoformat(link["expiresAt"]) <= clock.now():
+    if link is None or not link_open(link["expiresAt"], clock.now()):
         raise NotFound("no such portal link")
     return PortalAccess(parsed.organization_id, link["customerId"], bool(link.get("preview")))
