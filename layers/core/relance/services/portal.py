@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from relance import clock
 from relance.aws import client
 from relance.domain.base import RelanceModel
-from relance.domain.ledger import InvoiceBalance, InvoiceStatus
+from relance.domain.ledger import Invoice, InvoiceBalance, InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.portal import (
     CurrencyStatement,
@@ -40,8 +40,6 @@ from relance.settings import get_settings
 from relance.storage import checkouts
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
-from relance.storage.keys import customer as customer_key
-from relance.storage.table import update_if
 
 PAID_SHOWN = 50
 DOWNLOAD_SECONDS = 300
@@ -199,13 +197,7 @@ def _record_visit(visit: Visit, today: date) -> None:
     if visit.access.preview:
         return
     org_id, customer_id = visit.organization.id, visit.customer["id"]
-    first_today = update_if(
-        customer_key(org_id, customer_id),
-        "SET portalVisitedOn = :today",
-        "attribute_exists(PK) AND (attribute_not_exists(portalVisitedOn) OR portalVisitedOn <> :today)",
-        {":today": today.isoformat()},
-    )
-    if first_today:
+    if customer_store.mark_portal_visit(org_id, customer_id, today.isoformat()):
         timeline.record(
             org_id,
             customer_id,
@@ -275,12 +267,7 @@ def send_message(token: str, message: PortalMessage) -> None:
     now = clock.now()
     # A double click sends the same message twice within the minute: one entry, one email.
     entry_id = "msg_" + hashlib.sha256(f"{customer['id']}:{now:%Y%m%d%H%M}:{message.body}".encode()).hexdigest()[:26]
-    if not update_if(
-        customer_key(org.id, customer["id"]),
-        "SET lastPortalMessageId = :id",
-        "attribute_exists(PK) AND (attribute_not_exists(lastPortalMessageId) OR lastPortalMessageId <> :id)",
-        {":id": entry_id},
-    ):
+    if not customer_store.claim_portal_message(org.id, customer["id"], entry_id):
         return
     data = {"body": message.body, "from": message.email, "fromName": message.name, "channel": "portal"}
     timeline.record(org.id, customer["id"], [], "portal_message", now.isoformat(), entry_id, data)
@@ -405,7 +392,7 @@ class DisputeResolution(RelanceModel):
     comment: str | None = None
 
 
-def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeResolution) -> Any:
+def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeResolution) -> Invoice:
     """``POST /v1/invoices/{id}/resolve-dispute``: the invoice is back in dunning."""
     invoice = visible_invoice(principal, invoice_id)
     org_id = principal.organization_id

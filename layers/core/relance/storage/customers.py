@@ -204,3 +204,23 @@ def add_postponed_step(org_id: str, customer_id: str, step_id: str) -> None:
         "attribute_exists(PK) AND (attribute_not_exists(postponedSteps) OR NOT contains(postponedSteps, :id))",
         {":empty": [], ":step": [step_id], ":id": step_id},
     )
+
+
+def mark_portal_visit(org_id: str, customer_id: str, day: str) -> bool:
+    """Note the portal was visited on ``day``; False when it already was that day."""
+    return update_if(
+        keys.customer(org_id, customer_id),
+        "SET portalVisitedOn = :day",
+        "attribute_exists(PK) AND (attribute_not_exists(portalVisitedOn) OR portalVisitedOn <> :day)",
+        {":day": day},
+    )
+
+
+def claim_portal_message(org_id: str, customer_id: str, message_id: str) -> bool:
+    """Claim a portal message id; False when the same message was just sent (a double click)."""
+    return update_if(
+        keys.customer(org_id, customer_id),
+        "SET lastPortalMessageId = :id",
+        "attribute_exists(PK) AND (attribute_not_exists(lastPortalMessageId) OR lastPortalMessageId <> :id)",
+        {":id": message_id},
+    )
