@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import requests
 
 from relance import clock
-from relance.services import dunning
+from relance.services import dunning, nightly
 from tests.integration.conftest import outbox
 from tests.integration.test_local_runtime import eventually
 
@@ -307,3 +307,26 @@ def test_account_managers_are_notified_of_a_bounce_and_mark_it_read(fast):
 
     mark_read(me, found[0]["id"])
     assert list_notifications(me)["unread"] == len(found) - 1
+
+
+def test_a_broken_promise_resumes_the_reminders_where_they_stopped(fast):
+    customer_id, invoice_id = start_customer(fast, "Promise Corp", "pat@promise.example")
+    eventually(lambda: outbox(fast, "pat@promise.example"), timeout=20)  # overdue-1
+    org = fast.session["organization"]["id"]
+    link = fast.api_session.post(f"{fast.base_url}/v1/customers/{customer_id}/portal-link", json={}).json()["url"]
+    promised_for = clock.now().date() + timedelta(days=3)
+    requests.post(f"{link}/promise", data={"invoiceIds": [invoice_id], "promisedFor": promised_for.isoformat()})
+    sent = len(outbox(fast, "pat@promise.example"))
+
+    time.sleep(2)  # two days: under the promise, nothing goes
+    assert len(outbox(fast, "pat@promise.example")) == sent
+    clock.advance(timedelta(days=3))
+    nightly.run_for_organization(org, clock.now().date())  # the promise is broken: back to dunning
+
+    later = eventually(lambda: outbox(fast, "pat@promise.example")[sent:], timeout=30)
+    steps = [
+        a["stepId"]
+        for a in fast.api_session.get(f"{fast.base_url}/v1/customers/{customer_id}/actions").json()["items"]
+        if a["status"] == "sent"
+    ]
+    assert later and steps.count("overdue-1") == 1  # the cycle went on, it did not start again
