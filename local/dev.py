@@ -1,6 +1,8 @@
-"""Local-only pages and endpoints (absent in AWS): the outbox, the clock, demo logins.
+"""Local-only pages and endpoints (absent in AWS): the outbox, the clock, demo logins, sender verification.
 
-``GET /dev`` (index), ``GET /dev/outbox``, ``GET|POST /dev/clock``, ``GET /dev/login``.
+``GET /dev`` (index), ``GET /dev/outbox``, ``GET|POST /dev/clock``, ``GET /dev/login``,
+``GET /dev/ses/identities`` and ``POST /dev/ses/verify {"email"}`` (the click on the link
+of SES's verification email).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
+from local import ses_identities
 from local.outbox import Outbox
 from relance import clock
 
@@ -44,6 +47,8 @@ class DevConsole:
             ("POST", "/dev/clock"): self.post_clock,
             ("GET", "/dev/login"): self.login,
             ("POST", "/dev/login"): self.sign_in,
+            ("GET", "/dev/ses/identities"): self.get_identities,
+            ("POST", "/dev/ses/verify"): self.verify_identity,
         }
         path = request.path.rstrip("/") or "/"
         route = routes.get((request.method, path))
@@ -54,8 +59,13 @@ class DevConsole:
         return None
 
     def index(self, _: Request) -> Response:
+        pending = [i for i in self.outbox.identities.describe() if i["status"] != "verified"]
         html = _pages.get_template("index.html").render(
-            session=self.session, now=clock.now(), scale=clock.scale(), outbox=len(self.outbox.messages())
+            session=self.session,
+            now=clock.now(),
+            scale=clock.scale(),
+            outbox=len(self.outbox.messages()),
+            pending=pending,
         )
         return Response(html, content_type="text/html; charset=utf-8")
 
@@ -78,6 +88,25 @@ class DevConsole:
             html = _pages.get_template("login.html").render(session=self.session, signed_in=user, token=tokens)
             return Response(html, content_type="text/html; charset=utf-8")
         return _json(tokens)
+
+    def get_identities(self, _: Request) -> Response:
+        return _json(self.outbox.identities.describe())
+
+    def verify_identity(self, request: Request) -> Response:
+        """Click the link of SES's verification email: the identity (address or domain) is verified."""
+        form = False
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except json.JSONDecodeError:  # the dev page's Verify button posts a form
+            body, form = dict(request.form), True
+        email = body.get("email") if isinstance(body, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return _error(422, "invalid value for: email", {"email": "the identity to verify is required"})
+        if not ses_identities.verify(email):
+            return _json({"error": {"code": "not_found", "message": f"SES has no identity {email}"}}, 404)
+        if form:
+            return Response(status=303, headers={"Location": "/dev"})
+        return _json({"identity": email, "status": "verified"})
 
     def get_outbox(self, _: Request) -> Response:
         return _json(self.outbox.messages())

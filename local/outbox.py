@@ -1,7 +1,8 @@
 """Every email sent through SES, read back from moto, with the relance-clock time it was sent.
 
-moto keeps what SES v1/v2 accepted (unverified senders are refused, as in AWS); a botocore
-``after-call`` hook notes the clock's time of each accepted send, since moto records none.
+moto keeps what SES v1/v2 accepted; a botocore ``after-call`` hook notes the clock's time of
+each accepted send, since moto records none. Which senders SES accepts — those verified,
+as in AWS — is ``identities`` (``local/ses_identities.py``), installed with the outbox.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import boto3
 import botocore.handlers
 from moto.ses.models import Message, RawMessage, ses_backends
 
+from local.ses_identities import SesIdentities
 from local.template import ACCOUNT, REGION
 from relance import clock
 
@@ -30,8 +32,10 @@ class Outbox:
     def __init__(self) -> None:
         self._sent_at: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        self.identities = SesIdentities()  # the senders SES accepts: verified ones only
 
     def install(self) -> None:
+        self.identities.install()
         for event in _SEND_EVENTS:
             entry = (event, self._on_sent)
             if entry not in botocore.handlers.BUILTIN_HANDLERS:
@@ -40,6 +44,7 @@ class Outbox:
                 boto3.DEFAULT_SESSION._session.register(*entry)
 
     def uninstall(self) -> None:
+        self.identities.uninstall()
         for event in _SEND_EVENTS:
             entry = (event, self._on_sent)
             if entry in botocore.handlers.BUILTIN_HANDLERS:

@@ -88,3 +88,13 @@ def test_demo_session_links_to_the_portal_of_the_customer_owing_the_most(demo):
     assert page.status_code == 200
     assert 'id="pay"' in page.text and 'name="invoiceIds"' in page.text
     assert "Send us a message" in page.text or "Nous écrire" in page.text
+
+
+def test_demo_sender_went_through_verification_and_is_verified(demo):
+    api = requests.Session()
+    api.headers["X-Api-Key"] = demo.session["apiKey"]
+
+    sender = api.get(f"{demo.base_url}/v1/organization").json()["sender"]
+
+    assert (sender["email"], sender["status"]) == ("ar@demo.relance.dev", "verified")
+    assert sender["verificationSentAt"]  # set through the settings, as on AWS, then clicked by the stand-in

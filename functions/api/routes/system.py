@@ -12,8 +12,14 @@ from pydantic import AwareDatetime
 from relance import __version__, clock
 from relance.api.caller import caller
 from relance.domain.base import RelanceModel
-from relance.domain.organizations import Organization, OrganizationSettings, Principal
-from relance.services.organizations import get_organization, update_settings
+from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
+from relance.domain.senders import Sender
+from relance.services.organizations import (
+    get_organization,
+    organization_view,
+    resend_sender_verification,
+    update_settings,
+)
 
 router = Router()
 
@@ -45,14 +51,33 @@ def get_me(principal: Annotated[Principal, Depends(caller)]) -> Identity:
     return Identity(principal=principal, organization=get_organization(principal.organization_id))
 
 
-@router.get("/v1/organization", tags=["system"], summary="The caller's organization and its settings")
-def get_org(principal: Annotated[Principal, Depends(caller)]) -> Organization:
-    return get_organization(principal.organization_id)
+@router.get(
+    "/v1/organization",
+    tags=["system"],
+    summary="The caller's organization, its settings and where its sender's verification by SES stands",
+)
+def get_org(principal: Annotated[Principal, Depends(caller)]) -> OrganizationView:
+    return organization_view(principal.organization_id)
 
 
-@router.put("/v1/organization/settings", tags=["system"], summary="Change the organization's settings (admin)")
-def put_settings(principal: Annotated[Principal, Depends(caller)], body: OrganizationSettings) -> Organization:
-    return update_settings(principal, body)
+@router.put(
+    "/v1/organization/settings",
+    tags=["system"],
+    summary="Change the organization's settings (admin); a new senderEmail starts its verification by SES "
+    "(409 when another organization uses it)",
+)
+def put_settings(principal: Annotated[Principal, Depends(caller)], body: OrganizationSettings) -> OrganizationView:
+    update_settings(principal, body)
+    return organization_view(principal.organization_id)
+
+
+@router.post(
+    "/v1/organization/sender/verify",
+    tags=["system"],
+    summary="Send the sender address its verification email again (admin; at most once a minute)",
+)
+def post_sender_verify(principal: Annotated[Principal, Depends(caller)]) -> Sender:
+    return resend_sender_verification(principal)
 
 
 @router.get("/v1/openapi.json", include_in_schema=False)

@@ -27,6 +27,25 @@ class Invalid(RelanceError):
     code = "validation_error"
 
 
+class SenderNotVerified(Invalid):
+    """SES refuses to send from the organization's sender address: its identity is not verified.
+
+    Raised by the SES adapter (``relance.mail.ses.send``) when SES answers ``MessageRejected``
+    for the sender, and by services that check the sender before writing anything. Through
+    the API it is a 422 naming ``senderEmail``; on a reminder it is the action's ``reason``.
+    """
+
+    code = "sender_not_verified"
+
+    def __init__(self, sender: str) -> None:
+        super().__init__(
+            f"the sender address {sender} is not verified in SES: open the link in the verification email "
+            "SES sent to it (POST /v1/organization/sender/verify sends it again)",
+            {"senderEmail": "not verified in SES yet"},
+        )
+        self.sender = sender
+
+
 class Unauthorized(RelanceError):
     status = 401
     code = "unauthorized"

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, field_va
 from relance.domain.base import Record, RelanceModel
 from relance.domain.money import CurrencyCode
 from relance.domain.rating import RatingBasis
+from relance.domain.senders import Sender
 
 DEFAULT_DISPUTE_REASONS = (
     "Goods or services not received",
@@ -31,7 +32,11 @@ class OrganizationSettings(RelanceModel):
     business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Monday = 0")
     holidays: list[date] = Field(default_factory=list, max_length=400)
     sender_name: str | None = Field(default=None, max_length=100)
-    sender_email: EmailStr | None = None
+    sender_email: EmailStr | None = Field(
+        default=None,
+        description="the address reminders come from: setting it registers it to the organization (one organization "
+        "per address) and starts its verification by SES, which emails it a link (see sender in GET /v1/organization)",
+    )
     handle_replies: bool = Field(
         default=False, description="each customer reply creates a Reply task that holds dunning until answered"
     )
@@ -76,6 +81,14 @@ class Organization(Record):
     name: str = Field(min_length=1, max_length=200)
     created_at: AwareDatetime
     settings: OrganizationSettings = OrganizationSettings()
+
+
+class OrganizationView(Organization):
+    """The organization as ``GET /v1/organization`` shows it, with where its sender's verification stands."""
+
+    sender: Sender | None = Field(
+        default=None, description="read-only: the sender address's verification by SES; null without senderEmail"
+    )
 
 
 class Principal(RelanceModel):

@@ -1,4 +1,8 @@
-"""Send an email through SES v2 (raw MIME, the configuration set that publishes its events)."""
+"""Send an email through SES v2 (raw MIME, the configuration set that publishes its events).
+
+SES refuses a sender whose identity is not verified (``MessageRejected``): ``send`` raises
+``SenderNotVerified`` then, so callers record that reason instead of a failed call.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,26 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from relance.aws import client
+from relance.errors import SenderNotVerified
 from relance.mail.rendering import RenderedEmail
 from relance.settings import get_settings
 
+__all__ = [  # SenderNotVerified too: callers catch ses.SenderNotVerified
+    "Attachment",
+    "Envelope",
+    "SenderNotVerified",
+    "for_action",
+    "message_id",
+    "parse_reference",
+    "reference",
+    "refuses_sender",
+    "send",
+]
+
+_ADDRESS = re.compile(r"[^\s<>,:;\"]+@[^\s<>,:;\"]+[^\s<>,:;\".]")
 _REFERENCE = re.compile(r"(?:reply\+|<)(?P<org>org_[0-9a-z]{26})\.(?P<action>act_[0-9a-z]{26})@")
 
 
@@ -104,4 +124,26 @@ def send(envelope: Envelope, email: RenderedEmail, attachments: tuple[Attachment
     configuration_set = get_settings().ses_configuration_set
     if configuration_set:
         arguments["ConfigurationSetName"] = configuration_set
-    return str(client("sesv2").send_email(**arguments)["MessageId"])
+    try:
+        return str(client("sesv2").send_email(**arguments)["MessageId"])
+    except ClientError as error:
+        if refuses_sender(error, envelope.sender_email):
+            raise SenderNotVerified(envelope.sender_email) from error
+        raise
+
+
+def refuses_sender(error: ClientError, sender: str) -> bool:
+    """Whether SES refused the email because ``sender`` is not a verified identity.
+
+    SES answers ``MessageRejected`` "Email address is not verified. The following identities
+    failed the check in region …: <addresses>", naming the sender when it is the sender that
+    is not verified; in the sandbox it names unverified recipients too (or only them), which
+    is another problem: only a message naming the sender counts.
+    """
+    details = error.response.get("Error", {})
+    if details.get("Code") != "MessageRejected":
+        return False
+    message = str(details.get("Message", "")).lower()
+    if "not verified" not in message and "authority to send" not in message:
+        return False
+    return sender.strip().lower() in {found.lower() for found in _ADDRESS.findall(message)}

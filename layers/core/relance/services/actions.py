@@ -13,9 +13,9 @@ from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.domain.planner import PlanKind, plan_next
 from relance.domain.workflows import ActionType, Step
-from relance.errors import Invalid
+from relance.errors import Invalid, SenderNotVerified
 from relance.ids import new_id
-from relance.services import dunning, timeline
+from relance.services import dunning, senders, timeline
 from relance.services.access import can_see
 from relance.services.customers import customer_item
 from relance.services.nudges import nudge
@@ -77,10 +77,16 @@ class ManualAction(RelanceModel):
 
 
 def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
+    """A manual email is checked before anything is written: something to remind of, and a sender
+    SES sends from (else a 422 naming ``senderEmail``); a task or call is opened at once."""
     org_id = principal.organization_id
     customer = customer_item(principal, fields.customer_id, consistent=True)
     now = clock.now()
     invoices = [i.id for i in dunning.open_invoices(org_id, customer["id"]) if i.outstanding > 0 and not i.excluded]
+    if fields.type == ManualType.EMAIL:
+        if not invoices:
+            raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
+        senders.require_verified(get_organization(org_id))
     action = {
         "id": new_id("act"),
         "customerId": customer["id"],
@@ -99,10 +105,12 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     }
     action_store.create_if_absent(org_id, action)
     if fields.type == ManualType.EMAIL:
-        if not invoices:
-            raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
         step = Step(id=action["stepId"], offset_days=0, action=ActionType.EMAIL, template_id=fields.template_id)
-        outcome = dunning.send_manual_email(org_id, customer, step, action, now)
+        try:
+            outcome = dunning.send_manual_email(org_id, customer, step, action, now)
+        except SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
+            action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+            raise
         nudge(org_id, customer["id"])  # the next reminder moves to honour the minimum delay
         return {**action_store.get_action(org_id, action["id"]), **outcome}  # type: ignore[dict-item]
     action_store.move(org_id, action["id"], "planned", "open", {"performedAt": now.isoformat()})

@@ -5,9 +5,11 @@ from __future__ import annotations
 from relance import clock
 from relance.domain import api_keys
 from relance.domain.customers import DEFAULT_POSITIONS
-from relance.domain.organizations import Organization, OrganizationSettings, Principal
+from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
+from relance.domain.senders import Sender
 from relance.errors import NotFound
 from relance.ids import new_id
+from relance.services import senders
 from relance.services.access import require_admin
 from relance.services.workflows import default_workflow_items
 from relance.storage import organizations as store
@@ -63,7 +65,29 @@ def authenticate_api_key(raw_key: str) -> Principal | None:
 
 
 def update_settings(principal: Principal, settings: OrganizationSettings) -> Organization:
-    """Replace the organization's settings (admin); a new rating basis applies from the next rating."""
+    """Replace the organization's settings (admin); a new rating basis applies from the next rating.
+
+    A sender address new to the organization is registered to it (409 naming ``senderEmail``
+    when another organization has it) and SES starts verifying it; one it registered before
+    (switching back) is only set.
+    """
     require_admin(principal)
-    store.update_settings(principal.organization_id, settings.model_dump(mode="json", by_alias=True))
-    return get_organization(principal.organization_id)
+    org_id = principal.organization_id
+    document = settings.model_dump(mode="json", by_alias=True)
+    if settings.sender_email and not senders.is_registered(org_id, settings.sender_email):
+        senders.register(org_id, settings.sender_email, document)
+    else:
+        store.update_settings(org_id, document)
+    return get_organization(org_id)
+
+
+def organization_view(organization_id: str) -> OrganizationView:
+    """The organization with where its sender's verification by SES stands (asked of SES now)."""
+    org = get_organization(organization_id)
+    return OrganizationView.model_validate({**org.model_dump(), "sender": senders.sender_of(org)})
+
+
+def resend_sender_verification(principal: Principal) -> Sender:
+    """Ask SES to email the sender address its verification link again (admin)."""
+    require_admin(principal)
+    return senders.resend_verification(get_organization(principal.organization_id))

@@ -12,6 +12,8 @@ from datetime import date
 from email.utils import formataddr
 from typing import Any, NamedTuple
 
+from botocore.exceptions import ClientError
+
 from relance import clock
 from relance.aws import client
 from relance.domain.base import RelanceModel
@@ -29,6 +31,7 @@ from relance.domain.portal import (
     under_promise,
 )
 from relance.errors import Conflict, Invalid, NotFound
+from relance.mail import ses
 from relance.observability import logger
 from relance.payments import stripe_checkout
 from relance.services import notifications, online_payments, timeline
@@ -307,7 +310,12 @@ def _email_ar(org: Organization, customer: dict[str, Any], message: PortalMessag
         arguments["ReplyToAddresses"] = [str(message.email)]
     if get_settings().ses_configuration_set:
         arguments["ConfigurationSetName"] = get_settings().ses_configuration_set
-    client("sesv2").send_email(**arguments)
+    try:
+        client("sesv2").send_email(**arguments)
+    except ClientError as error:  # the visitor's message is kept; an unverified sender is the team's to fix
+        if not ses.refuses_sender(error, sender):
+            raise
+        logger.warning("sender not verified in SES: portal message kept on the timeline only", sender=sender)
 
 
 def dispute(token: str, invoice_id: str, request: Dispute) -> None:

@@ -17,7 +17,7 @@ from relance.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
 from relance.mail import ses
 from relance.mail.rendering import RenderedEmail
-from relance.services import timeline
+from relance.services import senders, timeline
 from relance.services.customers import customer_item
 from relance.services.dunning import close_hold
 from relance.services.inbound import store_attachments
@@ -123,8 +123,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         raise NotFound("action not found")
     customer = customer_item(principal, original["customerId"])
     org = get_organization(org_id)
-    if not org.settings.sender_email:
-        raise Invalid("the organization has no sender address", {"senderEmail": "set it in the settings"})
+    sender_email = senders.require_verified(org)  # 422 naming senderEmail, before anything is written
     files = [ses.Attachment(a.filename, a.content_type, a.data(index)) for index, a in enumerate(fields.attachments)]
     if sum(len(f.data) for f in files) > MAX_ATTACHMENT_BYTES:
         raise PayloadTooLarge("attachments are over 10 MB together", {"attachments": "at most 10 MB together"})
@@ -160,12 +159,16 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         org_id,
         action["id"],
         sender_name=sender,
-        sender_email=org.settings.sender_email,
+        sender_email=sender_email,
         to=to,
         cc=cc,
         in_reply_to=exchange.in_reply_to,
     )
-    message_id = ses.send(envelope, email, tuple(files))
+    try:
+        message_id = ses.send(envelope, email, tuple(files))
+    except ses.SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
+        action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+        raise
     sent = {
         "messageId": message_id,
         "performedAt": now.isoformat(),

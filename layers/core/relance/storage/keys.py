@@ -1,7 +1,8 @@
 """Every DynamoDB key of the single table, built here and nowhere else.
 
-Each key starts with the organization (the tenant). ``docs/data-model.md`` lists the
-access pattern each function serves.
+Each key starts with the organization (the tenant), except ``sender_owner``: an address
+belongs to one organization, which only a key outside the partitions can guarantee.
+``docs/data-model.md`` lists the access pattern each function serves.
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def api_key(org_id: str, secret_hash: str) -> Key:
 def api_keys_prefix(org_id: str) -> Key:
     """Partition and sort-key prefix of every API key of an organization."""
     return {"PK": f"ORG#{org_id}", "SK": "APIKEY#"}
+
+
+def sender(org_id: str, email: str) -> Key:
+    """A sender address the organization registered, with what SES last said of it (``email`` lower case)."""
+    return {"PK": f"ORG#{org_id}", "SK": f"SENDER#{email}"}
+
+
+def sender_owner(email: str) -> Key:
+    """Which organization an address belongs to: the one item outside any organization's partition,
+    because it must be unique across them (``email`` lower case)."""
+    return {"PK": f"SENDER#{email}", "SK": "OWNER"}
 
 
 def user(org_id: str, user_id: str) -> Key:

@@ -1,0 +1,101 @@
+"""The SES adapter names SES's refusal of an unverified sender (no AWS: a stubbed client)."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from relance.errors import SenderNotVerified
+from relance.mail import ses
+from relance.mail.rendering import RenderedEmail
+
+SENDER = "ar@relance.example"
+
+
+def rejected(message: str, code: str = "MessageRejected") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "SendEmail")
+
+
+@pytest.mark.parametrize(
+    ("message", "refused"),
+    [
+        (
+            "Email address is not verified. The following identities failed the check in region EU-WEST-1: " + SENDER,
+            True,
+        ),
+        (
+            "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+            "Relance AR <AR@relance.example>, payer@customer.example",
+            True,
+        ),
+        # The sandbox: only a recipient is unverified — another problem than the sender.
+        (
+            "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+            "payer@customer.example",
+            False,
+        ),
+        # An address that merely contains the sender's is not the sender.
+        (
+            "Email address is not verified. The following identities failed the check in region US-EAST-1: "
+            "xar@relance.example",
+            False,
+        ),
+        ("Did not have authority to send from email ar@relance.example", True),
+        ("Sending paused for this account. For more information, please check the AWS console.", False),
+    ],
+)
+def test_only_a_message_naming_the_sender_as_unverified_is_a_refused_sender(message, refused):
+    assert ses.refuses_sender(rejected(message), SENDER) is refused
+
+
+def test_other_errors_are_not_a_refused_sender():
+    assert not ses.refuses_sender(rejected(f"not verified: {SENDER}", code="TooManyRequestsException"), SENDER)
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    sesv2 = boto3.session.Session().client(
+        "sesv2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    monkeypatch.setattr(ses, "client", lambda service: sesv2)
+    with Stubber(sesv2) as stubber:
+        yield stubber
+
+
+def envelope() -> ses.Envelope:
+    return ses.for_action("org_x", "act_x", sender_name="Relance AR", sender_email=SENDER, to=["p@c.example"], cc=[])
+
+
+EMAIL = RenderedEmail(subject="Overdue", text="Please pay.\n", html="<p>Please pay.</p>")
+
+
+def test_send_raises_sender_not_verified_when_ses_refuses_the_sender(stubbed):
+    stubbed.add_client_error(
+        "send_email",
+        service_error_code="MessageRejected",
+        service_message=f"Email address is not verified. The following identities failed the check in region "
+        f"US-EAST-1: {SENDER}",
+        http_status_code=400,
+    )
+
+    with pytest.raises(SenderNotVerified) as refused:
+        ses.send(envelope(), EMAIL)
+
+    assert refused.value.sender == SENDER
+    assert refused.value.status == 422 and "senderEmail" in refused.value.fields
+    assert SENDER in refused.value.message
+
+
+def test_send_lets_other_refusals_through(stubbed):
+    stubbed.add_client_error(
+        "send_email",
+        service_error_code="MessageRejected",
+        service_message="Email address is not verified. The following identities failed the check in region "
+        "US-EAST-1: p@c.example",
+        http_status_code=400,
+    )
+
+    with pytest.raises(ClientError) as error:
+        ses.send(envelope(), EMAIL)
+
+    assert not isinstance(error.value, SenderNotVerified)
