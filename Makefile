@@ -12,7 +12,7 @@ PORT ?= 3000
 TIME_SCALE ?= 8640
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install
+.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install test-calendars
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,13 @@ unit: $(VENV)/.installed ## unit tests (no AWS)
 
 integration: $(VENV)/.installed $(ASL_VALIDATOR) ## integration tests through the local runtime on moto
 	$(BIN)/pytest tests/integration -x
+
+# The clock-sensitive tests, each run with the clock started on another day (and in another time zone).
+CALENDAR_TESTS := tests/integration/test_dunning_cycle.py tests/integration/test_mail_loop.py tests/integration/test_portal.py tests/integration/test_nightly.py tests/integration/test_local_runtime.py
+test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests from a Saturday, a Sunday, and a Monday 23:30 in Tokyo
+	RELANCE_TEST_CLOCK_START=2026-11-28T10:00:00+01:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
+	RELANCE_TEST_CLOCK_START=2026-11-29T18:00:00+01:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
+	RELANCE_TEST_CLOCK_START=2026-11-30T23:30:00+09:00 RELANCE_TEST_TIMEZONE=Asia/Tokyo $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 
 e2e: $(VENV)/.installed .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
 	$(BIN)/pytest tests/e2e -x

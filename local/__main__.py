@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from local.runtime import ROOT, LocalRuntime
@@ -22,7 +23,9 @@ def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    runtime = LocalRuntime(port=args.port, smtp_port=args.smtp_port, time_scale=args.time_scale)
+    runtime = LocalRuntime(
+        port=args.port, smtp_port=args.smtp_port, time_scale=args.time_scale, clock_start=args.clock_start
+    )
     runtime.start(seed=lambda: seed(demo=not args.no_demo))
     session = runtime.session
     print(
@@ -86,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--no-demo", action="store_true", help="start one empty organization")
     serve_parser.add_argument(
         "--time-scale", type=float, default=1.0, help="virtual seconds per real second (8640: a day in 10 s)"
+    )
+    serve_parser.add_argument(
+        "--clock-start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="start the simulated clock at this moment (ISO 8601 with its offset, e.g. 2026-11-30T23:30:00+09:00)",
     )
     serve_parser.set_defaults(run=serve)
 

@@ -32,6 +32,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
 from local.template import Template
+from local.virtual_time import Activity
 
 
 class FunctionError(Exception):
@@ -85,6 +86,7 @@ class LambdaFunction:
     module: ModuleType | None = field(default=None, repr=False)
     _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    activity: Activity = field(default_factory=Activity, repr=False)  # an invocation is work: the clock waits
 
     @classmethod
     def from_template(cls, template: Template, logical_id: str) -> LambdaFunction:
@@ -138,7 +140,7 @@ class LambdaFunction:
         """Run the handler on ``event``; raises ``FunctionError`` shaped as Lambda reports it."""
         handler = self.load()
         context = LambdaContext(self.name, self.arn, self.memory, self.timeout)
-        with self._lock:
+        with self.activity.busy(), self._lock:
             try:
                 return handler(event, context)
             except Exception as exc:
@@ -155,11 +157,14 @@ class LambdaFunction:
 class FunctionRegistry:
     """The template's functions by name and ARN, and the botocore hook that invokes them."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, activity: Activity | None = None) -> None:
+        self.activity = activity or Activity()
         self.functions = {
             logical_id: LambdaFunction.from_template(template, logical_id)
             for logical_id in template.resources("AWS::Serverless::Function")
         }
+        for function in self.functions.values():
+            function.activity = self.activity
         self._by_name = {f.name: f for f in self.functions.values()}
         self._by_name.update({f.arn: f for f in self.functions.values()})
 
@@ -215,7 +220,7 @@ class FunctionRegistry:
             error = {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}}
             return AWSResponse(url, 404, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 404}}
         if invocation_type == "Event":
-            threading.Thread(target=self._invoke_quietly, args=(function, payload), daemon=True).start()
+            self.activity.spawn(lambda: self._invoke_quietly(function, payload), f"invoke-{function.name}")
             return AWSResponse(url, 202, {}, None), {"StatusCode": 202, "Payload": _stream(b"")}
         parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
         try:

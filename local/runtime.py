@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,11 @@ from local.schedules import Schedule, Scheduler
 from local.ses_events import SesEvents
 from local.smtp import SmtpListener
 from local.sqs import EventSourceMapping, QueuePoller
+from local.step_functions import SimulatedSteps
 from local.stripe import LocalStripe
 from local.template import REGION, Template
+from local.virtual_time import VirtualTime
 from relance import aws, clock
-from relance.services.nudges import nudge_running
 from relance.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +88,7 @@ class LocalRuntime:
         port: int = 3000,
         smtp_port: int = 2525,
         time_scale: float = 1.0,
+        clock_start: datetime | None = None,
         parameters: dict[str, str] | None = None,
         session_file: Path | None = ROOT / ".local" / "session.json",
     ) -> None:
@@ -95,8 +98,10 @@ class LocalRuntime:
         self.smtp_port = smtp_port  # 0: any free port
         self.smtp: SmtpListener | None = None
         self.time_scale = time_scale
+        self.clock_start = clock_start
         self.parameters = {"Stage": "local", **(parameters or {})}
-        self._unsubscribe_jump: Any = None
+        self.virtual_time = VirtualTime()
+        self._simulated_steps = SimulatedSteps(self.virtual_time)
         self.session_file = session_file
         self.session: dict[str, Any] = {}
         self.skipped: list[str] = []
@@ -124,6 +129,7 @@ class LocalRuntime:
             json={"stepfunctions": {"execute_state_machine": True}},
             timeout=10,
         ).raise_for_status()
+        self._simulated_steps.install()
 
         # Bound first: the public URL (portal links) is a template parameter. Requests wait until serving.
         self._server = make_server(self.host, self.port, self._wsgi, threaded=True)
@@ -136,22 +142,24 @@ class LocalRuntime:
         self.outbox.install()
         self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool, secret ARNs)
         self.stripe = self._local_stripe()
-        self.ses_events = SesEvents(self.template)
+        self.ses_events = SesEvents(self.template, self.virtual_time.activity)
         self.ses_events.install()
-        self.functions = FunctionRegistry(self.template)
+        self.functions = FunctionRegistry(self.template, self.virtual_time.activity)
         os.environ.update(self.functions.environment())
         get_settings.cache_clear()
         self.functions.install_invoke_hook()
         for function in self.functions.functions.values():
             function.load()  # a broken handler fails the start, not the first request
-        clock.configure(time_scale=self.time_scale)
+        clock.configure(time_scale=self.time_scale, start=self.clock_start)
 
         functions = list(self.functions.functions.values())
         self.pollers = [
-            QueuePoller(mapping, aws.client("sqs")) for mapping in EventSourceMapping.all_in(self.template, functions)
+            QueuePoller(mapping, aws.client("sqs"), self.virtual_time)
+            for mapping in EventSourceMapping.all_in(self.template, functions)
         ]
-        self.scheduler = Scheduler(Schedule.all_in(functions))
-        self._unsubscribe_jump = clock.on_advance(self._nudge_on_jump)
+        self.virtual_time.activity.checks = [poller.settled for poller in self.pollers]
+        self.scheduler = Scheduler(Schedule.all_in(functions), self.virtual_time)
+        self.virtual_time.start()
         self.api = ApiGateway(self.template, self.functions)
 
         self.smtp = SmtpListener(self.template, self.host, self.smtp_port)
@@ -183,8 +191,8 @@ class LocalRuntime:
         if self.smtp is not None:
             self.smtp.stop()
             self.smtp = None
-        if self._unsubscribe_jump is not None:
-            self._unsubscribe_jump()
+        self.virtual_time.stop()
+        self._simulated_steps.uninstall()
         if getattr(self, "functions", None) is not None:
             self.functions.uninstall_invoke_hook()
         self.outbox.uninstall()
@@ -220,12 +228,9 @@ class LocalRuntime:
         os.environ["STRIPE_API_BASE"] = stripe.api_base
         return stripe
 
-    def _nudge_on_jump(self, _: Any) -> None:
-        """A clock jump makes earlier actions due: every running dunning execution plans again."""
-        if "DunningStateMachine" in self.template.raw.get("Resources", {}):
-            threading.Thread(
-                target=nudge_running, args=(self.template.arn_of("DunningStateMachine"),), daemon=True
-            ).start()
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until what was asked is done (every execution at its next wait, every queue empty)."""
+        return self.virtual_time.settle(timeout)
 
     def sign_in(self, email: str, password: str) -> dict[str, Any]:
         """Cognito tokens for a user of the template's user pool (moto's Cognito)."""

@@ -1,9 +1,9 @@
 """The template's EventBridge schedules (``Schedule`` rules and ``ScheduleV2``), run on relance.clock.
 
 moto never fires schedules, so this does: each function event of type Schedule or
-ScheduleV2 fires when the (possibly faster) clock passes its next occurrence. Missed
-occurrences (a clock jump over several nights) coalesce into one firing, as a catch-up run
-would; disabled schedules never fire.
+ScheduleV2 fires at each of its occurrences on the simulated clock (``local/virtual_time.py``):
+a clock jump over several nights runs the nightly job once for each night, each seeing its
+own moment; disabled schedules never fire.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from croniter import croniter
 
 from local.functions import FunctionError, LambdaFunction
 from local.template import ACCOUNT, REGION
+from local.virtual_time import Timer, VirtualTime
 from relance import clock
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
@@ -114,48 +115,45 @@ class Schedule:
 
 
 class Scheduler:
-    """Fires due schedules from one thread; a jump of the clock wakes it at once."""
+    """Each enabled schedule is a timer of ``VirtualTime`` at its next occurrence: every occurrence
+    fires at its own moment, in order with everything else, also inside a clock jump."""
 
-    def __init__(self, schedules: list[Schedule], tick_seconds: float = 0.2) -> None:
+    def __init__(self, schedules: list[Schedule], virtual_time: VirtualTime) -> None:
         self.schedules = [s for s in schedules if s.enabled]
-        self.tick_seconds = tick_seconds
+        self.virtual_time = virtual_time
         self.fired: list[tuple[str, datetime]] = []
-        now = clock.now()
-        self._next = {id(s): s.next_after(now) for s in self.schedules}
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
-        self._unsubscribe = clock.on_advance(lambda _: self._wake.set())
+        self._timers: dict[str, Timer] = {}  # each schedule's next occurrence
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def start(self) -> None:
-        self._thread.start()
+        now = clock.now()
+        for schedule in self.schedules:
+            self._arm(schedule, schedule.next_after(now))
 
     def stop(self) -> None:
-        self._unsubscribe()
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=5)
+        with self._lock:
+            self._stopped = True
+            timers, self._timers = list(self._timers.values()), {}
+        for timer in timers:
+            timer.cancel()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.fire_due()
-            self._wake.wait(self.tick_seconds)
-            self._wake.clear()
+    def _arm(self, schedule: Schedule, moment: datetime) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._timers[schedule.name] = self.virtual_time.at(
+                moment, f"schedule {schedule.name}", lambda: self._fire(schedule, moment)
+            )
 
-    def fire_due(self) -> list[Schedule]:
-        """Fire every schedule whose next occurrence has passed; returns them."""
-        now = clock.now()
-        due = [s for s in self.schedules if self._next[id(s)] <= now]
-        for schedule in due:
-            scheduled = self._next[id(schedule)]
-            self._next[id(schedule)] = schedule.next_after(now)
-            self.fired.append((schedule.name, scheduled))
-            threading.Thread(target=self._fire, args=(schedule, scheduled), daemon=True).start()
-        return due
+    def _fire(self, schedule: Schedule, scheduled: datetime) -> None:
+        self.fired.append((schedule.name, scheduled))
+        self._arm(schedule, schedule.next_after(scheduled))
+        self.virtual_time.activity.spawn(lambda: _invoke(schedule, scheduled), f"schedule-{schedule.name}")
 
-    @staticmethod
-    def _fire(schedule: Schedule, scheduled: datetime) -> None:
-        try:
-            schedule.function.invoke(schedule.event(scheduled))
-        except FunctionError as error:  # EventBridge retries; locally the log says it failed
-            print(f"schedule {schedule.name} failed: {error}")
+
+def _invoke(schedule: Schedule, scheduled: datetime) -> None:
+    try:
+        schedule.function.invoke(schedule.event(scheduled))
+    except FunctionError as error:  # EventBridge retries; locally the log says it failed
+        print(f"schedule {schedule.name} failed: {error}")

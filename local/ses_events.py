@@ -17,6 +17,7 @@ import boto3
 import botocore.handlers
 
 from local.template import Template
+from local.virtual_time import Activity
 from relance import clock
 from relance.aws import client
 
@@ -25,7 +26,8 @@ COMPLAINT = "complaint@simulator.amazonses.com"
 
 
 class SesEvents:
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, activity: Activity) -> None:
+        self.activity = activity  # a publication in progress is work: the clock waits for it
         self.topics: dict[str, str] = {}
         for logical_id in template.resources("AWS::SES::ConfigurationSetEventDestination"):
             props = template.properties(logical_id)
@@ -62,9 +64,9 @@ class SesEvents:
         request = getattr(self._pending, "request", None) or {}
         topic = self.topics.get(request.get("ConfigurationSetName", ""))
         if topic and parsed.get("MessageId"):
-            thread = threading.Thread(target=self.publish, args=(topic, parsed["MessageId"], request), daemon=True)
+            message_id = parsed["MessageId"]
+            thread = self.activity.spawn(lambda: self.publish(topic, message_id, request), "ses-events")
             self._publishing = [t for t in self._publishing if t.is_alive()] + [thread]
-            thread.start()
 
     def publish(self, topic: str, message_id: str, request: dict[str, Any]) -> None:
         destination = request.get("Destination", {})

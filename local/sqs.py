@@ -3,7 +3,7 @@
 As Lambda does: up to ``BatchSize`` records per invocation; with
 ``ReportBatchItemFailures`` only the records the function names are retried, otherwise a
 raised error retries the whole batch. A retried record becomes visible again after the
-queue's visibility timeout (shortened by the clock's time scale); once it has been
+queue's visibility timeout on the simulated clock (a timer of ``local/virtual_time.py``); once it has been
 received ``maxReceiveCount`` times SQS moves it to the dead-letter queue.
 """
 
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from local.functions import FunctionError, LambdaFunction
 from local.template import REGION, Template
+from local.virtual_time import VirtualTime
 from relance import clock
 
 
@@ -86,12 +88,18 @@ def failed_ids(mapping: EventSourceMapping, result: Any, batch_ids: set[str]) ->
     return {i for i in ids if i}
 
 
+_HIDDEN = 3600  # real seconds: the retry timer reveals the record sooner on a fast clock (SQS allows 12 h in all)
+
+
 class QueuePoller:
     """One thread per mapping, stopped by ``stop()``."""
 
-    def __init__(self, mapping: EventSourceMapping, sqs: Any) -> None:
+    def __init__(self, mapping: EventSourceMapping, sqs: Any, virtual_time: VirtualTime) -> None:
         self.mapping = mapping
         self.sqs = sqs
+        self.virtual_time = virtual_time
+        self._retrying = 0  # records hidden until a timer makes them visible again
+        self._retry_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-{mapping.function.name}", daemon=True)
         attributes = sqs.get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=["VisibilityTimeout"])
@@ -127,14 +135,46 @@ class QueuePoller:
             retry = failed_ids(self.mapping, result, batch_ids)
         except FunctionError:
             retry = batch_ids
-        retry_after = round(self.visibility_timeout / clock.scale())
         for message in messages:
             if message["MessageId"] in retry:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.mapping.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=retry_after,
-                )
+                self._retry_later(message["ReceiptHandle"])
             else:
                 self.sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
+
+    def _retry_later(self, receipt_handle: str) -> None:
+        """Hidden for the queue's visibility timeout on the simulated clock, then visible again."""
+        with self._retry_lock:
+            self._retrying += 1
+        self.sqs.change_message_visibility(
+            QueueUrl=self.mapping.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=_HIDDEN
+        )
+
+        def reveal() -> None:
+            try:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.mapping.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=0
+                )
+            except self.sqs.exceptions.ClientError:  # already visible again, or the runtime is stopping
+                pass
+            finally:
+                with self._retry_lock:
+                    self._retrying -= 1
+
+        moment = clock.now() + timedelta(seconds=self.visibility_timeout)
+        self.virtual_time.at(
+            moment, f"retry on {self.mapping.queue_arn}", lambda: self.virtual_time.activity.spawn(reveal, "sqs-retry")
+        )
+
+    def settled(self) -> bool:
+        """No record waiting to be handled or being handled (those hidden until a retry timer do not count)."""
+        if self._stop.is_set():
+            return True
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.mapping.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        with self._retry_lock:
+            retrying = self._retrying
+        visible = int(attributes.get("ApproximateNumberOfMessages", 0))
+        return visible == 0 and int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) <= retrying

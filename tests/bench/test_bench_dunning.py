@@ -1,7 +1,6 @@
 """Dunning costs: per reminder through the real state machine, and planning throughput."""
 
 import random
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,8 +14,7 @@ from relance.domain.send_window import SendWindow
 from relance.domain.workflows import Workflow, default_workflows
 from tests.bench.conftest import FIGURES
 from tests.integration.conftest import mailing_runtime
-from tests.integration.test_dunning_cycle import start_customer
-from tests.integration.test_local_runtime import eventually
+from tests.integration.helpers import jump_until, start_customer
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +61,12 @@ def test_one_reminder_through_the_state_machine(benchmark, fast, dynamodb_reques
             runs = sfn.list_executions(stateMachineArn=arn)["executions"]
             return [r for r in runs if r["name"].startswith(customer_id) and r["status"] == "SUCCEEDED"]
 
-        return eventually(finished, timeout=30)[-1]
+        return jump_until(fast, finished, what="the reminder is sent and the execution ends")[-1]
 
     execution = benchmark.pedantic(one_reminder, rounds=1, iterations=1)
     history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     entered = [e for e in history if e["type"].endswith("StateEntered")]
-    time.sleep(0.5)
+    fast.settle()
     FIGURES["one reminder: state transitions"] = str(len(entered))
     FIGURES["one reminder: Lambda invocations (Plan, Act, Plan)"] = str(invocations["n"])
     FIGURES["one reminder: DynamoDB requests made by Plan and Act"] = str(invocations["dynamodb"])

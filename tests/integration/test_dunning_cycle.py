@@ -1,75 +1,87 @@
-"""A customer's dunning cycle through the real state machine, on a clock a day per second."""
+"""A customer's dunning cycle through the real state machine, on simulated time.
 
+Time moves only when a test lets it pass (``jump_until``, ``jump``): each jump returns once every
+reminder due inside it has gone, at its own moment. Expectations are computed from the calendar,
+so the tests hold whatever day and hour the clock starts at (see ``helpers``).
+"""
+
+import io
 import itertools
-import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
+from pypdf import PdfReader
 
 from relance import clock
 from relance.services import dunning, nightly
-from tests.integration.conftest import outbox
-from tests.integration.test_local_runtime import eventually
-
-
-def start_customer(
-    runtime, name: str, email: str, due_days_ago: int = 2, workflow: str = "Standard"
-) -> tuple[str, str]:
-    api, base = runtime.api_session, f"{runtime.base_url}/v1"
-    standard = next(w["id"] for w in api.get(f"{base}/workflows").json()["items"] if w["name"] == workflow)
-    customer = api.post(f"{base}/customers", json={"name": name, "currency": "EUR"}).json()
-    api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": email, "firstName": "Pat"})
-    today = clock.now().date()
-    invoice = api.post(
-        f"{base}/invoices",
-        json={
-            "customerId": customer["id"],
-            "number": f"{name[:3]}-1",
-            "currency": "EUR",
-            "amount": 50000,
-            "issuedAt": str(today - timedelta(days=30)),
-            "dueAt": str(today - timedelta(days=due_days_ago)),
-        },
-    ).json()
-    api.patch(f"{base}/customers/{customer['id']}", json={"dunningPlanId": standard})
-    return customer["id"], invoice["id"]
-
-
-def pay(runtime, customer_id: str, invoice_id: str, amount: int) -> requests.Response:
-    """A payment in EUR received today, all of it on the invoice."""
-    return runtime.api_session.post(
-        f"{runtime.base_url}/v1/payments",
-        json={
-            "customerId": customer_id,
-            "amount": amount,
-            "currency": "EUR",
-            "receivedAt": str(clock.now().date()),
-            "allocations": [{"invoiceId": invoice_id, "amount": amount}],
-        },
-    )
+from tests.integration.helpers import (
+    DAY,
+    actions_of,
+    eventually,
+    in_send_window,
+    jump,
+    jump_until,
+    ok,
+    organization_settings,
+    outbox,
+    pay,
+    start_customer,
+    timeline,
+)
 
 
 def test_cycle_sends_reminders_in_order_and_payment_stops_it(fast):
     customer_id, invoice_id = start_customer(fast, "Cycle Corp", "pat@cycle.example")
+    settings = organization_settings(fast)
 
-    first = eventually(lambda: outbox(fast, "pat@cycle.example"), timeout=20)
-    assert first[0]["subject"].startswith("Overdue invoices")
+    first = jump_until(fast, lambda: outbox(fast, "pat@cycle.example"))
+    assert first[0]["subject"].startswith("Overdue invoices")  # overdue-1 supersedes the before-due reminder
     assert first[0]["replyTo"][0].startswith("reply+org_")
     assert f"{fast.base_url}/portal/pt_" in first[0]["text"]
-    second = eventually(lambda: outbox(fast, "pat@cycle.example")[1:], timeout=30)
+    second = jump_until(fast, lambda: outbox(fast, "pat@cycle.example")[1:])
     gap = datetime.fromisoformat(second[0]["sentAt"]) - datetime.fromisoformat(first[0]["sentAt"])
     assert gap >= timedelta(days=7)  # the workflow's minimum contact delay
+    assert all(in_send_window(m["sentAt"], settings) for m in (first[0], second[0]))
 
-    pay(fast, customer_id, invoice_id, 50000)
+    ok(pay(fast, customer_id, invoice_id, 50000), 201)
     sent = len(outbox(fast, "pat@cycle.example"))
-    clock.advance(timedelta(days=40))
+    jump(fast, timedelta(days=40))
 
-    time.sleep(4)  # the nudged executions plan again: nothing is left to chase
     assert len(outbox(fast, "pat@cycle.example")) == sent
-    kinds = [
-        e["kind"] for e in fast.api_session.get(f"{fast.base_url}/v1/customers/{customer_id}/timeline").json()["items"]
+    assert not actions_of(fast, customer_id, "planned")
+    assert "action" in [e["kind"] for e in timeline(fast, customer_id)]
+
+
+def test_twelve_one_day_jumps_send_what_twelve_days_send(fast):
+    """The clock jumps a day at a time, each jump landing anywhere in the day: every reminder still
+    goes exactly when the planner forecast it, at the send time of a business day, never sooner than
+    the minimum delay after the last."""
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, invoice_id = start_customer(fast, "Daily Jumps", "ap@daily.example", due_days_ago=-1)
+    settings = organization_settings(fast)
+    end = clock.now() + 12 * DAY
+    forecast = [
+        (e["stepId"], datetime.fromisoformat(e["at"]))
+        for e in ok(api.get(f"{base}/actions/forecast", params={"days": 14}))["items"]
+        if e["customerId"] == customer_id and datetime.fromisoformat(e["at"]) <= end
     ]
-    assert "action" in kinds
+
+    for _ in range(12):
+        jump(fast, DAY)
+
+    sent = sorted(actions_of(fast, customer_id, "sent"), key=lambda a: a["performedAt"])
+    assert len(forecast) >= 2
+    assert [(a["stepId"], datetime.fromisoformat(a["performedAt"])) for a in sent] == forecast
+    emails = outbox(fast, "ap@daily.example")
+    assert all(in_send_window(m["sentAt"], settings) for m in emails)
+    moments = [datetime.fromisoformat(m["sentAt"]) for m in emails]
+    assert all(b - a >= timedelta(days=7) for a, b in itertools.pairwise(moments))
+
+    ok(pay(fast, customer_id, invoice_id, 50000), 201)
+    for _ in range(12):
+        jump(fast, DAY)
+    assert len(outbox(fast, "ap@daily.example")) == len(emails)  # none after payment
 
 
 def test_a_fault_after_the_send_still_yields_exactly_one_email(fast, monkeypatch):
@@ -83,10 +95,71 @@ def test_a_fault_after_the_send_still_yields_exactly_one_email(fast, monkeypatch
         return real(org_id, action)
 
     monkeypatch.setattr(dunning, "after_send", flaky)
-    start_customer(fast, "Faulty Ltd", "ap@faulty.example", due_days_ago=2)
+    customer_id, _ = start_customer(fast, "Faulty Ltd", "ap@faulty.example", due_days_ago=2)
 
-    eventually(lambda: calls["n"] >= 2, timeout=30)
+    jump_until(fast, lambda: calls["n"] >= 2, what="the send is finished after the fault")
+
     assert len(outbox(fast, "ap@faulty.example")) == 1
+    [sent] = actions_of(fast, customer_id, "sent")
+    assert sent["stepId"] == "overdue-1"
+    assert [e["status"] for e in timeline(fast, customer_id) if e["id"] == sent["id"]] == ["sent"]
+
+
+def test_a_failed_step_is_performed_and_the_next_step_follows_once_a_contact_exists(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Nobody Home", None, due_days_ago=2)
+
+    failed = jump_until(fast, lambda: actions_of(fast, customer_id, "failed"))
+    assert failed[0]["stepId"] == "overdue-1" and failed[0]["reason"] == "no valid contact to write to"
+    events = [e for e in timeline(fast, customer_id) if e.get("status") == "failed"]
+    assert events and events[0]["reason"] == "no valid contact to write to"
+    ok(api.post(f"{base}/customers/{customer_id}/contacts", json={"email": "found@nobody.example"}), 201)
+
+    later = jump_until(fast, lambda: outbox(fast, "found@nobody.example"))
+    assert later[0]["subject"].startswith("Overdue invoices")
+    steps = {a["stepId"]: a["status"] for a in actions_of(fast, customer_id)}
+    assert steps["overdue-1"] == "failed" and steps["overdue-10"] == "sent"  # not resent: the workflow went on
+
+
+def test_an_unverified_sender_fails_the_reminder_with_that_reason_and_once_verified_the_next_one_sends(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    settings = organization_settings(fast)
+    try:
+        ok(api.put(f"{base}/organization/settings", json={**settings, "senderEmail": "billing@relance.example"}))
+        assert ok(api.get(f"{base}/organization"))["sender"]["status"] == "pending"
+        customer_id, _ = start_customer(fast, "Unverified Sender", "ap@unverified.example", due_days_ago=2)
+
+        failed = jump_until(fast, lambda: actions_of(fast, customer_id, "failed"))
+        assert "billing@relance.example is not verified" in failed[0]["reason"]
+        told = [e for e in timeline(fast, customer_id) if e.get("status") == "failed"]
+        assert told and told[0]["reason"] == failed[0]["reason"]
+        assert outbox(fast, "ap@unverified.example") == []
+
+        ok(requests.post(f"{fast.base_url}/dev/ses/verify", json={"email": "billing@relance.example"}, timeout=10))
+        assert ok(api.get(f"{base}/organization"))["sender"]["status"] == "verified"
+        sent = jump_until(fast, lambda: outbox(fast, "ap@unverified.example"))  # the workflow carried on
+        assert "billing@relance.example" in sent[0]["from"]
+    finally:
+        ok(api.put(f"{base}/organization/settings", json=settings))
+
+
+def test_a_holiday_declared_after_planning_moves_the_reminder_to_the_next_business_day(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Holiday GmbH", "ap@holiday.example", due_days_ago=2)
+    fast.settle()
+    [planned] = actions_of(fast, customer_id, "planned")
+    settings = organization_settings(fast)
+    day = datetime.fromisoformat(planned["scheduledAt"]).astimezone(ZoneInfo(settings["timezone"])).date()
+
+    try:
+        ok(api.put(f"{base}/organization/settings", json={**settings, "holidays": [day.isoformat()]}))
+        sent = jump_until(fast, lambda: outbox(fast, "ap@holiday.example"))
+    finally:
+        ok(api.put(f"{base}/organization/settings", json=settings))
+
+    sent_day = datetime.fromisoformat(sent[0]["sentAt"]).astimezone(ZoneInfo(settings["timezone"])).date()
+    assert sent_day > day
+    assert in_send_window(sent[0]["sentAt"], {**settings, "holidays": [day.isoformat()]})
 
 
 def test_forecast_comes_from_the_same_planner(fast):
@@ -95,7 +168,7 @@ def test_forecast_comes_from_the_same_planner(fast):
 
     entries = [
         e
-        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        for e in ok(api.get(f"{base}/actions/forecast", params={"days": 60}))["items"]
         if e["customerId"] == customer_id
     ]
 
@@ -109,132 +182,148 @@ def test_a_manual_email_counts_as_a_contact(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     customer_id, _ = start_customer(fast, "Manual Mail", "ap@manual.example", due_days_ago=-20)
 
-    sent = api.post(f"{base}/actions", json={"customerId": customer_id, "type": "email"}).json()
+    sent = ok(api.post(f"{base}/actions", json={"customerId": customer_id, "type": "email"}), 201)
 
     assert sent["status"] == "sent" and outbox(fast, "ap@manual.example")
     sent_at = datetime.fromisoformat(sent["performedAt"])
     upcoming = [
         e
-        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        for e in ok(api.get(f"{base}/actions/forecast", params={"days": 60}))["items"]
         if e["customerId"] == customer_id and e["type"] == "email"
     ]
     assert datetime.fromisoformat(upcoming[0]["at"]) >= sent_at + timedelta(days=7)
 
 
-def test_pause_postpones_and_resume_sends(fast):
+def test_pause_postpones_resume_sends_and_no_action_of_the_paused_round_stays_planned(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     customer_id, _ = start_customer(fast, "Paused Plc", "ap@paused.example", due_days_ago=-2)
-    api.post(f"{base}/customers/{customer_id}/pause")
+    ok(api.post(f"{base}/customers/{customer_id}/pause"))
 
-    time.sleep(4)  # four days pass: the before-due and overdue-1 steps fall due while paused
-    assert outbox(fast, "ap@paused.example") == []
-    events = [e.get("event") for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
-    assert events[0] == "collection_paused"  # shown at the top until resumed
-    assert "paused" in events and "postponed" in events
+    events = jump_until(
+        fast,
+        lambda: [e.get("event") for e in timeline(fast, customer_id) if e.get("event") == "postponed"],
+        what="a step falls due while paused",
+    )
+    assert events and outbox(fast, "ap@paused.example") == []
+    kinds = [e.get("event") for e in timeline(fast, customer_id)]
+    assert kinds[0] == "collection_paused"  # shown at the top until resumed
+    assert "paused" in kinds
 
-    api.post(f"{base}/customers/{customer_id}/resume")
-    assert eventually(lambda: outbox(fast, "ap@paused.example"), timeout=20)
+    ok(api.post(f"{base}/customers/{customer_id}/resume"))
+    assert jump_until(fast, lambda: outbox(fast, "ap@paused.example"))
+    fast.settle()
+    planned = actions_of(fast, customer_id, "planned")
+    assert len(planned) <= 1  # only the next step of the current round
+    assert all(p["id"] == dunning.action_id(customer_id, 0, p["stepId"], 1) for p in planned)
+
+
+def test_resuming_before_the_planned_step_leaves_no_ghost(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    customer_id, _ = start_customer(fast, "Ghostless", "ap@ghostless.example", due_days_ago=-20)
+    fast.settle()
+    [before] = actions_of(fast, customer_id, "planned")
+
+    ok(api.post(f"{base}/customers/{customer_id}/pause"))
+    ok(api.post(f"{base}/customers/{customer_id}/resume"))
+    fast.settle()
+
+    statuses = {a["id"]: a["status"] for a in actions_of(fast, customer_id)}
+    assert statuses[before["id"]] == "replanned"
+    assert list(statuses.values()).count("planned") == 1
 
 
 def test_a_call_holds_the_workflow_until_completed(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
-    api.post(
-        f"{base}/workflows",
-        json={
-            "name": "Call first",
-            "language": "en",
-            "tone": "formal",
-            "minContactDelayDays": 1,
-            "steps": [
-                {"id": "call", "offsetDays": 0, "action": "call"},
-                {"id": "mail", "offsetDays": 1, "action": "email"},
-            ],
-        },
-    ).json()
-    customer_id, _ = start_customer(fast, "Callable Co", "ap@callable.example", due_days_ago=-1, workflow="Call first")
-
-    def open_calls():
-        items = api.get(f"{base}/actions", params={"status": "open", "type": "call"}).json()["items"]
-        return [a for a in items if a["customerId"] == customer_id]
-
-    call = eventually(open_calls, timeout=20)[0]
-    time.sleep(3)
-    assert outbox(fast, "ap@callable.example") == []  # held
-
-    done = api.post(f"{base}/actions/{call['id']}/complete", json={"note": "Minuted call: pays Friday"})
-    assert done.json()["status"] == "done"
-    assert eventually(lambda: outbox(fast, "ap@callable.example"), timeout=20)
-
-
-def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
-    import io
-
-    from pypdf import PdfReader
-
-    api, base = fast.api_session, f"{fast.base_url}/v1"
-    for name in ("Letter first", "SMS first"):
-        action = "letter" if name.startswith("Letter") else "sms"
+    ok(
         api.post(
             f"{base}/workflows",
             json={
-                "name": name,
-                "language": "fr",
+                "name": "Call first",
+                "language": "en",
                 "tone": "formal",
-                "minContactDelayDays": 3,
-                "steps": [{"id": action, "offsetDays": 0, "action": action}],
+                "minContactDelayDays": 1,
+                "steps": [
+                    {"id": "call", "offsetDays": 0, "action": "call"},
+                    {"id": "mail", "offsetDays": 1, "action": "email"},
+                ],
             },
+        ),
+        201,
+    )
+    customer_id, _ = start_customer(fast, "Callable Co", "ap@callable.example", due_days_ago=-1, workflow="Call first")
+
+    def open_calls():
+        items = ok(api.get(f"{base}/actions", params={"status": "open", "type": "call"}))["items"]
+        return [a for a in items if a["customerId"] == customer_id]
+
+    call = jump_until(fast, open_calls)[0]
+    jump(fast, timedelta(days=5))
+    assert outbox(fast, "ap@callable.example") == []  # held
+
+    done = ok(api.post(f"{base}/actions/{call['id']}/complete", json={"note": "Minuted call: pays Friday"}))
+    assert done["status"] == "done"
+    assert jump_until(fast, lambda: outbox(fast, "ap@callable.example"))
+
+
+def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
+    api, base = fast.api_session, f"{fast.base_url}/v1"
+    for name in ("Letter first", "SMS first"):
+        action = "letter" if name.startswith("Letter") else "sms"
+        ok(
+            api.post(
+                f"{base}/workflows",
+                json={
+                    "name": name,
+                    "language": "fr",
+                    "tone": "formal",
+                    "minContactDelayDays": 3,
+                    "steps": [{"id": action, "offsetDays": 0, "action": action}],
+                },
+            ),
+            201,
         )
     letter_customer, _ = start_customer(
         fast, "Courrier SARL", "compta@courrier.example", due_days_ago=-1, workflow="Letter first"
     )
     sms_customer, _ = start_customer(fast, "Texto SAS", "compta@texto.example", due_days_ago=-1, workflow="SMS first")
-    contact = api.get(f"{base}/customers/{sms_customer}/contacts").json()["items"][0]
-    api.patch(f"{base}/contacts/{contact['id']}", json={"phone": "+33612345678"})
+    contact = ok(api.get(f"{base}/customers/{sms_customer}/contacts"))["items"][0]
+    ok(api.patch(f"{base}/contacts/{contact['id']}", json={"phone": "+33612345678"}))
 
-    def done(customer_id, status):
-        return [a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["status"] == status]
-
-    letter = eventually(lambda: done(letter_customer, "to_post"), timeout=20)[0]
+    letter = jump_until(fast, lambda: actions_of(fast, letter_customer, "to_post"))[0]
     pdf = requests.get(letter["documentUrl"], timeout=10)  # the short-lived link the API gives
     assert pdf.status_code == 200
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Courrier SARL" in text and "Madame, Monsieur" in text
-    sms = eventually(lambda: done(sms_customer, "sent"), timeout=20)[0]
+    sms = jump_until(fast, lambda: actions_of(fast, sms_customer, "sent"))[0]
     assert sms["to"] == ["+33612345678"] and sms["type"] == "sms"
 
 
 def test_a_bounce_invalidates_the_contact_and_the_next_reminder_goes_to_the_fallback(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     customer_id, _ = start_customer(fast, "Bouncy Inc", "bounce@simulator.amazonses.com", due_days_ago=2)
-    api.post(f"{base}/customers/{customer_id}/contacts", json={"email": "backup@bouncy.example"})
+    ok(api.post(f"{base}/customers/{customer_id}/contacts", json={"email": "backup@bouncy.example"}), 201)
 
     def bounced():
-        contacts = api.get(f"{base}/customers/{customer_id}/contacts").json()["items"]
+        contacts = ok(api.get(f"{base}/customers/{customer_id}/contacts"))["items"]
         return [c for c in contacts if c["email"] == "bounce@simulator.amazonses.com" and c["invalid"]]
 
-    contact = eventually(bounced, timeout=30)[0]
+    contact = jump_until(fast, bounced)[0]
     assert contact["invalidSince"] and "550" in contact["invalidReason"]
-    undelivered = api.get(f"{base}/analytics/emails-not-delivered").json()["items"]
+    undelivered = ok(api.get(f"{base}/analytics/emails-not-delivered"))["items"]
     mine = [u for u in undelivered if u["customerId"] == customer_id]
     assert mine and mine[0]["recipients"] == {"bounce@simulator.amazonses.com": "bounced"}
-    events = [e.get("event") for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
-    assert "contact_invalidated" in events
-    assert eventually(lambda: outbox(fast, "backup@bouncy.example"), timeout=30)  # the next reminder
+    assert "contact_invalidated" in [e.get("event") for e in timeline(fast, customer_id)]
+    assert jump_until(fast, lambda: outbox(fast, "backup@bouncy.example"))  # the next reminder
     assert len(outbox(fast, "bounce@simulator.amazonses.com")) == 1  # a failed email is not re-sent
 
 
 def test_delivery_statuses_only_move_forward(fast):
-    api, base = fast.api_session, f"{fast.base_url}/v1"
     customer_id, _ = start_customer(fast, "Delivered AG", "success@simulator.amazonses.com", due_days_ago=2)
 
     def delivered():
-        return [
-            a
-            for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"]
-            if a.get("deliveryStatus") == "delivered"
-        ]
+        return [a for a in actions_of(fast, customer_id) if a.get("deliveryStatus") == "delivered"]
 
-    action = eventually(delivered, timeout=30)[0]
+    action = jump_until(fast, delivered)[0]
     assert action["recipientStatus"] == {"success@simulator.amazonses.com": "delivered"}
 
     from relance.services.mail_events import handle
@@ -247,9 +336,7 @@ def test_delivery_statuses_only_move_forward(fast):
     handle({"eventType": "Open", "mail": mail, "open": {}})
     handle({"eventType": "Send", "mail": mail, "send": {}})  # late and out of order: no step back
     handle({"eventType": "Open", "mail": mail, "open": {}})  # twice: the same
-    after = next(
-        a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["id"] == action["id"]
-    )
+    after = next(a for a in actions_of(fast, customer_id) if a["id"] == action["id"])
     assert (after["deliveryStatus"], after["recipientStatus"]) == (
         "opened",
         {"success@simulator.amazonses.com": "opened"},
@@ -259,8 +346,8 @@ def test_delivery_statuses_only_move_forward(fast):
 def test_a_reply_from_the_timeline_quotes_the_exchange_and_moves_the_next_reminder(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     customer_id, _ = start_customer(fast, "Replied Oy", "ap@replied.example", due_days_ago=2)
-    eventually(lambda: outbox(fast, "ap@replied.example"), timeout=20)
-    sent = next(a for a in api.get(f"{base}/customers/{customer_id}/actions").json()["items"] if a["status"] == "sent")
+    jump_until(fast, lambda: outbox(fast, "ap@replied.example"))
+    sent = actions_of(fast, customer_id, "sent")[0]
 
     answer = api.post(
         f"{base}/actions/{sent['id']}/reply",
@@ -274,12 +361,11 @@ def test_a_reply_from_the_timeline_quotes_the_exchange_and_moves_the_next_remind
     replied_at = datetime.fromisoformat(answer.json()["performedAt"])
     upcoming = [
         e
-        for e in api.get(f"{base}/actions/forecast", params={"days": 60}).json()["items"]
+        for e in ok(api.get(f"{base}/actions/forecast", params={"days": 60}))["items"]
         if e["customerId"] == customer_id and e["type"] == "email"
     ]
     assert all(datetime.fromisoformat(e["at"]) >= replied_at + timedelta(days=7) for e in upcoming)
-    kinds = [e["kind"] for e in api.get(f"{base}/customers/{customer_id}/timeline").json()["items"]]
-    assert "reply_out" in kinds
+    assert "reply_out" in [e["kind"] for e in timeline(fast, customer_id)]
     unknown = api.post(f"{base}/actions/act_nothing/reply", json={"body": "x"})
     assert unknown.status_code == 404
 
@@ -287,7 +373,7 @@ def test_a_reply_from_the_timeline_quotes_the_exchange_and_moves_the_next_remind
 def test_account_managers_are_notified_of_a_bounce_and_mark_it_read(fast):
     from relance.domain.organizations import Principal
     from relance.domain.users import UserFields
-    from relance.services.notifications import list_notifications
+    from relance.services.notifications import list_notifications, mark_read
     from relance.services.users import create_user
 
     api, base = fast.api_session, f"{fast.base_url}/v1"
@@ -297,36 +383,43 @@ def test_account_managers_are_notified_of_a_bounce_and_mark_it_read(fast):
         admin, UserFields(email="am.notify@relance.example", name="Ann Notify", role="account_manager")
     )
     customer_id, _ = start_customer(fast, "Notified BV", "bounce@simulator.amazonses.com", due_days_ago=2)
-    api.patch(f"{base}/customers/{customer_id}", json={"accountManagerIds": [manager.id]})
+    ok(api.patch(f"{base}/customers/{customer_id}", json={"accountManagerIds": [manager.id]}))
     me = Principal(organization_id=org, role="account_manager", principal_id="user", user_id=manager.id)
 
-    found = eventually(lambda: list_notifications(me)["items"], timeout=30)
+    found = jump_until(fast, lambda: list_notifications(me)["items"])
 
     assert found[0]["kind"] == "contact_invalidated" and list_notifications(me)["unread"] >= 1
-    from relance.services.notifications import mark_read
-
     mark_read(me, found[0]["id"])
     assert list_notifications(me)["unread"] == len(found) - 1
 
 
 def test_a_broken_promise_resumes_the_reminders_where_they_stopped(fast):
     customer_id, invoice_id = start_customer(fast, "Promise Corp", "pat@promise.example")
-    eventually(lambda: outbox(fast, "pat@promise.example"), timeout=20)  # overdue-1
+    jump_until(fast, lambda: outbox(fast, "pat@promise.example"))  # overdue-1
     org = fast.session["organization"]["id"]
-    link = fast.api_session.post(f"{fast.base_url}/v1/customers/{customer_id}/portal-link", json={}).json()["url"]
+    link = ok(fast.api_session.post(f"{fast.base_url}/v1/customers/{customer_id}/portal-link", json={}))["url"]
     promised_for = clock.now().date() + timedelta(days=3)
-    requests.post(f"{link}/promise", data={"invoiceIds": [invoice_id], "promisedFor": promised_for.isoformat()})
+    promised = requests.post(
+        f"{link}/promise", data={"invoiceIds": [invoice_id], "promisedFor": promised_for.isoformat()}, timeout=10
+    )
+    assert promised.status_code in (200, 303), promised.text
     sent = len(outbox(fast, "pat@promise.example"))
 
-    time.sleep(2)  # two days: under the promise, nothing goes
+    jump(fast, timedelta(days=2))  # under the promise, nothing goes
     assert len(outbox(fast, "pat@promise.example")) == sent
-    clock.advance(timedelta(days=3))
-    nightly.run_for_organization(org, clock.now().date())  # the promise is broken: back to dunning
+    jump(fast, timedelta(days=2))  # the promised day has passed: the nightly run finds it broken
+    nightly.run_for_organization(org, clock.now().date())  # (idempotent if the night already did)
 
-    later = eventually(lambda: outbox(fast, "pat@promise.example")[sent:], timeout=30)
-    steps = [
-        a["stepId"]
-        for a in fast.api_session.get(f"{fast.base_url}/v1/customers/{customer_id}/actions").json()["items"]
-        if a["status"] == "sent"
-    ]
+    later = jump_until(fast, lambda: outbox(fast, "pat@promise.example")[sent:])
+    steps = [a["stepId"] for a in actions_of(fast, customer_id, "sent")]
     assert later and steps.count("overdue-1") == 1  # the cycle went on, it did not start again
+
+
+def test_waits_poll_recorded_state_and_fail_on_timeout(fast):
+    """The helpers fail loudly instead of returning a falsy value that a test could forget to assert."""
+    import pytest
+
+    with pytest.raises(AssertionError, match="still not true"):
+        eventually(lambda: [], timeout=0.1, what="nothing")
+    with pytest.raises(AssertionError, match="simulated time"):
+        jump_until(fast, lambda: [], limit=DAY, what="nothing")

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import time
 import uuid
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 
 from local.runtime import LocalRuntime
 from relance import aws, clock
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll ``check`` until it returns something truthy (asynchronous AWS behaviour)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
+from tests.integration.helpers import eventually
 
 
 def module_of(stack: LocalRuntime, logical_id: str) -> Any:
@@ -131,7 +121,7 @@ def run_execution(stack: LocalRuntime, payload: dict[str, Any]) -> dict[str, Any
         described = sfn.describe_execution(executionArn=execution)
         return described if described["status"] != "RUNNING" else None
 
-    return eventually(finished, timeout=30) or sfn.describe_execution(executionArn=execution)
+    return eventually(finished, timeout=30, what="the execution finishes")
 
 
 def test_task_wait_task_loop_runs_to_completion_with_in_process_lambdas(fixture_stack):
@@ -202,16 +192,43 @@ def test_failing_record_ends_in_dead_letter_queue_after_retries(fixture_stack):
 # ---------------------------------------------------------------- schedules and clock
 
 
-def test_clock_jump_fires_the_nightly_schedule_once(fixture_stack):
+def test_a_clock_jump_runs_the_nightly_schedule_once_for_each_night_in_order(fixture_stack):
     nightly = module_of(fixture_stack, "NightlyFunction")
-    before = [r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"]
+    before = len([r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"])
+    start = clock.now()
 
     clock.advance(timedelta(days=3))
 
-    runs = eventually(lambda: [r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"][len(before) :])
-    assert len(runs) == 1
-    assert runs[0]["source"] == "aws.events"
-    assert runs[0]["time"].endswith("T02:00:00Z")
+    runs = [r for r in nightly.runs if r.get("detail-type") == "Scheduled Event"][before:]
+    assert len(runs) == 3
+    assert all(r["source"] == "aws.events" and r["time"].endswith("T02:00:00Z") for r in runs)
+    nights = [datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in runs]
+    assert nights == sorted(nights) and start < nights[0] and nights[-1] <= clock.now()
+    assert [b - a for a, b in itertools.pairwise(nights)] == [timedelta(days=1)] * 2
+
+
+def test_a_wait_inside_a_jump_ends_at_its_own_moment(fixture_stack):
+    counter = module_of(fixture_stack, "CounterFunction")
+    sfn = aws.client("stepfunctions")
+    before = len(counter.calls)
+    clock.configure(time_scale=0)  # time moves only by the jump
+    try:
+        started = clock.now()
+        execution = sfn.start_execution(
+            stateMachineArn=fixture_stack.template.arn_of("LoopStateMachine"),
+            name=f"jump-{started.timestamp():.0f}",
+            input=json.dumps({"target": 3, "waitSeconds": 3600}),
+        )["executionArn"]
+        fixture_stack.settle()
+        assert len(counter.calls) - before == 1  # then it waits an hour, which has not passed
+
+        clock.advance(timedelta(hours=5))
+
+        assert sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED"
+        seen = [c["seenAt"] for c in counter.calls[before:]]
+        assert seen == [started, started + timedelta(hours=1), started + timedelta(hours=2)]
+    finally:
+        clock.configure(time_scale=3600)
 
 
 def test_scheduler_schedule_passes_its_input(fixture_stack):

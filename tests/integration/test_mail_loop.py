@@ -10,9 +10,7 @@ import pytest
 import requests
 
 from relance import aws
-from tests.integration.conftest import outbox
-from tests.integration.test_dunning_cycle import pay, start_customer
-from tests.integration.test_local_runtime import eventually
+from tests.integration.helpers import eventually, jump_until, outbox, pay, start_customer
 
 PDF = b"%PDF-1.4\n% a small test file\n%%EOF\n"
 
@@ -67,7 +65,7 @@ def test_mark_valid_then_a_second_bounce_invalidates_again(fast):
         contacts = api.get(f"{base}/customers/{customer_id}/contacts").json()["items"]
         return next((c for c in contacts if c["invalid"]), None)
 
-    first = eventually(invalid_contact, timeout=30)
+    first = jump_until(fast, invalid_contact)
     assert first is not None
     assert api.post(f"{base}/contacts/{first['id']}/mark-valid").json()["invalid"] is False
     assert "contact_validated" in [e.get("event") for e in timeline(fast, customer_id)]
@@ -86,7 +84,7 @@ def test_a_reply_over_smtp_lands_on_the_customer_timeline_with_its_attachment(fa
     manager = new_user(fast, "am.replies@relance.example", "Rita Replies")
     customer_id, _ = start_customer(fast, "Answering Ltd", "pay@answering.example", due_days_ago=2)
     api.patch(f"{base}/customers/{customer_id}", json={"accountManagerIds": [manager["id"]]})
-    reminder = eventually(lambda: outbox(fast, "pay@answering.example"), timeout=20)[0]
+    reminder = jump_until(fast, lambda: outbox(fast, "pay@answering.example"))[0]
 
     send_mail(
         fast,
@@ -159,7 +157,7 @@ def test_with_handle_replies_a_reply_opens_a_task_that_holds_dunning_until_answe
     api.put(f"{base}/organization/settings", json={**settings, "handleReplies": True})
     try:
         customer_id, _ = start_customer(fast, "Task Holders", "ap@holders.example", due_days_ago=2)
-        reminder = eventually(lambda: outbox(fast, "ap@holders.example"), timeout=20)[0]
+        reminder = jump_until(fast, lambda: outbox(fast, "ap@holders.example"))[0]
         send_mail(
             fast,
             sender="ap@holders.example",

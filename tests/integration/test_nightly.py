@@ -16,7 +16,7 @@ from relance.services.customers import create_customer
 from relance.storage import customers as customer_store
 from relance.storage import keys
 from relance.storage.records import get
-from tests.integration.test_local_runtime import eventually
+from tests.integration.helpers import eventually
 
 
 def admin(runtime: LocalRuntime) -> Principal:

@@ -13,10 +13,11 @@ from pypdf import PdfReader
 
 from local.stripe import signature_header
 from relance import clock
-from relance.services import nightly, portal_links
+from relance.services import portal_links
 from relance.services.dunning import open_invoices
 from relance.services.organizations import create_organization
-from tests.integration.conftest import mailing_runtime, outbox
+from tests.integration.conftest import mailing_runtime
+from tests.integration.helpers import outbox
 from tests.integration.test_mail_loop import new_user, notifications_of
 
 DUE = "2026-10-31"
@@ -421,10 +422,8 @@ def test_a_promise_holds_dunning_until_its_date_and_a_broken_one_notifies(rt):
     assert invoice_of(rt, invoices[0]["id"])["promisedUntil"] == by.isoformat()
     assert [i.excluded for i in open_invoices(org, customer["id"])] == [True, False]
 
-    clock.advance(timedelta(days=4))
-    report = nightly.run_for_organization(org, clock.now().date())
+    clock.advance(timedelta(days=4))  # four nights pass: a nightly run finds the promise broken
 
-    assert report["brokenPromises"] >= 1
     assert invoice_of(rt, invoices[0]["id"])["promisedUntil"] is None
     assert [i.excluded for i in open_invoices(org, customer["id"])] == [False, False]
     assert "promise_broken" in events_on_timeline(rt, customer["id"])

@@ -1,7 +1,6 @@
 """The handlers take their sample events (events/) as AWS would deliver them, aimed at real records."""
 
-from tests.integration.test_dunning_cycle import start_customer
-from tests.integration.test_local_runtime import eventually
+from tests.integration.helpers import actions_of, start_customer
 
 
 def test_plan_ends_an_execution_that_is_no_longer_the_customers(fast, sample_event):
@@ -18,11 +17,8 @@ def test_act_on_a_missing_action_does_nothing_and_a_failure_after_retries_is_rec
     act = {**sample_event("dunning_act/act.json"), "organizationId": org, "customerId": customer_id}
     assert fast.functions["DunningActFunction"].invoke(act) == {"outcome": "missing"}
 
-    def planned_actions():
-        actions = fast.api_session.get(f"{fast.base_url}/v1/customers/{customer_id}/actions").json()["items"]
-        return [a for a in actions if a["status"] == "planned"]
-
-    planned = eventually(planned_actions, timeout=20)[0]  # the first reminder, days ahead
+    fast.settle()
+    planned = actions_of(fast, customer_id, "planned")[0]  # the first reminder, days ahead
     failed = {**sample_event("dunning_act/act-after-error.json"), "organizationId": org, "customerId": customer_id}
     failed["actionId"] = planned["id"]
 

@@ -7,11 +7,13 @@ the first call, and ``reset_clients`` forgets clients made against an earlier en
 from __future__ import annotations
 
 import threading
-from functools import cache
-from typing import Any
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any, ParamSpec, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 _lock = threading.Lock()
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -42,3 +44,52 @@ def reset_clients() -> None:
     client.cache_clear()
     resource.cache_clear()
     dynamodb_table.cache_clear()
+
+
+class AwsUnavailable(Exception):
+    """AWS said "slow down" or "try later", or could not be reached, after the client's own retries.
+
+    Nothing the caller asked was refused: the same work may succeed later. The name is the
+    contract with the state machines, which retry it (``"ErrorEquals": ["AwsUnavailable"]``)
+    and do not retry any other error.
+    """
+
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "InternalFailure",
+        "InternalServerError",
+        "LimitExceededException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+    }
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether ``error`` means AWS was unavailable, rather than that it refused the request."""
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return True
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
+
+
+def unavailable_as_retryable(function: Callable[P, R]) -> Callable[P, R]:
+    """Raise ``AwsUnavailable`` for a transient AWS fault inside ``function`` (a state machine task)."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            if is_transient(error):
+                raise AwsUnavailable(str(error)) from error
+            raise
+
+    return wrapper

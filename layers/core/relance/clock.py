@@ -1,8 +1,10 @@
 """The one source of "now" in Relance.
 
-In AWS the clock is the wall clock. The local runtime runs it faster (``configure``) and
-jumps it forward (``advance``) so a demo shows a whole dunning cycle in minutes; code that
-waits for a moment in virtual time asks ``real_seconds_until`` how long to sleep for real.
+In AWS the clock is the wall clock. The local runtime simulates time on it: it starts the
+clock at any moment, runs it faster (or holds it still, scale 0), lets it flow no further
+than the next moment something is due (``run_until``), holds it at that moment while the
+work runs (``hold_at``), and hands jumps (``advance``) to a driver that walks through every
+moment inside the jump in order (``drive_jumps``; see ``local/virtual_time.py``).
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-AdvanceListener = Callable[[datetime], None]
+JumpDriver = Callable[[timedelta], datetime]
 
 
 class Clock:
-    """Virtual time = anchor + (real time since the anchor) × scale."""
+    """Virtual time = anchor + (real time since the anchor) × scale, never past the horizon."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._listeners: list[AdvanceListener] = []
         self.reset()
 
     def reset(self) -> None:
@@ -28,44 +29,59 @@ class Clock:
             self._anchor_real = time.time()
             self._anchor_virtual = datetime.fromtimestamp(self._anchor_real, UTC)
             self._scale = 1.0
-            self._listeners.clear()
+            self._horizon: datetime | None = None
+            self._driver: JumpDriver | None = None
 
     def now(self) -> datetime:
         with self._lock:
-            elapsed = (time.time() - self._anchor_real) * self._scale
-            return self._anchor_virtual + timedelta(seconds=elapsed)
+            flowed = self._anchor_virtual + timedelta(seconds=(time.time() - self._anchor_real) * self._scale)
+            return min(flowed, self._horizon) if self._horizon is not None else flowed
 
     def scale(self) -> float:
         return self._scale
 
-    def configure(self, time_scale: float) -> None:
-        if time_scale <= 0:
-            raise ValueError("time_scale must be positive")
+    def _anchor(self, moment: datetime) -> None:
+        self._anchor_real, self._anchor_virtual = time.time(), moment
+
+    def configure(self, time_scale: float, start: datetime | None = None) -> None:
+        if time_scale < 0:
+            raise ValueError("time_scale must be 0 (time moves only by jumps) or positive")
+        if start is not None and start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        with self._lock:
+            self._anchor(start.astimezone(UTC) if start is not None else self.now())
+            self._scale = float(time_scale)
+
+    def run_until(self, horizon: datetime | None) -> None:
         with self._lock:
             current = self.now()
-            self._anchor_real, self._anchor_virtual, self._scale = time.time(), current, float(time_scale)
+            self._anchor(current)  # flowing resumes from here, not from where it would have been
+            self._horizon = None if horizon is None else max(horizon, current)
+
+    def hold_at(self, moment: datetime) -> datetime:
+        with self._lock:
+            current = self.now()
+            held = max(moment, current)  # never backwards
+            self._anchor(held)
+            self._horizon = held
+            return held
 
     def advance(self, delta: timedelta) -> datetime:
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._anchor_virtual += delta
-            current = self.now()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(current)
-        return current
+            driver = self._driver
+            if driver is None:
+                target = self.now() + delta
+                self._anchor(target)
+                if self._horizon is not None:
+                    self._horizon = max(self._horizon, target)
+                return target
+        return driver(delta)  # outside the lock: the driver runs work that reads the clock
 
-    def on_advance(self, listener: AdvanceListener) -> Callable[[], None]:
+    def drive_jumps(self, driver: JumpDriver | None) -> None:
         with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
+            self._driver = driver
 
 
 _clock = Clock()
@@ -77,30 +93,44 @@ def now() -> datetime:
 
 
 def scale() -> float:
-    """How many virtual seconds pass per real second (1 in AWS)."""
+    """How many virtual seconds pass per real second (1 in AWS; 0 when time moves only by jumps)."""
     return _clock.scale()
 
 
-def configure(*, time_scale: float) -> None:
-    """Run the clock ``time_scale`` times faster from this moment on, without a jump."""
-    _clock.configure(time_scale)
+def configure(*, time_scale: float, start: datetime | None = None) -> None:
+    """Run the clock ``time_scale`` times faster from this moment (or from ``start``) on."""
+    _clock.configure(time_scale, start)
 
 
 def advance(delta: timedelta) -> datetime:
-    """Jump the clock forward by ``delta`` and tell every listener; returns the new now."""
+    """Let ``delta`` of time pass at once; returns the new now. With a driver installed (the
+    local runtime), everything due inside the jump happens first, in order, each at its moment."""
     return _clock.advance(delta)
 
 
-def on_advance(listener: AdvanceListener) -> Callable[[], None]:
-    """Call ``listener(now)`` after every jump; returns a function that unsubscribes it."""
-    return _clock.on_advance(listener)
+def run_until(horizon: datetime | None) -> None:
+    """Let the clock flow up to ``horizon`` and no further (None: without limit)."""
+    _clock.run_until(horizon)
+
+
+def hold_at(moment: datetime) -> datetime:
+    """Set the clock to ``moment`` (never backwards) and hold it there; returns the moment shown."""
+    return _clock.hold_at(moment)
+
+
+def drive_jumps(driver: JumpDriver | None) -> None:
+    """Hand ``advance`` to ``driver(delta) -> now`` (None: a plain jump)."""
+    _clock.drive_jumps(driver)
 
 
 def real_seconds_until(moment: datetime) -> float:
-    """Real seconds to sleep until the clock shows ``moment`` (0 if it already has)."""
-    return max(0.0, (moment - now()).total_seconds() / scale())
+    """Real seconds until the clock, flowing, shows ``moment`` (0 if it does; inf when it does not flow)."""
+    remaining = (moment - now()).total_seconds()
+    if remaining <= 0:
+        return 0.0
+    return remaining / scale() if scale() > 0 else float("inf")
 
 
 def reset() -> None:
-    """Back to the wall clock at normal speed, listeners dropped (tests and restarts)."""
+    """Back to the wall clock at normal speed, without horizon or driver (tests and restarts)."""
     _clock.reset()

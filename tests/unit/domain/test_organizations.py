@@ -31,3 +31,21 @@ def test_out_of_range_settings_are_refused(field, value):
         OrganizationSettings.model_validate({field: value})
 
     assert error.value.errors()[0]["loc"] == (field,)
+
+
+def test_only_a_change_of_the_send_window_replans_the_customers():
+    from datetime import date
+
+    from relance.domain.organizations import OrganizationSettings, send_window_changed
+
+    base = OrganizationSettings(holidays=[date(2026, 12, 25), date(2026, 1, 1)])
+
+    assert not send_window_changed(base, base.model_copy(update={"sender_name": "AR team"}))
+    assert not send_window_changed(base, base.model_copy(update={"holidays": [date(2026, 1, 1), date(2026, 12, 25)]}))
+    for change in (
+        {"timezone": "Asia/Tokyo"},
+        {"send_time": "10:00"},
+        {"business_days": [0, 1, 2, 3, 4, 5]},
+        {"holidays": [date(2026, 12, 24)]},
+    ):
+        assert send_window_changed(base, base.model_copy(update=change)), change

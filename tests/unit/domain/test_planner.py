@@ -144,7 +144,7 @@ def test_payment_between_plan_and_send_stops_the_reminder():
     plan = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-01"))
 
     paid = [replace(invoices[0], outstanding=0)]
-    decision = decide_at_send(plan, STANDARD, 1, 1, paid, CustomerState(), plan.at)
+    decision = decide_at_send(plan, STANDARD, 1, 1, paid, CustomerState(), UTC_WINDOW, plan.at)
 
     assert decision.verdict == Verdict.SKIP
 
@@ -153,7 +153,7 @@ def test_a_partly_settled_reminder_is_planned_again_rather_than_sent_with_a_paid
     invoices = [invoice("A", "2026-03-01"), invoice("B", "2026-03-05")]
     plan = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-20"))
 
-    decision = decide_at_send(plan, STANDARD, 1, 1, [invoices[1]], CustomerState(), plan.at)
+    decision = decide_at_send(plan, STANDARD, 1, 1, [invoices[1]], CustomerState(), UTC_WINDOW, plan.at)
 
     assert decision.verdict == Verdict.REPLAN
 
@@ -163,7 +163,7 @@ def test_pause_across_a_due_step_postpones_then_resume_sends_once():
     paused = CustomerState(paused=True)
 
     plan = plan_next(STANDARD, invoices, paused, UTC_WINDOW, at("2026-03-01"))
-    decision = decide_at_send(plan, STANDARD, 1, 1, invoices, paused, plan.at)
+    decision = decide_at_send(plan, STANDARD, 1, 1, invoices, paused, UTC_WINDOW, plan.at)
     resumed = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-20"))
 
     assert plan.kind == PlanKind.PAUSED and decision.verdict == Verdict.POSTPONE
@@ -175,7 +175,7 @@ def test_workflow_edited_mid_cycle_is_planned_again_and_continues():
     plan = plan_next(STANDARD, invoices, CustomerState(performed=("before",)), UTC_WINDOW, at("2026-03-09", 9))
     edited = STANDARD.model_copy(update={"min_contact_delay_days": 14})
 
-    decision = decide_at_send(plan, edited, 2, 1, invoices, CustomerState(performed=("before",)), plan.at)
+    decision = decide_at_send(plan, edited, 2, 1, invoices, CustomerState(performed=("before",)), UTC_WINDOW, plan.at)
     again = plan_next(
         edited, invoices, CustomerState(performed=("before",), last_contact_at=at("2026-03-09", 8)), UTC_WINDOW, plan.at
     )
@@ -245,7 +245,9 @@ def test_never_too_often_never_after_payment_never_twice(events, delay):
             if plan.kind not in (PlanKind.ACT, PlanKind.PAUSED) or plan.at > event_at:
                 break
             now = max(now, plan.at)
-            decision = decide_at_send(plan, workflow, version, version, list(invoices.values()), state(), now)
+            decision = decide_at_send(
+                plan, workflow, version, version, list(invoices.values()), state(), UTC_WINDOW, now
+            )
             if decision.verdict == Verdict.SEND:
                 key = (cycle, plan.step.id)
                 assert key not in sent_keys, "an action was sent twice"
@@ -281,3 +283,51 @@ def test_never_too_often_never_after_payment_never_twice(events, delay):
         elif kind == "edit":
             version += 1
             workflow = workflow.model_copy(update={"min_contact_delay_days": pick})
+
+
+# ---------------------------------------------------------------- the calendar at the moment of sending
+
+
+def test_on_a_sunday_the_step_due_by_mondays_send_time_supersedes_the_earlier_one():
+    # Due Friday 6 March: the reminder before it fell due days ago, the first overdue one on Saturday.
+    invoices = [invoice("A", "2026-03-06")]
+
+    plan = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-08"))  # Sunday noon
+
+    assert plan.step.id == "late-1" and plan.superseded == ("before",)
+    assert plan.at == datetime(2026, 3, 9, 8, 30, tzinfo=UTC)  # Monday's send time
+
+
+def test_a_later_step_due_by_the_end_of_the_minimum_delay_goes_instead():
+    invoices = [invoice("A", "2026-03-01")]
+    contacted = CustomerState(performed=("before",), last_contact_at=at("2026-03-10", 8))
+
+    plan = plan_next(STANDARD, invoices, contacted, UTC_WINDOW, at("2026-03-11"))
+
+    # late-1 is due now, but nothing may go before 17 March, when late-15 (16 March) is due too.
+    assert plan.step.id == "late-15" and plan.superseded == ("late-1",)
+    assert plan.at == datetime(2026, 3, 17, 8, 30, tzinfo=UTC)
+
+
+def test_a_day_made_a_holiday_after_planning_is_no_longer_a_send_moment():
+    planned = datetime(2026, 3, 11, 8, 30, tzinfo=UTC)  # Wednesday
+    holiday = SendWindow(timezone=ZoneInfo("UTC"), holidays=frozenset({date(2026, 3, 11)}))
+
+    assert UTC_WINDOW.still_allows(planned, planned)
+    assert not holiday.still_allows(planned, planned)
+    assert not UTC_WINDOW.still_allows(planned, planned + timedelta(days=1))  # a day late: plan again
+    assert not UTC_WINDOW.still_allows(planned, planned - timedelta(minutes=1))
+    later_time = SendWindow(timezone=ZoneInfo("UTC"), send_time=time(10, 0))
+    assert not later_time.still_allows(planned, planned)
+
+
+def test_act_defers_a_reminder_whose_day_became_a_holiday():
+    invoices = [invoice("A", "2026-03-01")]
+    plan = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-10"))
+    holiday = SendWindow(timezone=ZoneInfo("UTC"), holidays=frozenset({plan.at.date()}))
+
+    decision = decide_at_send(plan, STANDARD, 1, 1, invoices, CustomerState(), holiday, plan.at)
+
+    assert decision.verdict == Verdict.REPLAN and decision.reason == "outside the send window"
+    replanned = plan_next(STANDARD, invoices, CustomerState(), holiday, plan.at)
+    assert replanned.at == plan.at + timedelta(days=1)

@@ -102,3 +102,16 @@ class Principal(RelanceModel):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+SEND_WINDOW_FIELDS = ("timezone", "send_time", "business_days", "holidays")
+
+
+def send_window_changed(before: OrganizationSettings, after: OrganizationSettings) -> bool:
+    """Whether the organization's send window (time zone, send time, business days, holidays) changed."""
+    return any(
+        sorted(getattr(before, name)) != sorted(getattr(after, name))
+        if isinstance(getattr(before, name), list)
+        else getattr(before, name) != getattr(after, name)
+        for name in SEND_WINDOW_FIELDS
+    )

@@ -6,8 +6,9 @@ Rules (docs/dunning.md):
   oldest due date among them; on a tie the largest outstanding.
 - Each step's moment is the carrying invoice's due (or issue) date + the step's offset, at
   the send time of the next business day on or after it, in the customer's time zone.
-- A cycle performs steps in order and never repeats one. When several steps are already
-  due, only the latest goes out; the earlier ones are skipped as superseded. When the
+- A cycle performs steps in order and never repeats one. When several steps are due at the
+  moment the next action can go (the next send time, or later for the minimum contact
+  delay), only the latest goes out; the earlier ones are skipped as superseded. When the
   carrying invoice is paid, the next oldest carries on and the workflow continues at the
   step its age calls for (never going back to a step already performed in the cycle).
 - Anything that reaches the customer (email, letter, SMS) waits until the last contact +
@@ -89,16 +90,20 @@ def plan_next(
     remaining = steps[max(done) + 1 :] if done else steps
     if not remaining:
         return Plan(PlanKind.DONE, carrying_invoice_id=carrier.id)
-    due = [s for s in remaining if window.on_or_after(step_day(s, carrier)) <= now]
-    if due:
-        step, superseded = due[-1], tuple(s.id for s in due[:-1])
-        earliest = now
-    else:
-        step, superseded = remaining[0], ()
-        earliest = window.on_or_after(step_day(step, carrier))
-    if step.action.reaches_customer and state.last_contact_at is not None:
-        earliest = max(earliest, state.last_contact_at + timedelta(days=workflow.min_contact_delay_days))
-    at = window.first_at_or_after(earliest)
+    # The step to take is the latest one due at the moment it can go; that moment moves on (the next
+    # send time, the minimum contact delay), and a later step may fall due meanwhile: settle both.
+    moment = window.first_at_or_after(now)
+    for _ in range(len(remaining) + 1):
+        due = [s for s in remaining if window.on_or_after(step_day(s, carrier)) <= moment]
+        step = due[-1] if due else remaining[0]
+        at = moment if due else window.on_or_after(step_day(step, carrier))
+        if step.action.reaches_customer and state.last_contact_at is not None:
+            contact_allowed = state.last_contact_at + timedelta(days=workflow.min_contact_delay_days)
+            at = window.first_at_or_after(max(at, contact_allowed))
+        if at == moment:
+            break
+        moment = at
+    superseded = tuple(s.id for s in remaining[: remaining.index(step)])
     kind = PlanKind.PAUSED if state.paused else PlanKind.ACT
     return Plan(kind, step, at, covered(invoices, step, at, window), carrier.id, superseded)
 
@@ -136,9 +141,10 @@ def decide_at_send(
     planned_workflow_version: int,
     invoices: list[OpenInvoice],
     state: CustomerState,
+    window: SendWindow,
     now: datetime,
 ) -> Decision:
-    """Check everything again at send time; only SEND may contact the customer."""
+    """Check everything again at send time, against the calendar of this moment; only SEND may contact the customer."""
     if plan.step is None or plan.at is None:
         return Decision(Verdict.SKIP, "nothing planned")
     if state.paused:
@@ -147,6 +153,8 @@ def decide_at_send(
         return Decision(Verdict.REPLAN, "workflow changed")
     if now < plan.at:
         return Decision(Verdict.REPLAN, "too early")
+    if not window.still_allows(plan.at, now):
+        return Decision(Verdict.REPLAN, "outside the send window")
     if plan.step.id in state.performed:
         return Decision(Verdict.SKIP, "already performed")
     contact_allowed_at = (

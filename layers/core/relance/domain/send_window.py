@@ -33,3 +33,11 @@ class SendWindow:
     def on_or_after(self, day: date) -> datetime:
         """The send moment of ``day``, or of the first business day after it."""
         return self.first_at_or_after(datetime.combine(day, time.min, self.timezone))
+
+    def still_allows(self, planned: datetime, now: datetime) -> bool:
+        """Whether an action planned for ``planned`` may go at ``now`` under this (perhaps changed)
+        calendar: ``planned`` is still a send moment (not a day made a holiday, the same send time
+        and time zone) and ``now`` is on that same local day, not before it."""
+        if self.first_at_or_after(planned) != planned or now < planned:
+            return False
+        return now.astimezone(self.timezone).date() == planned.astimezone(self.timezone).date()

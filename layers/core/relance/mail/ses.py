@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from relance.aws import client
+from relance.aws import AwsUnavailable, client, is_transient
 from relance.errors import SenderNotVerified
 from relance.mail.rendering import RenderedEmail
 from relance.settings import get_settings
@@ -129,6 +129,8 @@ def send(envelope: Envelope, email: RenderedEmail, attachments: tuple[Attachment
     except ClientError as error:
         if refuses_sender(error, envelope.sender_email):
             raise SenderNotVerified(envelope.sender_email) from error
+        if is_transient(error):  # SES took nothing: the same email may be sent again later
+            raise AwsUnavailable(str(error)) from error
         raise
 
 

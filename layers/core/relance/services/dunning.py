@@ -10,13 +10,12 @@ recorded as failed, never resent blindly: "never twice" wins over "at least once
 from __future__ import annotations
 
 import hashlib
-import math
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from relance import clock
-from relance.aws import client
+from relance.aws import AwsUnavailable, client
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
@@ -114,11 +113,14 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
         return {"next": "end", "reason": "superseded"}
     workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
     if workflow is None:
+        _replace_planned(org_id, customer, None)
         return {"next": "end", "reason": "no workflow"}
     org = get_organization(org_id)
     now = clock.now()
     invoices = open_invoices(org_id, customer_id)
     decided = plan_next(workflow, invoices, state_of(customer), window_of(org, customer), now)
+    if decided.kind in (PlanKind.DONE, PlanKind.HOLD):
+        _replace_planned(org_id, customer, None)
     if decided.kind == PlanKind.DONE:
         # All paid: the next invoice starts a new cycle. Invoices only set aside (disputed, promised,
         # being paid) keep theirs: a broken promise resumes where the reminders stopped.
@@ -134,8 +136,31 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
         for step_id in decided.superseded:
             _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
     action = _planned_action(customer, workflow, decided, now)
-    action_store.plan(org_id, action)
-    return {"next": "wait", "action": action["id"], "waitSeconds": math.ceil(clock.real_seconds_until(decided.at))}
+    if not action_store.plan(org_id, action):
+        # Already final (a fault struck between finishing the action and marking its step): the step is done.
+        logger.warning("planned step already performed", action_id=action["id"], step_id=decided.step.id)
+        _performed(org_id, customer_id, decided.step.id, None)
+        return plan(org_id, customer_id, execution)
+    _replace_planned(org_id, customer, action["id"])
+    return {"next": "wait", "action": action["id"], "waitUntil": wait_timestamp(decided.at)}
+
+
+def _replace_planned(org_id: str, customer: dict[str, Any], current: str | None) -> None:
+    """The customer's one planned action is ``current``: the one planned before it (another step,
+    cycle or pause round, or nothing left to plan) is closed as replanned, never left planned."""
+    previous = customer.get("plannedActionId")
+    if previous == current:
+        return
+    if previous:
+        action_store.move(org_id, previous, "planned", "replanned", {"reason": "the plan changed"})
+    customer_store.update_dunning(org_id, customer["id"], {"plannedActionId": current})
+
+
+def wait_timestamp(moment: datetime) -> str:
+    """A Wait state's ``TimestampPath``: UTC, whole seconds rounded up (never a second early)."""
+    utc = moment.astimezone(UTC)
+    whole = utc.replace(microsecond=0) + (timedelta(seconds=1) if utc.microsecond else timedelta(0))
+    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cycle(customer: dict[str, Any]) -> int:
@@ -221,6 +246,7 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
         int(action["workflowVersion"]),
         open_invoices(org_id, customer_id),
         state_of(customer),
+        window_of(get_organization(org_id), customer),
         now,
     )
     if decision.verdict == Verdict.POSTPONE:
@@ -262,8 +288,10 @@ def _on_timeline(org_id: str, action: dict[str, Any], kind: str, at: str, data: 
 
 
 def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
-    """The action failed for ``reason``: recorded, on the timeline, never silently dropped."""
-    if _finish(org_id, action, "failed", {"reason": reason}):
+    """The action failed for ``reason``: recorded, on the timeline, never silently dropped, never
+    retried blindly. Its step counts as performed (not as a contact): the workflow goes on to the next."""
+    if _finish(org_id, action, "failed", {"reason": reason, "performedAt": now.isoformat()}):
+        _performed(org_id, action["customerId"], _workflow_step(action), None)
         _on_timeline(
             org_id, action, "action", now.isoformat(), {"type": action["type"], "status": "failed", "reason": reason}
         )
@@ -414,7 +442,13 @@ def _send_email(
         to=to,
         cc=cc,
     )
-    message_id = ses.send(envelope, email)
+    try:
+        message_id = ses.send(envelope, email)
+    except ses.SenderNotVerified as refused:  # SES sent nothing: a failure with its reason, not "interrupted"
+        return _fail(org_id, {**action, "status": "sending"}, refused.message, now)
+    except AwsUnavailable:  # SES took nothing: planned again, so the retried Act sends it
+        action_store.move(org_id, action["id"], "sending", "planned", {})
+        raise
     action_store.move(
         org_id,
         action["id"],
@@ -453,10 +487,15 @@ def send_manual_email(
     return _send_email(org_id, customer, workflow, step, action, now)
 
 
+def _workflow_step(action: dict[str, Any]) -> str | None:
+    """The workflow step an action performs; None for an action out of the blue or a Reply task."""
+    return None if action.get("manual") else action["stepId"]
+
+
 def after_send(org_id: str, action: dict[str, Any]) -> None:
     """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
     sent = action.get("performedAt") or clock.now().isoformat()
-    _performed(org_id, action["customerId"], None if action.get("manual") else action["stepId"], sent)
+    _performed(org_id, action["customerId"], _workflow_step(action), sent)
     _on_timeline(
         org_id,
         action,
@@ -473,8 +512,12 @@ def after_send(org_id: str, action: dict[str, Any]) -> None:
 
 
 def record_failure(org_id: str, customer_id: str, action_id_: str, error: dict[str, Any]) -> dict[str, Any]:
-    """After Act's retries: the action is failed, on the timeline, never dropped."""
+    """After Act failed: the action is failed, on the timeline, never dropped. A fault after the send
+    fails nothing: what follows the send is finished instead (never a second email)."""
     action = action_store.get_action(org_id, action_id_)
+    if action is not None and action["status"] == "sent":
+        after_send(org_id, action)
+        return {"outcome": "sent"}
     if action is None or action["status"] in FINAL:
         return {"outcome": action["status"] if action else "missing"}
     reason = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"

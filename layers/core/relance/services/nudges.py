@@ -1,7 +1,7 @@
 """Restart a customer's dunning execution when something makes an earlier action due or a planned one moot.
 
 New or changed invoice, payment, workflow edit or reassignment, pause/resume, a task done, a
-clock jump. The customer item names its current execution; a new name is set before the new
+change of the send window. The customer item names its current execution; a new name is set before the new
 execution starts, so any older execution ends at its next step even if stopping it failed.
 """
 
@@ -43,15 +43,10 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
 
-def nudge_running(state_machine_arn: str) -> int:
-    """Restart every running execution (the local clock jumped); how many."""
-    sfn = client("stepfunctions")
-    count = 0
-    for page in sfn.get_paginator("list_executions").paginate(
-        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
-    ):
-        for execution in page["executions"]:
-            payload = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
-            nudge(payload["organizationId"], payload["customerId"])
-            count += 1
-    return count
+def nudge_organization(org_id: str) -> int:
+    """Restart every customer of the organization that is under a workflow (its send window
+    changed); how many. One Query of the organization's customers, then one nudge each."""
+    under_workflow = [c for c in customer_store.list_customers(org_id) if c.get("dunningPlanId")]
+    for customer in under_workflow:
+        nudge(org_id, customer["id"])
+    return len(under_workflow)

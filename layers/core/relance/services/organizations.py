@@ -5,12 +5,19 @@ from __future__ import annotations
 from relance import clock
 from relance.domain import api_keys
 from relance.domain.customers import DEFAULT_POSITIONS
-from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
+from relance.domain.organizations import (
+    Organization,
+    OrganizationSettings,
+    OrganizationView,
+    Principal,
+    send_window_changed,
+)
 from relance.domain.senders import Sender
 from relance.errors import NotFound
 from relance.ids import new_id
 from relance.services import senders
 from relance.services.access import require_admin
+from relance.services.nudges import nudge_organization
 from relance.services.workflows import default_workflow_items
 from relance.storage import organizations as store
 from relance.storage.contacts import position_item
@@ -73,11 +80,14 @@ def update_settings(principal: Principal, settings: OrganizationSettings) -> Org
     """
     require_admin(principal)
     org_id = principal.organization_id
+    before = get_organization(org_id).settings
     document = settings.model_dump(mode="json", by_alias=True)
     if settings.sender_email and not senders.is_registered(org_id, settings.sender_email):
         senders.register(org_id, settings.sender_email, document)
     else:
         store.update_settings(org_id, document)
+    if send_window_changed(before, settings):  # every planned moment may have moved, earlier or later
+        nudge_organization(org_id)
     return get_organization(org_id)
 
 

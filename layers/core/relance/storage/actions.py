@@ -29,9 +29,10 @@ def create_if_absent(org_id: str, action: dict[str, Any]) -> bool:
     return put_if(_item(org_id, action), "attribute_not_exists(PK)")
 
 
-def plan(org_id: str, action: dict[str, Any]) -> None:
-    """Store the planned action, replacing one still planned or sent back for replanning; never a final one."""
-    put_if(
+def plan(org_id: str, action: dict[str, Any]) -> bool:
+    """Store the planned action, replacing one still planned or sent back for replanning; never a final one.
+    False when an action of that id is already final."""
+    return put_if(
         _item(org_id, action),
         "attribute_not_exists(PK) OR #s IN (:planned, :replanned)",
         values={":planned": "planned", ":replanned": "replanned"},
