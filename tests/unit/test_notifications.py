@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from relance.domain.slack import slack_text
 from relance.services.notifications import post_to_slack
 
 
@@ -36,7 +37,33 @@ def test_a_notification_is_posted_as_text(slack):
     url, received, _ = slack
 
     assert post_to_slack(url, "Pat (Acme) replied: Re: invoice") is True
-    assert received == [{"text": "Pat (Acme) replied: Re: invoice"}]
+    assert [r["text"] for r in received] == ["Pat (Acme) replied: Re: invoice"]
+
+
+def test_a_hostile_subject_reaches_slack_escaped_without_mentions_or_disguised_links(slack):
+    url, received, _ = slack
+
+    posted = post_to_slack(url, "Pat (Acme) replied: <!channel> pay now <http://evil.example|Your bank> & @here")
+
+    assert posted is True
+    [message] = received
+    assert message["text"] == (
+        "Pat (Acme) replied: &lt;!channel&gt; pay now &lt;http://evil.example|Your bank&gt; &amp; @\u200bhere"
+    )
+    assert message["unfurl_links"] is False and message["unfurl_media"] is False
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("<@U024BE7LH> <!here> <!subteam^SAZ94GDB8>", "&lt;@U024BE7LH&gt; &lt;!here&gt; &lt;!subteam^SAZ94GDB8&gt;"),
+        ("&lt; already escaped", "&amp;lt; already escaped"),
+        ("@Channel @everyone mail@here.example", "@\u200bChannel @\u200beveryone mail@here.example"),
+        ("Café *bold* `code`", "Café *bold* `code`"),
+    ],
+)
+def test_slack_text_escapes_what_slack_reads_as_markup(written, shown):
+    assert slack_text(written) == shown
 
 
 def test_a_refusal_or_an_unreachable_slack_is_reported_not_raised(slack):

@@ -16,6 +16,7 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 from relance import clock
 from relance.aws import client
 from relance.domain.organizations import Principal
+from relance.domain.slack import slack_text
 from relance.errors import NotFound
 from relance.observability import logger, metrics
 from relance.services.organizations import get_organization
@@ -86,11 +87,16 @@ def _email(org_id: str, users: list[dict[str, Any]], summary: str) -> None:
 
 
 def post_to_slack(webhook_url: str, summary: str) -> bool:
-    """Post to the user's Slack incoming webhook; False (logged) when Slack refuses or is unreachable."""
+    """Post to the user's Slack incoming webhook; False (logged) when Slack refuses or is unreachable.
+
+    The summary carries what outsiders wrote (a reply's subject): it is escaped for Slack's mrkdwn
+    (no mention, no disguised link, ``relance.domain.slack``) and links in it are not unfurled."""
     from slack_sdk.webhook import WebhookClient  # heavy (~70 ms): only when a user posts to Slack
 
     try:
-        response = WebhookClient(webhook_url, timeout=5).send(text=summary)
+        response = WebhookClient(webhook_url, timeout=5).send(
+            text=slack_text(summary), unfurl_links=False, unfurl_media=False
+        )
     except Exception:
         logger.exception("Slack webhook unreachable")
         metrics.add_metric(name="SlackNotificationFailed", unit="Count", value=1)
