@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import actions, contacts, conversations, customers, dunning, ledger, people, system, views
 
 from relance.api.errors import register_error_handlers
-from relance.observability import logger, metrics, tracer
+from relance.observability import logger, metrics, traced
 
 app = APIGatewayRestResolver(enable_validation=True)
 register_error_handlers(app)
@@ -15,7 +15,7 @@ for routes in (system, customers, contacts, ledger, people, views, dunning, acti
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

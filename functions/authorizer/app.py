@@ -14,13 +14,13 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from relance.observability import logger, tracer
+from relance.observability import logger, traced
 from relance.services.organizations import authenticate_api_key
 from relance.services.users import authenticate_bearer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
     api_key = event.headers.get("x-api-key", "")  # case-insensitive

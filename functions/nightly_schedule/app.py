@@ -7,12 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from relance import clock
 from relance.aws import client
-from relance.observability import logger, tracer
+from relance.observability import logger, traced
 from relance.services.nightly import organizations_to_run
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict, context: LambdaContext) -> dict:
     run_date = clock.now().date().isoformat()
     organizations = organizations_to_run()

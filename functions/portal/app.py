@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from relance import clock
 from relance.domain.portal import Dispute, PortalMessage, Promise
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
-from relance.observability import logger, metrics, tracer
+from relance.observability import logger, metrics, traced
 from relance.portal import pages
 from relance.services import portal
 from relance.settings import get_settings
@@ -129,7 +129,7 @@ def _refused(error: Invalid | Conflict) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

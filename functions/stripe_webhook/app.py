@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from relance.api.errors import error_response, register_error_handlers
-from relance.observability import logger, metrics, tracer
+from relance.observability import logger, metrics, traced
 from relance.services import online_payments
 
 app = APIGatewayRestResolver()
@@ -29,7 +29,7 @@ def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
