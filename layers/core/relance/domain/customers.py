@@ -45,7 +45,7 @@ class CustomerFields(RelanceModel):
 
 
 class CustomerPatch(RelanceModel):
-    """A partial update: only the fields sent change."""
+    """A partial update: only the fields sent change (``model_dump(exclude_unset=True)``)."""
 
     external_id: ExternalId | None = None
     name: Name | None = None
@@ -53,10 +53,11 @@ class CustomerPatch(RelanceModel):
     language: Language | None = None
     timezone: str | None = None
     dunning_plan_id: str | None = None
-    account_manager_ids: list[str] | None = Field(default=None, max_length=20)
-    custom_fields: dict[str, CustomValue] | None = None
+    # Lists and maps are cleared with [] or {}, never null (only the fields sent are written).
+    account_manager_ids: list[str] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, CustomValue] = Field(default_factory=dict)
     payment_methods: PaymentMethods | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=50)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
 
 
 class Customer(Record):

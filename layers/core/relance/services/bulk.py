@@ -24,9 +24,10 @@ MAX_IDS = 1000
 
 class BulkSet(RelanceModel):
     dunning_plan_id: str | None = None
-    account_manager_ids: list[str] | None = Field(default=None, max_length=20)
-    payment_methods: PaymentMethods | None = None
-    custom_fields: dict[str, CustomValue] | None = None
+    # Only the fields sent are set; lists and maps are never null ([] or {} to clear).
+    account_manager_ids: list[str] = Field(default_factory=list, max_length=20)
+    payment_methods: PaymentMethods = Field(default_factory=PaymentMethods)
+    custom_fields: dict[str, CustomValue] = Field(default_factory=dict)
 
 
 class BulkRequest(RelanceModel):

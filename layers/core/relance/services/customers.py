@@ -53,6 +53,10 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
             "mainContactId": item.get("mainContactId"),
             "externalId": item.get("externalId"),
             "dunningPlanId": item.get("dunningPlanId"),
+            # A null written before the API refused it reads as empty, so one item cannot break a list.
+            "accountManagerIds": item.get("accountManagerIds") or [],
+            "customFields": item.get("customFields") or {},
+            "tags": item.get("tags") or [],
         }
     )
 
