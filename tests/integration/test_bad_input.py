@@ -1,7 +1,13 @@
 """Bad input through the HTTP front: each is a 4xx naming the field, writes nothing and changes nothing."""
 
+import csv
+import io
+from datetime import timedelta
+
 import pytest
 
+from relance import clock
+from relance.storage import customers as customer_store
 from tests.integration.helpers import ok
 
 
@@ -23,3 +29,36 @@ def test_null_collections_on_a_customer_are_refused_and_change_nothing(api, url,
     after = ok(api.get(url(f"/customers/{customer['id']}")))
     assert after["tags"] == ["kept"] and after["accountManagerIds"] == [] and after["customFields"] == {}
     assert customer["id"] in [c["id"] for c in ok(api.get(url("/customers"), params={"limit": 200}))["items"]]
+
+
+def test_sort_by_last_reminder_with_customers_never_reminded_puts_them_last(runtime, api, url):
+    org_id = runtime.session["organization"]["id"]
+    tag = "reminded-sort"
+    made = {
+        name: ok(api.post(url("/customers"), json={"name": name, "tags": [tag]}), 201)["id"]
+        for name in ("Never reminded", "Reminded long ago", "Reminded lately")
+    }
+    now = clock.now()
+    customer_store.mark_step_performed(org_id, made["Reminded long ago"], None, (now - timedelta(days=9)).isoformat())
+    customer_store.mark_step_performed(org_id, made["Reminded lately"], None, (now - timedelta(days=1)).isoformat())
+
+    def names(sort, limit=200):
+        rows, cursor = [], None
+        while True:
+            params = {"tag": tag, "sort": sort, "limit": limit, **({"cursor": cursor} if cursor else {})}
+            page = ok(api.get(url("/customers"), params=params))
+            rows += [c["name"] for c in page["items"]]
+            if not (cursor := page["nextCursor"]):
+                return rows
+
+    def exported(sort):
+        response = api.get(url("/customers/export.csv"), params={"tag": tag, "sort": sort})
+        assert response.status_code == 200, response.text
+        return [row["Name"] for row in csv.DictReader(io.StringIO(response.text))]
+
+    ascending = ["Reminded long ago", "Reminded lately", "Never reminded"]
+    descending = ["Reminded lately", "Reminded long ago", "Never reminded"]
+    assert names("lastReminderAt") == names("lastReminderAt", limit=1) == exported("lastReminderAt") == ascending
+    assert names("-lastReminderAt") == names("-lastReminderAt", limit=1) == exported("-lastReminderAt") == descending
+    for sort in ("averagePaymentDelayDays", "-averagePaymentDelayDays", "rating", "-rating"):
+        assert sorted(names(sort, limit=1)) == sorted(made), sort

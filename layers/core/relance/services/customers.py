@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
@@ -30,6 +31,7 @@ from relance.storage import users as user_store
 from relance.storage.table import TransactionCancelled, transact
 
 SORTS = {"name", "createdAt", "outstanding", "overdue", "rating", "averagePaymentDelayDays", "lastReminderAt"}
+NUMERIC_SORTS = {"outstanding", "overdue", "averagePaymentDelayDays"}
 
 
 def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
@@ -221,15 +223,35 @@ class CustomerFilter(RelanceModel):
         return all(str(customer.custom_fields.get(k)) == v for k, v in self.custom_fields.items())
 
 
-def _sort_value(customer: Customer, sort: str) -> Any:
+def _sort_value(customer: Customer, sort: str) -> str | int | None:
+    """The customer's value in column ``sort``, typed per column (str or int); None when it has none."""
     if sort == "name":
         return customer.name.lower()
     if sort in ("outstanding", "overdue"):
-        return getattr(customer, sort).get(customer.currency, 0)
+        return int(getattr(customer, sort).get(customer.currency, 0))
     if sort == "rating":
-        return customer.rating or "Z"
-    value = getattr(customer, {"createdAt": "created_at"}.get(sort, _snake(sort)))
-    return value.isoformat() if hasattr(value, "isoformat") else (value if value is not None else -(10**9))
+        return customer.rating
+    if sort == "averagePaymentDelayDays":
+        return customer.average_payment_delay_days
+    moment = customer.created_at if sort == "createdAt" else customer.last_reminder_at
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def sort_key(column: str, descending: bool) -> Callable[[Customer], tuple[int, str | int, str]]:
+    """The key of a sort on ``column``: customers without a value come last in either direction.
+
+    ``(rank, value, id)``, rank ordering present before missing once the direction is applied,
+    value typed per column (a missing one stands in as the column's zero, never compared with a
+    present one), so the key is totally ordered and survives the cursor's JSON.
+    """
+    zero: str | int = 0 if column in NUMERIC_SORTS else ""
+
+    def key(customer: Customer) -> tuple[int, str | int, str]:
+        value = _sort_value(customer, column)
+        missing = value is None
+        return (int(missing != descending), zero if value is None else value, customer.id)
+
+    return key
 
 
 def _snake(name: str) -> str:
@@ -253,7 +275,7 @@ def check_sort(sort: str) -> tuple[str, bool]:
 
 def sorted_customers(rows: list[Customer], sort: str) -> list[Customer]:
     column, descending = check_sort(sort)
-    return sorted(rows, key=lambda c: (_sort_value(c, column), c.id), reverse=descending)
+    return sorted(rows, key=sort_key(column, descending), reverse=descending)
 
 
 def list_customers(
@@ -266,7 +288,7 @@ def list_customers(
     """One page of the customers the principal may see, filtered and sorted; and the next cursor."""
     column, descending = check_sort(sort)
     rows = matching_customers(principal, filters)
-    return paginate(rows, lambda c: (_sort_value(c, column), c.id), limit=limit, cursor=cursor, descending=descending)
+    return paginate(rows, sort_key(column, descending), limit=limit, cursor=cursor, descending=descending)
 
 
 def must_exist(principal: Principal, customer_id: str) -> dict[str, Any]:

@@ -23,20 +23,22 @@ def decode_cursor(cursor: str) -> list[Any]:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, binascii.Error) as error:
         raise Invalid("cursor is not one this API gave", {"cursor": "invalid"}) from error
-    if not (isinstance(key, list) and len(key) == 2 and isinstance(key[1], str)):
+    if not isinstance(key, list) or len(key) < 2 or not isinstance(key[-1], str):
         raise Invalid("cursor is not one this API gave", {"cursor": "invalid"})
-    return key
+    if not all(isinstance(part, str | int | float) for part in key):
+        raise Invalid("cursor is not one this API gave", {"cursor": "invalid"})
+    return list(key)
 
 
 def paginate(
     rows: list[T],
-    key: Callable[[T], tuple[Any, str]],
+    key: Callable[[T], tuple[Any, ...]],
     *,
     limit: int,
     cursor: str | None,
     descending: bool = False,
 ) -> tuple[list[T], str | None]:
-    """The page of ``rows`` (sorted here by ``key``, whose last part is the id) after ``cursor``."""
+    """The page of ``rows`` (sorted here by ``key``: scalars, the last one the id) after ``cursor``."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("limit out of range", {"limit": f"between 1 and {MAX_LIMIT}"})
     keyed = sorted(((key(row), row) for row in rows), key=lambda pair: pair[0], reverse=descending)
