@@ -62,3 +62,14 @@ def test_sort_by_last_reminder_with_customers_never_reminded_puts_them_last(runt
     assert names("-lastReminderAt") == names("-lastReminderAt", limit=1) == exported("-lastReminderAt") == descending
     for sort in ("averagePaymentDelayDays", "-averagePaymentDelayDays", "rating", "-rating"):
         assert sorted(names(sort, limit=1)) == sorted(made), sort
+
+
+@pytest.mark.parametrize("external_id", ["x" * 150, "x" * 101, "%20%20"])
+def test_upsert_by_an_external_id_in_the_path_that_the_body_would_refuse_is_refused(api, url, external_id):
+    before = ok(api.get(url("/customers"), params={"limit": 200}))["items"]
+
+    response = api.put(url(f"/customers/external/{external_id}"), json={"name": "Path external id"})
+
+    assert response.status_code == 422, response.text
+    assert "externalId" in response.json()["error"]["fields"]
+    assert ok(api.get(url("/customers"), params={"limit": 200}))["items"] == before

@@ -7,11 +7,11 @@ from datetime import UTC, date
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 from relance import clock
 from relance.domain.base import RelanceModel
-from relance.domain.customers import Customer, CustomerFields, CustomerPatch
+from relance.domain.customers import Customer, CustomerFields, CustomerPatch, ExternalId
 from relance.domain.ledger import OpenItem, balances
 from relance.domain.money import CurrencyCode
 from relance.domain.organizations import Organization, Principal
@@ -32,6 +32,7 @@ from relance.storage.table import TransactionCancelled, transact
 
 SORTS = {"name", "createdAt", "outstanding", "overdue", "rating", "averagePaymentDelayDays", "lastReminderAt"}
 NUMERIC_SORTS = {"outstanding", "overdue", "averagePaymentDelayDays"}
+EXTERNAL_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
 
 
 def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
@@ -162,6 +163,10 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
 def upsert_by_external_id(principal: Principal, external_id: str, fields: CustomerFields) -> tuple[Customer, bool]:
     """Create the customer with this external id, or replace its fields; True when created."""
     require_admin(principal)
+    try:  # the path's external id follows the body's rule
+        external_id = EXTERNAL_ID.validate_python(external_id)
+    except ValidationError as error:
+        raise Invalid("invalid externalId in the path", {"externalId": error.errors()[0]["msg"]}) from error
     if fields.external_id not in (None, external_id):
         raise Invalid("externalId differs from the path", {"externalId": f"must be {external_id}"})
     fields = fields.model_copy(update={"external_id": external_id})
