@@ -73,3 +73,43 @@ def test_upsert_by_an_external_id_in_the_path_that_the_body_would_refuse_is_refu
     assert response.status_code == 422, response.text
     assert "externalId" in response.json()["error"]["fields"]
     assert ok(api.get(url("/customers"), params={"limit": 200}))["items"] == before
+
+
+def test_csv_export_neutralises_formulas_but_keeps_negative_numbers(api, url):
+    ok(api.post(url("/custom-fields"), json={"key": "note", "label": "Note", "type": "text"}), 201)
+    ok(api.post(url("/custom-fields"), json={"key": "score", "label": "Score", "type": "number"}), 201)
+    tag = "formulas"
+    hostile = ok(
+        api.post(
+            url("/customers"),
+            json={
+                "name": '=HYPERLINK("https://evil.example","click")',
+                "externalId": "@SUM(1+1)",
+                "currency": "EUR",
+                "tags": ["+cmd", tag],
+                "customFields": {"note": "-2+3", "score": -5},
+            },
+        ),
+        201,
+    )
+    tabbed = ok(
+        api.post(url("/customers"), json={"name": "Tab", "tags": [tag], "customFields": {"note": "\tTabbed"}}), 201
+    )
+    ok(
+        api.post(
+            url("/payments"),
+            json={"customerId": hostile["id"], "amount": 1250, "currency": "EUR", "receivedAt": "2026-01-02"},
+        ),
+        201,
+    )
+
+    response = api.get(url("/customers/export.csv"), params={"tag": tag})
+    rows = {row["ID"]: row for row in csv.DictReader(io.StringIO(response.text))}
+
+    row = rows[hostile["id"]]
+    assert row["Name"] == '\'=HYPERLINK("https://evil.example","click")'
+    assert row["External ID"] == "'@SUM(1+1)"
+    assert row["Tags"] == f"'+cmd;{tag}"
+    assert row["note"] == "'-2+3"
+    assert row["score"] == "-5" and row["Outstanding"] == "-12.50"
+    assert rows[tabbed["id"]]["note"] == "'\tTabbed"

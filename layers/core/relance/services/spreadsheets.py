@@ -31,6 +31,7 @@ from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 
 MAX_ROWS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 YES = {"yes", "y", "true", "1", "x", "oui"}
 NO = {"no", "n", "false", "0", "", "non"}
 
@@ -72,11 +73,12 @@ def export_customers(principal: Principal, filters: CustomerFilter, sort: str) -
     )
     for c in rows:
 
-        def amount(values: dict[str, int], customer: Any = c) -> str:
-            return str(Money(amount=values.get(customer.currency, 0), currency=customer.currency).to_decimal())
+        def amount(values: dict[str, int], customer: Any = c) -> Decimal:
+            return Money(amount=values.get(customer.currency, 0), currency=customer.currency).to_decimal()
 
         writer.writerow(
-            [
+            _cell(value)
+            for value in [
                 c.id,
                 c.external_id or "",
                 c.name,
@@ -97,6 +99,23 @@ def export_customers(principal: Principal, filters: CustomerFilter, sort: str) -
             ]
         )
     return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet will not run: text starting with ``= + - @``, a tab or a
+    carriage return gets a leading ``'`` (OWASP's CSV injection advice); numbers stay numbers, so a
+    negative amount or delay is still ``-12.50``."""
+    if isinstance(value, bool):
+        return _yes(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _uncell(text: str) -> str:
+    """A cell as exported back to its value: the ``'`` that neutralised a formula comes off."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def _yes(value: bool) -> str:
@@ -156,7 +175,7 @@ def import_csv(principal: Principal, request: ImportRequest) -> ImportReport:
     }[request.type]
     report = []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
-        clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        clean = {(k or "").strip().lower(): _uncell((v or "").strip()) for k, v in row.items()}
         try:
             status, record_id = handler(clean)
             report.append(RowReport(line=line, status=status, id=record_id))
