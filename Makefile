@@ -12,7 +12,7 @@ PORT ?= 3000
 TIME_SCALE ?= 8640
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install test-calendars
+.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install test-calendars web-assets
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,13 +43,27 @@ $(SAM):
 $(ASL_VALIDATOR): .tools/.system-packages
 	npm install --prefix .tools --no-audit --no-fund --silent asl-validator@4.0.0
 
+# The web app's browser assets, pinned, from npm; copied into the function so `sam build` packages
+# them (the copy is generated and git-ignored). The web function serves them under hashed URLs.
+WEB_NPM := htmx.org@2.0.11 bootstrap@5.3.8
+WEB_VENDOR := functions/web/static/vendor
+WEB_ASSETS := $(WEB_VENDOR)/.$(subst @,-,$(subst $(eval) ,_,$(WEB_NPM)))
+
+$(WEB_ASSETS): .tools/.system-packages
+	npm install --prefix .tools --no-audit --no-fund --silent $(WEB_NPM)
+	rm -rf $(WEB_VENDOR) && mkdir -p $(WEB_VENDOR)
+	cp .tools/node_modules/htmx.org/dist/htmx.min.js .tools/node_modules/bootstrap/dist/css/bootstrap.min.css $(WEB_VENDOR)/
+	touch $@
+
+web-assets: $(WEB_ASSETS) ## the web app's browser assets (htmx, Bootstrap CSS) from npm
+
 install: $(VENV)/.installed ## the Python environment (the rest installs on demand)
 
 # ---------------------------------------------------------------- the two commands
-run: $(VENV)/.installed ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
+run: $(VENV)/.installed $(WEB_ASSETS) ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
-test: lint typecheck template $(ASL_VALIDATOR) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests
+test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests
 	$(BIN)/pytest tests/unit tests/integration tests/e2e
 
 # ---------------------------------------------------------------- parts of `make test`
@@ -64,15 +78,15 @@ format: $(VENV)/.installed ## apply ruff fixes and formatting
 typecheck: $(VENV)/.installed ## mypy (strict) on the relance package
 	$(BIN)/mypy
 
-template: $(VENV)/.installed $(SAM) ## cfn-lint, sam validate --lint, sam build (no container)
+template: $(VENV)/.installed $(SAM) $(WEB_ASSETS) ## cfn-lint, sam validate --lint, sam build (no container)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 	$(SAM) build
 
-unit: $(VENV)/.installed ## unit tests (no AWS)
+unit: $(VENV)/.installed $(WEB_ASSETS) ## unit tests (no AWS)
 	$(BIN)/pytest tests/unit -x
 
-integration: $(VENV)/.installed $(ASL_VALIDATOR) ## integration tests through the local runtime on moto
+integration: $(VENV)/.installed $(ASL_VALIDATOR) $(WEB_ASSETS) ## integration tests through the local runtime on moto
 	$(BIN)/pytest tests/integration -x
 
 # The clock-sensitive tests, each run with the clock started on another day (and in another time zone).
@@ -82,10 +96,10 @@ test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests
 	RELANCE_TEST_CLOCK_START=2026-11-29T18:00:00+01:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 	RELANCE_TEST_CLOCK_START=2026-11-30T23:30:00+09:00 RELANCE_TEST_TIMEZONE=Asia/Tokyo $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 
-e2e: $(VENV)/.installed .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
+e2e: $(VENV)/.installed $(WEB_ASSETS) .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
 	$(BIN)/pytest tests/e2e -x
 
-bench: $(VENV)/.installed ## benchmarks, with figures printed
+bench: $(VENV)/.installed $(WEB_ASSETS) ## benchmarks, with figures printed
 	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
 
 # ---------------------------------------------------------------- generated files
@@ -96,7 +110,7 @@ requirements: $(VENV)/.installed ## regenerate layers/core/requirements.txt from
 	$(BIN)/python -m local requirements
 
 # ---------------------------------------------------------------- AWS
-deploy: $(SAM) ## build and deploy to the AWS account of your credentials (see docs/operations.md)
+deploy: $(SAM) $(WEB_ASSETS) ## build and deploy to the AWS account of your credentials (see docs/operations.md)
 	$(SAM) build
 	$(SAM) deploy
 

@@ -9,6 +9,7 @@ policies, layers) are listed as skipped, never silently.
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from local.template import ACCOUNT, Template
@@ -178,7 +179,8 @@ def create_user_pool_client(template: Template, cognito: Any, logical_id: str) -
 def create_secret(template: Template, secretsmanager: Any, logical_id: str) -> None:
     """The secret with its template value; ``Ref`` gives its ARN, as in CloudFormation."""
     props = template.properties(logical_id)
-    created = secretsmanager.create_secret(
-        Name=template.name_of(logical_id), SecretString=props.get("SecretString", "{}")
-    )
+    value = props.get("SecretString", "{}")
+    if "GenerateSecretString" in props:  # as CloudFormation does: a fresh random value
+        value = secrets.token_urlsafe(int(props["GenerateSecretString"].get("PasswordLength", 32)))[:64]
+    created = secretsmanager.create_secret(Name=template.name_of(logical_id), SecretString=value)
     template.physical_ids[logical_id] = created["ARN"]

@@ -29,11 +29,25 @@ class Settings(BaseSettings):
         default=None, validation_alias="STRIPE_API_BASE", description="local runtime only: its Stripe stand-in"
     )
     idempotency_table_name: str = Field(default="relance-idempotency", validation_alias="IDEMPOTENCY_TABLE_NAME")
+    web_secret_arn: str | None = Field(default=None, validation_alias="WEB_SECRET_ARN")
+    auth_domain: str = Field(
+        default="", validation_alias="AUTH_DOMAIN", description="the Cognito managed login's domain; empty for none"
+    )
+    cognito_login_base: str | None = Field(
+        default=None, validation_alias="COGNITO_LOGIN_BASE", description="local runtime only: its managed login"
+    )
 
     @property
     def cognito_issuer(self) -> str:
         """The ``iss`` of the user pool's tokens."""
         return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def login_base_url(self) -> str | None:
+        """Where the managed login serves ``/oauth2/*`` and ``/logout``; None without a domain."""
+        if self.cognito_login_base:
+            return self.cognito_login_base.rstrip("/")
+        return f"https://{self.auth_domain}" if self.auth_domain else None
 
     @property
     def cognito_jwks_url(self) -> str:

@@ -1,0 +1,75 @@
+"""The AR team's web app: server-rendered pages (Jinja2 + htmx) over the same services as the API.
+
+One Powertools resolver; routes live in ``screens/<screen>.py`` as ``Router``s. Every page takes
+the signed-in person's principal from the session cookies (``relance.web.session``) and calls
+``relance.services`` with it, so each scope rule is the API's own.
+"""
+
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from screens import auth, customers, static
+from screens.base import RENDER, SignInRequired, html, is_htmx, redirect
+
+from relance.errors import Forbidden, NotFound, RelanceError
+from relance.observability import logger, metrics, tracer
+from relance.web.session import SignInFailed, SignInUnavailable
+
+app = APIGatewayRestResolver()
+for screen in (static, auth, customers):
+    app.include_router(screen.router)
+
+
+@app.get("/")
+def home() -> Response[str]:
+    return redirect("/customers")
+
+
+@app.exception_handler(SignInRequired)
+def _sign_in(error: SignInRequired) -> Response[str]:
+    location = f"/auth/login?{urlencode({'next': error.next_path})}"
+    if is_htmx(app.current_event):
+        answer = html("", 200)
+        answer.headers["HX-Redirect"] = location
+        return answer
+    return redirect(location)
+
+
+def _problem(status: int, title: str, message: str) -> Response[str]:
+    return html(RENDER.page("problem.html", title=title, message=message), status)
+
+
+@app.exception_handler(NotFound)
+def _not_found(_: NotFound) -> Response[str]:
+    return _problem(404, "Not found", "This page does not exist, or you do not have access to it.")
+
+
+@app.not_found
+def _no_route(_: NotFoundError) -> Response[str]:
+    return _not_found(NotFound("no such page"))
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(error: Forbidden) -> Response[str]:
+    return _problem(403, "Not allowed", error.message)
+
+
+@app.exception_handler(SignInFailed)
+@app.exception_handler(SignInUnavailable)
+def _sign_in_problem(error: RelanceError) -> Response[str]:
+    return _problem(error.status, "Sign-in", error.message)
+
+
+@app.exception_handler(RelanceError)
+def _refused(error: RelanceError) -> Response[str]:
+    return _problem(error.status, "This could not be done", error.message)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
