@@ -191,6 +191,7 @@ def test_notes_mention_people_pin_and_take_files_up_to_their_limits(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     mentioned = new_user(fast, "am.mentioned@relance.example", "Mona Mention")
     customer_id, invoice_id = start_customer(fast, "Noted SA", "ap@noted.example", due_days_ago=2)
+    api.patch(f"{base}/customers/{customer_id}", json={"accountManagerIds": [mentioned["id"]]})  # she sees it
 
     created = api.post(
         f"{base}/customers/{customer_id}/notes",
@@ -307,3 +308,42 @@ def test_the_handler_takes_the_sample_event_once_even_when_delivered_twice(fast,
         r for r in api.get(f"{base}/replies/unmatched").json()["items"] if r["from"] == "sample.sender@unknown.example"
     ]
     assert len(kept) == 1 and kept[0]["text"] == "A sample reply."
+
+
+def send_raw(runtime, *, sender: str, to: str, raw: bytes) -> None:
+    with smtplib.SMTP(runtime.host, runtime.session["smtpPort"], timeout=10) as smtp:
+        smtp.sendmail(sender, [to], raw)
+
+
+def test_poison_replies_land_cut_to_size_and_decoded_with_a_link_to_the_raw_message(fast):
+    customer_id, _ = start_customer(fast, "Poison Pens", "ap@poison.example", due_days_ago=2)
+    reply_address = jump_until(fast, lambda: outbox(fast, "ap@poison.example"))[0]["replyTo"][0]
+    long_reply = "請求書の支払いについて。" * 20_000  # 720 KB of UTF-8: over DynamoDB's 400 KB item limit
+
+    send_mail(fast, sender="ap@poison.example", to=reply_address, subject="Re: 請求書", text=long_reply)
+    send_raw(
+        fast,
+        sender="ap@poison.example",
+        to=reply_address,
+        raw=b"From: ap@poison.example\r\nTo: " + reply_address.encode() + b"\r\nSubject: Odd charset\r\n"
+        b"Content-Type: text/plain; charset=x-unknown-9\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"Paid caf\xe9 invoice 12.\r\n",
+    )
+
+    def both_replies():
+        entries = {e["subject"]: e for e in timeline(fast, customer_id) if e["kind"] == "reply_in"}
+        return entries if len(entries) == 2 else None
+
+    entries = eventually(both_replies, timeout=30, what="both poison replies on the timeline")
+    long_entry, odd_entry = entries["Re: 請求書"], entries["Odd charset"]
+    assert long_entry["truncated"] is True and long_reply.startswith(long_entry["text"])
+    assert 60 * 1024 < len(long_entry["text"].encode()) <= 64 * 1024
+    raw = requests.get(long_entry["rawUrl"], timeout=10)
+    assert raw.status_code == 200
+    from email import message_from_bytes, policy
+
+    assert message_from_bytes(raw.content, policy=policy.default).get_content().strip() == long_reply  # all of it
+    assert odd_entry["text"] == "Paid caf\ufffd invoice 12." and not odd_entry.get("truncated")
+    assert requests.get(odd_entry["rawUrl"], timeout=10).content.endswith(b"Paid caf\xe9 invoice 12.\r\n")
+    reply = fast.api_session.get(f"{fast.base_url}/v1/replies/{long_entry['id']}").json()
+    assert reply["truncated"] is True and "rawUrl" in reply and "source" not in reply

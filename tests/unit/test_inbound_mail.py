@@ -6,6 +6,7 @@ from email.message import EmailMessage
 import pytest
 
 from local.smtp import S3Rule
+from relance.domain.inbound import MAX_ATTACHMENTS, MAX_TEXT_BYTES, clip_utf8
 from relance.mail.inbound import html_to_text, parse
 from relance.mail.ses import parse_reference, reference
 
@@ -122,3 +123,75 @@ def test_the_sample_event_is_a_received_notification_of_a_stored_message(sample_
     assert notification["receipt"]["action"]["objectKey"].startswith(
         notification["receipt"]["action"]["objectKeyPrefix"]
     )
+
+
+# ---------------------------------------------------------------- poison messages
+
+
+def raw_message(body: bytes, content_type: str = "text/plain; charset=x-unknown-9") -> bytes:
+    return (
+        b"From: Pat <pat@customer.example>\r\nTo: ar@replies.example.com\r\nSubject: =?x-unknown-9?q?caf=E9?=\r\n"
+        + f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".encode()
+        + body
+    )
+
+
+def test_an_unknown_charset_is_read_with_replacement_characters():
+    mail = parse(raw_message(b"Paid caf\xe9 invoice 12.\r\n"))
+
+    assert mail.text == "Paid caf\ufffd invoice 12."
+    assert mail.subject == "caf\ufffd"
+    assert not mail.truncated
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "kept"),
+    [
+        ("abc", 3, ("abc", False)),
+        ("abcd", 3, ("abc", True)),
+        ("日本語", 8, ("日本", True)),  # 3 bytes each: the third does not fit whole
+        ("日本語", 9, ("日本語", False)),
+        ("é" * 5, 5, ("éé", True)),
+        ("", 0, ("", False)),
+    ],
+)
+def test_stored_text_is_capped_in_utf8_bytes_on_a_character_boundary(text, limit, kept):
+    assert clip_utf8(text, limit) == kept
+
+
+def test_a_long_cjk_reply_is_cut_to_its_byte_budget_and_marked_truncated():
+    long_reply = "請求書の支払いについて。" * 20_000  # 720 KB of UTF-8, over DynamoDB's 400 KB item
+    mail = parse(bytes(message(long_reply)))
+
+    assert mail.truncated
+    assert len(mail.text.encode()) <= MAX_TEXT_BYTES and len(mail.reply.encode()) <= MAX_TEXT_BYTES
+    assert mail.text.startswith("請求書の支払いについて。")
+    assert long_reply.startswith(mail.text)  # cut on a character boundary
+
+
+def test_only_the_first_files_of_a_message_are_kept_the_rest_counted():
+    mail = message("many files")
+    for number in range(MAX_ATTACHMENTS + 5):
+        mail.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{number}.bin")
+
+    parsed = parse(bytes(mail))
+
+    assert len(parsed.attachments) == MAX_ATTACHMENTS and parsed.attachments_omitted == 5
+    assert parsed.truncated
+
+
+@pytest.mark.parametrize(
+    ("raw", "sender", "to"),
+    [
+        (
+            b"From: =?utf-8?q?=?= <pat@customer.example\r\nTo: ar@replies.example.com\r\n\r\nPaid.",
+            "pat@customer.example",
+            ["ar@replies.example.com"],
+        ),
+        (b"From: pat@customer.example\r\nTo: =?utf-8?q?x?=@\r\nCc: \"\\\r\n\r\nPaid.", "pat@customer.example", []),
+    ],
+)
+def test_headers_the_mail_parser_trips_on_are_read_as_they_came(raw, sender, to):
+    mail = parse(raw)  # Python's structured-header parser raises IndexError on these
+
+    assert (mail.sender, mail.to, mail.text) == (sender, to, "Paid.")

@@ -37,8 +37,6 @@ from relance.storage import users as user_store
 from relance.storage.records import get
 from relance.storage.table import put_if, query_all, update_if, without_keys
 
-MAX_STORED_TEXT = 100_000
-
 
 @dataclass(frozen=True)
 class Match:
@@ -135,9 +133,11 @@ def receive(bucket: str, key: str) -> dict[str, Any]:
         "fromName": mail.sender_name,
         "to": mail.to,
         "cc": mail.cc,
-        "subject": mail.subject[:500],
-        "text": mail.reply[:MAX_STORED_TEXT],
-        "fullText": mail.text[:MAX_STORED_TEXT],
+        "subject": mail.subject,
+        "text": mail.reply,
+        "fullText": mail.text,
+        "truncated": mail.truncated,  # cut to fit (relance.domain.inbound): rawUrl has all of it
+        "attachmentsOmitted": mail.attachments_omitted,
         "messageId": mail.message_id,
         "automatic": mail.automatic,
         "sentAt": mail.sent_at,
@@ -190,6 +190,8 @@ def _land(org_id: str, reply: dict[str, Any]) -> None:
             "actionId": reply.get("actionId"),
             "matchedBy": reply.get("matchedBy"),
             "automatic": reply.get("automatic", False),
+            "truncated": reply.get("truncated", False),
+            "source": reply["source"],
         },
     )
     who = reply.get("fromName") or reply["from"]

@@ -129,9 +129,24 @@ def safe_name(name: str) -> str:
     return cleaned[-120:]
 
 
+def raw_message_url(source: dict[str, Any], reply_id: str) -> str:
+    """The raw message of a customer reply, as stored where SES put it (``source``: bucket, key)."""
+    params = {
+        "Bucket": source["bucket"],
+        "Key": source["key"],
+        "ResponseContentDisposition": f'attachment; filename="{safe_name(reply_id)}.eml"',
+        "ResponseContentType": "message/rfc822",
+    }
+    return str(client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS))
+
+
 def with_links(entry: dict[str, Any]) -> dict[str, Any]:
-    """A letter's PDF and an entry's attachments as download links; storage keys stay inside."""
-    shown = {k: v for k, v in entry.items() if k != "documentKey"}
+    """A letter's PDF, a reply's raw message and an entry's attachments as download links; storage
+    keys stay inside."""
+    shown = {k: v for k, v in entry.items() if k not in ("documentKey", "source")}
+    source = entry.get("source")
+    if isinstance(source, dict) and source.get("bucket") and source.get("key"):
+        shown["rawUrl"] = raw_message_url(source, str(entry.get("id", "message")))
     if entry.get("documentKey"):
         name = f"{entry.get('type', 'document')}-{entry.get('id', '')}.pdf"
         shown["documentUrl"] = download_url(entry["documentKey"], name, "application/pdf")
