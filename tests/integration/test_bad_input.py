@@ -113,3 +113,18 @@ def test_csv_export_neutralises_formulas_but_keeps_negative_numbers(api, url):
     assert row["note"] == "'-2+3"
     assert row["score"] == "-5" and row["Outstanding"] == "-12.50"
     assert rows[tabbed["id"]]["note"] == "'\tTabbed"
+
+
+def test_one_note_file_over_15_mb_is_a_413_naming_the_limit_and_writes_nothing(api, url):
+    customer = ok(api.post(url("/customers"), json={"name": "Big file"}), 201)
+    note = ok(api.post(url(f"/customers/{customer['id']}/notes"), json={"body": "kept"}), 201)
+    huge = {"filename": "huge.pdf", "size": 16 * 1024 * 1024}
+
+    created = api.post(url(f"/customers/{customer['id']}/notes"), json={"body": "with a file", "attachments": [huge]})
+    added = api.post(url(f"/notes/{note['id']}/attachments"), json=huge)
+
+    for response in (created, added):
+        assert response.status_code == 413, response.text
+        assert "15 MB" in response.json()["error"]["message"] and "attachments" in response.json()["error"]["fields"]
+    notes = ok(api.get(url(f"/customers/{customer['id']}/notes")))["items"]
+    assert [(n["body"], n.get("attachments", [])) for n in notes] == [("kept", [])]

@@ -32,6 +32,7 @@ from relance.storage.table import put_if, table
 
 MAX_FILES = 25
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
+MAX_DECLARED_BYTES = 5 * 1024**3
 UPLOAD_SECONDS = 900
 MENTION = re.compile(r"@(usr_[0-9a-z]{26})\b")
 
@@ -41,7 +42,9 @@ FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 class FileDeclaration(RelanceModel):
     filename: FileName
     content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=100)
-    size: int = Field(ge=1, le=MAX_TOTAL_BYTES, description="bytes; the upload may not be larger")
+    # Over 15 MB is the 413 of check_files, naming the limit; the bound here only refuses sizes no
+    # upload can have (S3 takes at most 5 GiB in one POST).
+    size: int = Field(ge=1, le=MAX_DECLARED_BYTES, description="bytes; the upload may not be larger")
 
 
 class NoteFields(RelanceModel):
