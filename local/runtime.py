@@ -27,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.apigateway import ApiGateway
+from local.cognito import LocalCognito
 from local.dev import DevConsole
 from local.functions import FunctionRegistry
 from local.outbox import Outbox
@@ -142,6 +143,7 @@ class LocalRuntime:
         self.outbox.install()
         self.skipped = provision(self.template, aws.client)  # records ids moto chose (user pool, secret ARNs)
         self.stripe = self._local_stripe()
+        self.cognito = self._local_cognito()
         self.ses_events = SesEvents(self.template, self.virtual_time.activity)
         self.ses_events.install()
         self.functions = FunctionRegistry(self.template, self.virtual_time.activity)
@@ -167,6 +169,8 @@ class LocalRuntime:
         if seed is not None:
             self.session.update(seed())
         self.dev = DevConsole(self.outbox, self.session, self.sign_in)
+        if self.cognito is not None:
+            self.cognito.users = self.session["users"]
         self._write_session()
 
         for poller in self.pollers:
@@ -228,6 +232,15 @@ class LocalRuntime:
         os.environ["STRIPE_API_BASE"] = stripe.api_base
         return stripe
 
+    def _local_cognito(self) -> LocalCognito | None:
+        """The managed login's stand-in, where the web app's sign-in goes (``COGNITO_LOGIN_BASE``)."""
+        ids = self.template.physical_ids
+        if "UserPool" not in ids or "UserPoolClient" not in ids:
+            return None
+        cognito = LocalCognito(self.base_url, ids["UserPool"], ids["UserPoolClient"], users=[])
+        os.environ["COGNITO_LOGIN_BASE"] = cognito.login_base
+        return cognito
+
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until what was asked is done (every execution at its next wait, every queue empty)."""
         return self.virtual_time.settle(timeout)
@@ -246,7 +259,8 @@ class LocalRuntime:
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         started = time.monotonic()
-        response = self.stripe.handle(request) or self.dev.handle(request)
+        cognito = self.cognito.handle(request) if self.cognito is not None else None
+        response = self.stripe.handle(request) or cognito or self.dev.handle(request)
         if response is None and request.path == "/" and self.api.find_route("GET", "/") is None:
             response = Response(status=302, headers={"Location": "/dev"})
         if response is None:

@@ -184,7 +184,7 @@ def test_a_demo_account_manager_logs_in_from_the_dev_page(served):
         page = browser.new_page()
         page.goto(f"{served.base_url}/dev/login")
 
-        page.get_by_role("button", name="Log in as Marc Dubois").click()
+        page.get_by_role("button", name="API token for Marc Dubois").click()
 
         assert "Marc Dubois" in page.locator("#signed-in").inner_text()
         token = page.locator("#id-token").inner_text().removeprefix("Authorization: Bearer ")
