@@ -59,7 +59,7 @@ class Outbox:
                 self._sent_at.setdefault(message_id, clock.now())
 
     def messages(self) -> list[dict[str, Any]]:
-        """The outbox contract of DESIGN.md §4, oldest first."""
+        """The outbox contract of docs/local-runtime.md (``GET /dev/outbox``), oldest first."""
         sent = ses_backends[ACCOUNT][REGION].sent_messages
         return [self._describe(m) for m in sent if isinstance(m, Message | RawMessage)]
 

@@ -1,4 +1,4 @@
-"""The API error shape of shared/API.md, on a resolver with the handlers registered."""
+"""The API error shape of docs/api.md, on a resolver with the handlers registered."""
 
 import json
 

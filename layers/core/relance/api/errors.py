@@ -1,4 +1,4 @@
-"""The API error shape of shared/API.md, applied once to a Powertools resolver.
+"""The API error shape of docs/api.md, applied once to a Powertools resolver.
 
 ``{"error": {"code": ..., "message": ..., "fields": {...}}}``: a client mistake is a 4xx
 naming the field, never a 500.

@@ -1,4 +1,4 @@
-"""The list shape of shared/API.md: ``{"items": [...], "nextCursor": ...}``."""
+"""The list shape of docs/api.md: ``{"items": [...], "nextCursor": ...}``."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, Field, PositiveInt, StringConstraints, Valid
 from pydantic_core import PydanticCustomError
 
 from relance.domain.base import Record, RelanceModel
-from relance.domain.money import CurrencyCode
+from relance.domain.money import Amount, CurrencyCode
 from relance.errors import Invalid
 
 
@@ -31,7 +31,7 @@ class Allocation(RelanceModel):
     """Part of a payment or credit note applied to one invoice."""
 
     invoice_id: str
-    amount: PositiveInt
+    amount: Amount
 
 
 class OpenItem(Record):
@@ -152,7 +152,7 @@ class InvoiceFields(RelanceModel):
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None = None
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     currency: CurrencyCode
-    amount: PositiveInt
+    amount: Amount
     issued_at: date
     due_at: date
     pdf_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = None
@@ -169,7 +169,7 @@ class InvoiceFields(RelanceModel):
 class InvoicePatch(RelanceModel):
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^#]+$")] | None = None
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
-    amount: PositiveInt | None = None
+    amount: Amount | None = None
     issued_at: date | None = None
     due_at: date | None = None
     pdf_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://")] | None = None
@@ -210,7 +210,7 @@ class MoneyFields(RelanceModel):
     """A payment or credit note as a client sends it."""
 
     customer_id: str
-    amount: PositiveInt
+    amount: Amount
     currency: CurrencyCode
     allocations: list[Allocation] = Field(default_factory=list, max_length=50)
     reference: Annotated[str, StringConstraints(max_length=100)] | None = None
@@ -227,7 +227,7 @@ class CreditNoteFields(MoneyFields):
 
 class RefundFields(RelanceModel):
     customer_id: str
-    amount: PositiveInt
+    amount: Amount
     currency: CurrencyCode
     refunded_at: date
     credit_note_id: str | None = None

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, field_validator
 
 from relance.domain.base import Record, RelanceModel
-from relance.domain.money import CurrencyCode
+from relance.domain.money import MAX_AMOUNT, CurrencyCode
 from relance.domain.rating import RatingBasis
 from relance.domain.senders import Sender
 
@@ -29,7 +29,9 @@ class OrganizationSettings(RelanceModel):
     portal_link_validity_days: int = Field(default=7, ge=1, le=1000)
     rating_basis: RatingBasis = RatingBasis.PAID
     send_time: str = Field(default="08:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Monday = 0")
+    business_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], max_length=7, description="Monday = 0"
+    )
     holidays: list[date] = Field(default_factory=list, max_length=400)
     sender_name: str | None = Field(default=None, max_length=100)
     sender_email: EmailStr | None = Field(
@@ -52,6 +54,7 @@ class OrganizationSettings(RelanceModel):
     card_payment_limit: int | None = Field(
         default=1_000_000,
         ge=0,
+        le=MAX_AMOUNT,
         description="card is not offered above this amount (minor units of the payment's currency); null: no limit",
     )
     bank_transfer_country: str = Field(
