@@ -209,7 +209,10 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
 def _conversation(org_id: str, users: list[Any], customer: dict[str, Any], contact: dict[str, Any]) -> None:
     """A pinned note mentioning a colleague, and a reply of the customer's, through the real code paths."""
     manager = next(u for u in users if u.id == customer["accountManagerIds"][0])
-    colleague = next(u for u in users if u.id != manager.id)
+    # Only someone who sees the customer can be mentioned: an admin, or another of its account managers.
+    colleague = next(
+        u for u in users if u.id != manager.id and (u.role.value == "admin" or u.id in customer["accountManagerIds"])
+    )
     author = Principal(organization_id=org_id, role=manager.role.value, principal_id=manager.id, user_id=manager.id)
     notes.create(
         author,

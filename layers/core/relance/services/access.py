@@ -1,4 +1,18 @@
-"""Who may see and change what: account managers see only their customers, as if no other existed."""
+"""Who may see and change what: account managers see only their customers, as if no other existed.
+
+The rules, all enforced here (in ``relance.services``), so every caller inherits them:
+
+- an admin (a person in the ``admin`` group, or any API key) sees and changes everything of
+  their organization;
+- an account manager sees only the customers whose ``accountManagerIds`` include them (any other
+  customer, and everything of it, is a 404 exactly as if it did not exist) and reads them: changing
+  customers, their contacts and the ledger, resolving disputes, and handling the mail that matched
+  no customer are for admins (403);
+- a note may mention only people who see its customer (422 naming ``body``), and a task or call
+  is assigned only to someone who sees its customer (422 naming ``owner``): nobody is told about a
+  customer they cannot open;
+- a saved view is changed or deleted by whoever saved it, or by an admin (403).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +27,11 @@ def require_admin(principal: Principal) -> None:
         raise Forbidden("only an administrator can do this")
 
 
+def person_can_see(user: dict[str, Any], customer: dict[str, Any]) -> bool:
+    """Whether a person of the organization (their user record) sees the customer."""
+    return user.get("role") == "admin" or user.get("id") in customer.get("accountManagerIds", [])
+
+
 def can_see(principal: Principal, customer: dict[str, Any]) -> bool:
     return principal.is_admin or principal.user_id in customer.get("accountManagerIds", [])
 
@@ -22,3 +41,9 @@ def visible(principal: Principal, customer: dict[str, Any] | None) -> dict[str, 
     if customer is None or not can_see(principal, customer):
         raise NotFound("customer not found")
     return customer
+
+
+def require_author_or_admin(principal: Principal, created_by: str, what: str) -> None:
+    """Only who made something (``created_by``: their principal id) or an admin changes it."""
+    if not principal.is_admin and created_by != principal.principal_id:
+        raise Forbidden(f"only who saved this {what} or an administrator can change it")

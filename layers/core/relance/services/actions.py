@@ -16,7 +16,7 @@ from relance.domain.workflows import ActionType, Step
 from relance.errors import Invalid, SenderNotVerified
 from relance.ids import new_id
 from relance.services import dunning, senders, timeline
-from relance.services.access import can_see
+from relance.services.access import can_see, person_can_see
 from relance.services.customers import customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -24,6 +24,7 @@ from relance.services.pagination import paginate
 from relance.services.workflows import list_workflows
 from relance.storage import actions as action_store
 from relance.storage import customers as customer_store
+from relance.storage import users as user_store
 
 
 class ActionFilter(RelanceModel):
@@ -73,7 +74,11 @@ class ManualAction(RelanceModel):
     type: ManualType
     template_id: str | None = None
     note: Annotated[str, StringConstraints(max_length=5000)] | None = None
-    owner: str | None = None
+    owner: str | None = Field(
+        default=None,
+        description="who does a task or call: a user who sees the customer (default: the caller); "
+        "an email's owner is who sends it",
+    )
 
 
 def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
@@ -82,6 +87,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     org_id = principal.organization_id
     customer = customer_item(principal, fields.customer_id, consistent=True)
     now = clock.now()
+    _check_owner(org_id, customer, fields)
     invoices = [i.id for i in dunning.open_invoices(org_id, customer["id"]) if i.outstanding > 0 and not i.excluded]
     if fields.type == ManualType.EMAIL:
         if not invoices:
@@ -124,6 +130,19 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
         {"type": fields.type.value, "status": "open", "owner": action["owner"], "note": fields.note},
     )
     return {**action, "status": "open"}
+
+
+def _check_owner(org_id: str, customer: dict[str, Any], fields: ManualAction) -> None:
+    """A task or call goes to a person who sees its customer; an email's owner is its sender (422 on ``owner``)."""
+    if fields.owner is None:
+        return
+    if fields.type == ManualType.EMAIL:
+        raise Invalid("an email's owner is who sends it", {"owner": "only a task or a call is assigned"})
+    user = user_store.get_user(org_id, fields.owner)
+    if user is None:
+        raise Invalid("unknown owner", {"owner": f"no such user: {fields.owner}"})
+    if not person_can_see(user, customer):
+        raise Invalid("the owner cannot see this customer", {"owner": "cannot see this customer"})
 
 
 class ForecastEntry(RelanceModel):

@@ -1,4 +1,8 @@
-"""Contacts of a customer (one main contact each) and the positions they hold."""
+"""Contacts of a customer (one main contact each) and the positions they hold.
+
+Account managers read the contacts of their customers; adding, changing, deleting a contact or
+clearing its bounce is for admins (403), as for the customer itself.
+"""
 
 from __future__ import annotations
 
@@ -76,6 +80,7 @@ def new_contact_item(customer_id: str, fields: ContactFields, now: str) -> dict[
 
 
 def create_contact(principal: Principal, customer_id: str, fields: ContactFields) -> Contact:
+    require_admin(principal)
     customer = customer_item(principal, customer_id, consistent=True)
     _check_position(principal, fields.position_id)
     item = new_contact_item(customer_id, fields, clock.now().isoformat())
@@ -93,6 +98,7 @@ def get_contact(principal: Principal, contact_id: str) -> Contact:
 
 
 def update_contact(principal: Principal, contact_id: str, patch: ContactPatch) -> Contact:
+    require_admin(principal)
     item, customer = _visible_contact(principal, contact_id)
     changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True, exclude={"is_main"})
     if "email" in changes and changes["email"] is None:
@@ -113,6 +119,7 @@ def update_contact(principal: Principal, contact_id: str, patch: ContactPatch) -
 
 
 def delete_contact(principal: Principal, contact_id: str) -> None:
+    require_admin(principal)
     _, customer = _visible_contact(principal, contact_id)
     entries = [delete(keys.contact(principal.organization_id, contact_id))]
     if customer.get("mainContactId") == contact_id:
@@ -122,7 +129,9 @@ def delete_contact(principal: Principal, contact_id: str) -> None:
 
 
 def mark_valid(principal: Principal, contact_id: str) -> Contact:
-    """Clear a bounce: the address is used again until it bounces again."""
+    """Clear a bounce: the address is used again until it bounces again (admins: a bounced address
+    written to again harms the organization's sending reputation)."""
+    require_admin(principal)
     item, customer = _visible_contact(principal, contact_id)
     after = {**item, "invalid": False, "invalidSince": None, "invalidReason": None}
     store.save_contact(principal.organization_id, after)

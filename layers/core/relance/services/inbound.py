@@ -23,6 +23,7 @@ from relance.mail import ses
 from relance.mail.inbound import InboundMail, parse
 from relance.observability import logger, metrics
 from relance.services import timeline
+from relance.services.access import require_admin
 from relance.services.customers import customer_item
 from relance.services.notifications import notify
 from relance.services.nudges import nudge
@@ -248,7 +249,9 @@ def open_reply_task(org_id: str, customer: dict[str, Any], reply: dict[str, Any]
 
 
 def list_unmatched(principal: Principal) -> list[dict[str, Any]]:
-    """Query GSI1 ``ORG#<org>#UNMATCHED``, newest first."""
+    """Query GSI1 ``ORG#<org>#UNMATCHED``, newest first. Admins only: mail that matched no customer
+    may be about any customer (or none), so it is no account manager's to read."""
+    require_admin(principal)
     rows = query_all(
         IndexName="GSI1",
         KeyConditionExpression=KeyCondition("GSI1PK").eq(keys.unmatched_replies(principal.organization_id)),
@@ -259,15 +262,19 @@ def list_unmatched(principal: Principal) -> list[dict[str, Any]]:
 
 def get_reply(principal: Principal, reply_id: str) -> dict[str, Any]:
     reply = get(keys.reply(principal.organization_id, reply_id))
-    if reply is None:
-        raise NotFound("reply not found")
+    if reply is None or (not reply.get("customerId") and not principal.is_admin):
+        raise NotFound("reply not found")  # an unmatched reply is the admins' only: to others, absent
     if reply.get("customerId"):
-        customer_item(principal, reply["customerId"])  # an AM sees only their customers' replies
+        try:
+            customer_item(principal, reply["customerId"])  # an AM sees only their customers' replies
+        except NotFound as error:
+            raise NotFound("reply not found") from error
     return timeline.with_links(reply)
 
 
 def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, Any]:
-    """Give an unmatched reply to a customer: it lands on that timeline as if it had matched."""
+    """Give an unmatched reply to a customer: it lands on that timeline as if it had matched (admins only)."""
+    require_admin(principal)
     org_id = principal.organization_id
     customer = customer_item(principal, customer_id)
     reply = get(keys.reply(org_id, reply_id), consistent=True)

@@ -20,6 +20,7 @@ from relance.domain.organizations import Principal
 from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
 from relance.services import timeline
+from relance.services.access import person_can_see
 from relance.services.customers import customer_item
 from relance.services.notifications import notify
 from relance.settings import get_settings
@@ -108,13 +109,27 @@ def _may_change(principal: Principal, note: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- rules
 
 
-def mentions(org_id: str, body: str) -> list[str]:
-    """The users a body mentions (``@usr_…``); an unknown one is a clear 422 on ``body``."""
+def mentions(org_id: str, body: str, customer: dict[str, Any], already: list[str] | None = None) -> list[str]:
+    """The users a body mentions (``@usr_…``); each new one (not in ``already``) must see the customer
+    (else a 422 on ``body``)."""
     found = list(dict.fromkeys(MENTION.findall(body)))
-    unknown = [u for u in found if user_store.get_user(org_id, u) is None]
+    new = [u for u in found if u not in (already or [])]
+    check_mentions(new, {user_id: user_store.get_user(org_id, user_id) for user_id in new}, customer)
+    return found
+
+
+def check_mentions(found: list[str], users: dict[str, dict[str, Any] | None], customer: dict[str, Any]) -> None:
+    """Only people of the organization who see the customer can be mentioned: a mention tells them
+    the customer's name and the note's words. Anyone else is refused, named, on ``body``."""
+    unknown = [u for u in found if users.get(u) is None]
     if unknown:
         raise Invalid("the note mentions unknown users", {"body": f"no such user: @{', @'.join(unknown)}"})
-    return found
+    blind = [u for u in found if not person_can_see(users[u] or {}, customer)]
+    if blind:
+        raise Invalid(
+            "the note mentions people who cannot see this customer",
+            {"body": f"cannot see this customer, so cannot be mentioned: @{', @'.join(blind)}"},
+        )
 
 
 def check_files(existing: list[dict[str, Any]], added: list[FileDeclaration]) -> None:
@@ -183,7 +198,7 @@ def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[s
         if action is None or action["customerId"] != customer["id"]:
             raise Invalid("unknown action for this customer", {"actionId": "no such action of this customer"})
     check_files([], fields.attachments)
-    mentioned = mentions(org_id, fields.body)
+    mentioned = mentions(org_id, fields.body, customer)
     now = clock.now().isoformat()
     note_id = new_id("note")
     files = [_upload(org_id, note_id, declared) for declared in fields.attachments]
@@ -234,7 +249,8 @@ def update(principal: Principal, note_id: str, patch: NotePatch) -> dict[str, An
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "body" in changes:
         _may_change(principal, note)
-    mentioned = mentions(org_id, changes["body"]) if "body" in changes else note.get("mentions", [])
+    before = note.get("mentions", [])
+    mentioned = mentions(org_id, changes["body"], customer, before) if "body" in changes else before
     after = {**note, **changes, "mentions": mentioned, "updatedAt": clock.now().isoformat()}
     if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
         raise Conflict("the note changed meanwhile: reload it", {"updatedAt": "changed meanwhile"})

@@ -35,6 +35,7 @@ from relance.mail import ses
 from relance.observability import logger
 from relance.payments import stripe_checkout
 from relance.services import notifications, online_payments, timeline
+from relance.services.access import require_admin
 from relance.services.ledger import get_invoice, visible_invoice
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -401,7 +402,9 @@ class DisputeResolution(RelanceModel):
 
 
 def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeResolution) -> Invoice:
-    """``POST /v1/invoices/{id}/resolve-dispute``: the invoice is back in dunning."""
+    """``POST /v1/invoices/{id}/resolve-dispute``: the invoice is back in dunning (admins: whether a
+    disputed invoice is owed is a decision on the ledger)."""
+    require_admin(principal)
     invoice = visible_invoice(principal, invoice_id)
     org_id = principal.organization_id
     if not ledger_store.clear_invoice_mark(org_id, invoice_id, "disputed"):

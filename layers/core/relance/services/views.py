@@ -1,4 +1,8 @@
-"""Saved views of the customer list: a filter, a sort, and which columns show in what order."""
+"""Saved views of the customer list: a filter, a sort, and which columns show in what order.
+
+Views are shared by the organization: everyone lists and uses them; whoever saved one, or an
+admin, replaces or deletes it (403 for anyone else).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from relance.domain.base import Record, RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import NotFound
 from relance.ids import new_id
+from relance.services.access import require_author_or_admin
 from relance.services.customers import CustomerFilter, check_sort
 from relance.storage import keys
 from relance.storage.records import delete, get, under_prefix
@@ -65,9 +70,10 @@ def get_view(principal: Principal, view_id: str) -> View:
 
 def replace_view(principal: Principal, view_id: str, fields: ViewFields) -> View:
     before = get_view(principal, view_id)
+    require_author_or_admin(principal, before.created_by, "view")
     return _save(principal, View.model_validate({**before.model_dump(), **fields.model_dump()}))
 
 
 def delete_view(principal: Principal, view_id: str) -> None:
-    get_view(principal, view_id)
+    require_author_or_admin(principal, get_view(principal, view_id).created_by, "view")
     delete(keys.view(principal.organization_id, view_id))
