@@ -8,6 +8,7 @@ import pytest
 
 from relance import clock
 from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
 from tests.integration.helpers import ok
 
 
@@ -128,3 +129,66 @@ def test_one_note_file_over_15_mb_is_a_413_naming_the_limit_and_writes_nothing(a
         assert "15 MB" in response.json()["error"]["message"] and "attachments" in response.json()["error"]["fields"]
     notes = ok(api.get(url(f"/customers/{customer['id']}/notes")))["items"]
     assert [(n["body"], n.get("attachments", [])) for n in notes] == [("kept", [])]
+
+
+def _invoice(api, url, customer_id, **fields):
+    today = clock.now().date()
+    body = {
+        "customerId": customer_id,
+        "number": "B-1",
+        "currency": "EUR",
+        "amount": 10000,
+        "issuedAt": str(today - timedelta(days=20)),
+        "dueAt": str(today - timedelta(days=5)),
+        **fields,
+    }
+    return api.post(url("/invoices"), json=body)
+
+
+def test_amounts_and_numbers_too_large_for_the_ledger_are_refused_naming_the_field(api, url):
+    customer = ok(api.post(url("/customers"), json={"name": "Huge amounts", "currency": "EUR"}), 201)
+    invoice = ok(_invoice(api, url, customer["id"]), 201)
+    huge = 10**38
+    money = {"customerId": customer["id"], "currency": "EUR", "receivedAt": "2026-01-02"}
+    ok(api.post(url("/custom-fields"), json={"key": "size", "label": "Size", "type": "number"}), 201)
+
+    refused = {
+        "amount": _invoice(api, url, customer["id"], number="B-2", amount=huge),
+        "amount ": api.patch(url(f"/invoices/{invoice['id']}"), json={"amount": 10**15 + 1}),
+        " amount": api.post(url("/payments"), json={**money, "amount": huge}),
+        "allocations[0].amount": api.post(
+            url("/payments"),
+            json={**money, "amount": 100, "allocations": [{"invoiceId": invoice["id"], "amount": huge}]},
+        ),
+        "amount  ": api.post(url("/credit-notes"), json={**money, "amount": huge, "issuedAt": "2026-01-02"}),
+        "  amount": api.post(url("/refunds"), json={**money, "amount": huge, "refundedAt": "2026-01-02"}),
+        "customFields.size": api.patch(url(f"/customers/{customer['id']}"), json={"customFields": {"size": huge}}),
+        "outstandingMin": api.get(url("/customers"), params={"outstandingMin": -huge}),
+        "filter.outstandingMax": api.post(url("/views"), json={"name": "Huge", "filter": {"outstandingMax": huge}}),
+    }
+
+    for field, response in refused.items():
+        assert response.status_code == 422, f"{field}: {response.status_code} {response.text}"
+        assert field.strip() in response.json()["error"]["fields"], response.text
+    after = ok(api.get(url(f"/customers/{customer['id']}")))
+    assert after["customFields"] == {} and after["outstanding"] == {"EUR": 10000}
+    assert [v["name"] for v in ok(api.get(url("/views")))["items"] if v["name"] == "Huge"] == []
+    assert ok(api.get(url(f"/invoices/{invoice['id']}")))["amount"] == 10000
+
+
+def test_resolving_a_dispute_with_an_unbounded_comment_keeps_the_dispute(runtime, api, url):
+    org_id = runtime.session["organization"]["id"]
+    customer = ok(api.post(url("/customers"), json={"name": "Disputing", "currency": "EUR"}), 201)
+    invoice = ok(_invoice(api, url, customer["id"]), 201)
+    dispute = {"reason": "wrong_amount", "comment": None, "at": clock.now().isoformat(), "by": "portal"}
+    ledger_store.set_invoice_mark(org_id, invoice["id"], "disputed", dispute)
+
+    refused = api.post(url(f"/invoices/{invoice['id']}/resolve-dispute"), json={"comment": "x" * 500_000})
+    still = ok(api.get(url(f"/invoices/{invoice['id']}")))
+    resolved = api.post(url(f"/invoices/{invoice['id']}/resolve-dispute"), json={"comment": "credit note sent"})
+
+    assert refused.status_code == 422 and "comment" in refused.json()["error"]["fields"]
+    assert still["disputed"]["reason"] == "wrong_amount"
+    assert ok(resolved)["disputed"] is None
+    events = [e for e in ok(api.get(url(f"/invoices/{invoice['id']}/timeline")))["items"] if e["kind"] == "event"]
+    assert [(e["event"], e["comment"]) for e in events] == [("dispute_resolved", "credit note sent")]

@@ -12,6 +12,7 @@ from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.base import RelanceModel
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch
+from relance.domain.money import SignedAmount
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, validation_fields
 from relance.services import bulk, customers, portal_links, spreadsheets, summaries
@@ -32,8 +33,8 @@ class CustomerQuery(RelanceModel):
     dunning_plan_id: str | None = Field(default=None, description="'none' for customers without a workflow")
     rating: str | None = Field(default=None, pattern=r"^(A|B|C|D|none)(,(A|B|C|D|none))*$")
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    outstanding_min: int | None = None
-    outstanding_max: int | None = None
+    outstanding_min: SignedAmount | None = None
+    outstanding_max: SignedAmount | None = None
     overdue: bool | None = None
     collection_paused: bool | None = None
     tag: list[str] = Field(default_factory=list)

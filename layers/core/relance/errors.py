@@ -79,8 +79,11 @@ class TooManyRequests(RelanceError):
 
 
 def field_path(loc: Sequence[str | int]) -> str:
-    """``("body", "steps", 0, "offsetDays")`` → ``"steps[0].offsetDays"``."""
+    """``("body", "steps", 0, "offsetDays")`` → ``"steps[0].offsetDays"``; a field of a route's query
+    model (a parameter named ``query``: ``("query", "query", "sort")``) is named as sent: ``sort``."""
     parts = list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+    if tuple(loc[:2]) == ("query", "query") and len(loc) > 2:
+        parts = parts[1:]
     path = ""
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

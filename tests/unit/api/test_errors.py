@@ -92,6 +92,7 @@ def test_a_bug_is_a_500_that_reveals_nothing(call):
         (("query", "limit"), "limit"),
         (("body",), "body"),
         (("body", "a", 2, "b"), "a[2].b"),
+        (("query", "query", "outstandingMin"), "outstandingMin"),
     ],
 )
 def test_field_path(loc, expected):

@@ -5,17 +5,40 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from relance.domain.base import Record, RelanceModel
-from relance.domain.money import CurrencyCode
+from relance.domain.money import MAX_AMOUNT, CurrencyCode
 from relance.domain.rating import Contribution, RatingBasis
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-CustomValue = str | int | bool | None
+
+
+def _bounded_number(value: str | int | bool | None) -> str | int | bool | None:
+    if isinstance(value, int) and not isinstance(value, bool) and not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        raise PydanticCustomError("number_too_large", f"a whole number from -{MAX_AMOUNT} to {MAX_AMOUNT}")
+    return value
+
+
+CustomValue = Annotated[
+    str | int | bool | None,
+    AfterValidator(_bounded_number),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "integer", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+"""A custom field's value (checked against its definition by ``services.custom_fields``)."""
 
 DEFAULT_POSITIONS = ("Accountant", "Payer", "Purchaser", "Sales")
 

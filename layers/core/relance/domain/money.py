@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Self
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +23,16 @@ def _iso_currency(code: str) -> str:
 
 CurrencyCode = Annotated[str, AfterValidator(_iso_currency)]
 """An upper-case ISO-4217 code such as ``EUR``; validated against Babel's list."""
+
+MAX_AMOUNT = 10**15
+"""The largest amount the API takes, in minor units (10 trillion euros): sums of many stay far
+inside DynamoDB's 38 digits and a float's exact integers."""
+
+Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
+"""A positive amount in minor units, at most ``MAX_AMOUNT``."""
+
+SignedAmount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+"""An amount or a whole number that may be negative (a filter bound, a number custom field)."""
 
 
 class CurrencyMismatch(ValueError):

@@ -13,7 +13,7 @@ from relance import clock
 from relance.domain.base import RelanceModel
 from relance.domain.customers import Customer, CustomerFields, CustomerPatch, ExternalId
 from relance.domain.ledger import OpenItem, balances
-from relance.domain.money import CurrencyCode
+from relance.domain.money import CurrencyCode, SignedAmount
 from relance.domain.organizations import Organization, Principal
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
@@ -198,11 +198,11 @@ class CustomerFilter(RelanceModel):
     dunning_plan_id: str | None = None
     rating: list[Annotated[str, StringConstraints(pattern=r"^(A|B|C|D|none)$")]] = Field(default_factory=list)
     currency: CurrencyCode | None = None
-    outstanding_min: int | None = None
-    outstanding_max: int | None = None
+    outstanding_min: SignedAmount | None = None
+    outstanding_max: SignedAmount | None = None
     overdue: bool | None = None
-    tags: list[str] = Field(default_factory=list)
-    custom_fields: dict[str, str] = Field(default_factory=dict)
+    tags: list[Annotated[str, StringConstraints(max_length=50)]] = Field(default_factory=list, max_length=50)
+    custom_fields: dict[str, Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=dict)
     collection_paused: bool | None = None
 
     def matches(self, customer: Customer) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from email.utils import formataddr
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from botocore.exceptions import ClientError
+from pydantic import StringConstraints
 
 from relance import clock
 from relance.aws import client
@@ -44,6 +45,7 @@ from relance.settings import get_settings
 from relance.storage import checkouts
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
+from relance.storage.table import TransactionCancelled, transact
 
 PAID_SHOWN = 50
 DOWNLOAD_SECONDS = 300
@@ -398,7 +400,7 @@ def _open_invoice_of(org_id: str, customer_id: str, invoice_id: str, field: str)
 
 
 class DisputeResolution(RelanceModel):
-    comment: str | None = None
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
 def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeResolution) -> Invoice:
@@ -407,8 +409,6 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
     require_admin(principal)
     invoice = visible_invoice(principal, invoice_id)
     org_id = principal.organization_id
-    if not ledger_store.clear_invoice_mark(org_id, invoice_id, "disputed"):
-        raise Conflict("the invoice is not disputed")
     now = clock.now().isoformat()
     data = {
         "event": "dispute_resolved",
@@ -418,7 +418,13 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
         "number": invoice["number"],
     }
     entry_id = "evt_" + hashlib.sha256(f"resolved:{invoice_id}:{now}".encode()).hexdigest()[:26]
-    timeline.record(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
+    told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
+    try:  # the dispute ends and its end is on the timelines together, or neither
+        transact([ledger_store.clear_mark_entry(org_id, invoice_id, "disputed"), *told])
+    except TransactionCancelled as error:
+        if error.reasons[:1] == ["ConditionalCheckFailed"]:
+            raise Conflict("the invoice is not disputed") from error
+        raise Conflict("the invoice changed meanwhile: try again") from error
     nudge(org_id, invoice["customerId"])
     return get_invoice(principal, invoice_id)
 

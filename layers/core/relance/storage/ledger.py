@@ -101,6 +101,17 @@ def set_invoice_mark(org_id: str, invoice_id: str, field: str, value: Any) -> No
     )
 
 
+def clear_mark_entry(org_id: str, invoice_id: str, field: str) -> dict[str, Any]:
+    """The transaction entry that removes a mark the invoice has; its condition fails when it has none."""
+    return update(
+        keys.invoice(org_id, invoice_id),
+        "REMOVE #f SET version = version + :one",
+        names={"#f": field},
+        values={":one": 1},
+        condition="attribute_exists(#f)",
+    )
+
+
 def clear_invoice_mark(org_id: str, invoice_id: str, field: str, only_if: Any = None) -> bool:
     """Remove a mark (only when it still holds ``only_if``, if given); False when nothing changed."""
     condition = "attribute_exists(#f)" if only_if is None else "#f = :v"
