@@ -31,7 +31,7 @@ def signed_in(
     """A new person of the runtime's organization with ``role``, and an HTTP session signed in as them."""
     org_id = runtime.session["organization"]["id"]
     admin = Principal(organization_id=org_id, role="admin", principal_id="test")
-    email = f"{name.lower()}.{uuid.uuid4().hex[:8]}@scope.example"
+    email = f"{name.split()[0].lower()}.{uuid.uuid4().hex[:8]}@scope.example"
     user = create_user(admin, UserFields(email=email, name=name, role=role), password=PASSWORD)
     answer = aws.client("cognito-idp").admin_initiate_auth(
         UserPoolId=runtime.template.physical_ids["UserPool"],

@@ -17,6 +17,7 @@ from relance.errors import Invalid, SenderNotVerified
 from relance.ids import new_id
 from relance.services import dunning, senders, timeline
 from relance.services.access import can_see, person_can_see
+from relance.services.authorship import author_of
 from relance.services.customers import customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -105,7 +106,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
         "invoiceIds": invoices,
         "cycle": -1,
         "createdAt": now.isoformat(),
-        "owner": fields.owner or principal.user_id,
+        **(author_of(principal) if fields.type == ManualType.EMAIL else {"owner": fields.owner or principal.user_id}),
         "note": fields.note,
         "manual": True,
     }

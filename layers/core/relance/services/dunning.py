@@ -507,6 +507,7 @@ def after_send(org_id: str, action: dict[str, Any]) -> None:
             "stepId": action["stepId"],
             "subject": action.get("subject"),
             "to": action.get("to", []),
+            **{k: action[k] for k in ("owner", "ownerName") if action.get(k)},  # who sent a manual email
         },
     )
 

@@ -21,6 +21,7 @@ from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLar
 from relance.ids import new_id
 from relance.services import timeline
 from relance.services.access import person_can_see
+from relance.services.authorship import author_of, display_name
 from relance.services.customers import customer_item
 from relance.services.notifications import notify
 from relance.settings import get_settings
@@ -211,7 +212,7 @@ def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[s
         "mentions": mentioned,
         "pinned": fields.pinned,
         "author": principal.principal_id,
-        "owner": principal.user_id,
+        **author_of(principal),  # owner: the user, or the API key (with its label as ownerName)
         "createdAt": now,
         "updatedAt": now,
         "attachments": [attachment for attachment, _ in files],
@@ -224,8 +225,9 @@ def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[s
 def _tell(
     org_id: str, principal: Principal, customer: dict[str, Any], note: dict[str, Any], mentioned: list[str]
 ) -> None:
-    author = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
-    who = (author or {}).get("name") or "Someone"
+    if not [u for u in mentioned if u != principal.user_id]:
+        return
+    who = display_name(principal)
     excerpt = note["body"] if len(note["body"]) <= 140 else note["body"][:137] + "…"
     notify(
         org_id,

@@ -414,7 +414,7 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
         "event": "dispute_resolved",
         "reason": (invoice.get("disputed") or {}).get("reason"),
         "comment": resolution.comment,
-        "by": principal.user_id,
+        "by": principal.principal_id,
         "number": invoice["number"],
     }
     entry_id = "evt_" + hashlib.sha256(f"resolved:{invoice_id}:{now}".encode()).hexdigest()[:26]

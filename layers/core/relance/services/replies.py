@@ -18,6 +18,7 @@ from relance.ids import new_id
 from relance.mail import ses
 from relance.mail.rendering import RenderedEmail
 from relance.services import senders, timeline
+from relance.services.authorship import author_of
 from relance.services.customers import customer_item
 from relance.services.dunning import close_hold
 from relance.services.inbound import store_attachments
@@ -135,6 +136,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
     cc = [c for c in dict.fromkeys([*exchange.cc, *(str(a).lower() for a in fields.cc)]) if c not in to]
     action_id_ = new_id("act")
+    author = author_of(principal)  # who sends it: the user, or the API key by its label
     stored = store_attachments(org_id, action_id_, files)
     action = {
         "id": action_id_,
@@ -149,7 +151,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         "cycle": -1,
         "manual": True,
         "createdAt": now.isoformat(),
-        "owner": principal.user_id,
+        **author,
         "inReplyTo": original["id"],
         "attachments": stored,
     }
@@ -192,7 +194,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
             "to": to,
             "cc": cc,
             "text": fields.body,
-            "owner": principal.user_id,
+            **author,
             "by": principal.principal_id,
             "inReplyTo": original["id"],
             "attachments": stored,

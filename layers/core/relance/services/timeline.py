@@ -17,10 +17,10 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 
 from relance.aws import client
 from relance.errors import Invalid
+from relance.services import authorship
 from relance.services.pagination import MAX_LIMIT
 from relance.settings import get_settings
 from relance.storage import keys
-from relance.storage import users as user_store
 from relance.storage.table import put, table, without_keys
 
 DOWNLOAD_SECONDS = 300
@@ -97,19 +97,9 @@ def page(
 
 
 def present(org_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Names and initials of the people in the entries (one Query of the users), files as links."""
-    ids = {item[f] for item in items for f in PEOPLE_FIELDS if isinstance(item.get(f), str)}
-    people = {u["id"]: u for u in user_store.list_users(org_id)} if ids else {}
-    shown = []
-    for item in items:
-        entry = dict(item)
-        for field in PEOPLE_FIELDS:
-            person = people.get(entry.get(field) or "")
-            if person:
-                entry[f"{field}Name"] = person.get("name")
-                entry[f"{field}Initials"] = person.get("initials")
-        shown.append(with_links(entry))
-    return shown
+    """Names and initials of the people (and API keys) in the entries (one Query of the users, one of
+    the keys), files as links."""
+    return [with_links(entry) for entry in authorship.name_people(org_id, items, PEOPLE_FIELDS)]
 
 
 def download_url(key: str, filename: str, content_type: str | None = None) -> str:
