@@ -6,6 +6,10 @@
 - Checkout's hosted page at ``/dev/stripe/checkout/{session}``: pick a method, "Pay". Card settles
   at once; ACH, SEPA debit and bank transfer are "processing" until you press "Bank confirms"
   or "Bank rejects" (Stripe's asynchronous payments).
+- Amounts are in Stripe's units (``relance.domain.stripe_amounts``: two decimals for HUF and ISK,
+  three for KWD…) and checked as Stripe checks them: a currency Stripe charges, at most 100 line
+  items, at least the documented minimum, at most eight digits, three-decimal amounts ending in 0,
+  ISK and UGX in whole units. ``refuse_next`` makes the next session creation fail as Stripe can.
 - Each step sends exactly the events Stripe sends (``checkout.session.completed``, then
   ``checkout.session.async_payment_succeeded``/``_failed``) to ``/v1/webhooks/stripe``, signed as
   Stripe signs them (``Stripe-Signature: t=<time>,v1=<HMAC-SHA256 of "<time>.<payload>">``), so
@@ -21,14 +25,16 @@ import re
 import secrets
 import threading
 import time
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
+from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
-from relance.domain.money import Money
+from relance.domain import stripe_amounts
 
 ASYNC_TYPES = {"us_bank_account", "sepa_debit", "customer_balance"}
 METHOD_LABELS = {
@@ -40,7 +46,16 @@ METHOD_LABELS = {
 API_VERSION = "2026-02-25.clover"
 
 _pages = Environment(loader=PackageLoader("local", "pages"), autoescape=select_autoescape())
-_pages.filters["money"] = lambda amount, currency: Money(amount=int(amount), currency=currency.upper()).format("en")
+
+
+def stripe_money(amount: int, currency: str) -> str:
+    """An amount in Stripe's units (``unit_amount``, ``amount_total``) as Stripe's page shows it."""
+    code = currency.upper()
+    major = Decimal(int(amount)).scaleb(-stripe_amounts.stripe_exponent(code))
+    return str(format_currency(major, code, locale="en", decimal_quantization=False))
+
+
+_pages.filters["money"] = stripe_money
 
 
 def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
@@ -82,6 +97,25 @@ def _stripe_error(status: int, message: str, kind: str = "invalid_request_error"
     return _json({"error": {"type": kind, "message": message}}, status)
 
 
+def _check_amounts(lines: list[dict[str, Any]]) -> None:
+    """Stripe's checks of a Checkout's amounts, in its own units (https://docs.stripe.com/currencies)."""
+    currency = str(lines[0]["currency"]).upper()
+    if currency not in stripe_amounts.PRESENTMENT:
+        raise ValueError(f"Invalid currency: {currency.lower()}")
+    if len(lines) > stripe_amounts.MAX_LINE_ITEMS:
+        raise ValueError(f"line_items: at most {stripe_amounts.MAX_LINE_ITEMS} line items")
+    step = stripe_amounts.stripe_step(currency)
+    for line in lines:
+        if line["amount"] < 0 or line["amount"] % step:
+            raise ValueError(f"unit_amount {line['amount']} is not a valid amount in {currency.lower()}")
+    total = sum(line["amount"] for line in lines)
+    minimum = stripe_amounts.stripe_minimum(currency)
+    if minimum is not None and total < minimum:
+        raise ValueError(f"Amount must be at least {stripe_money(minimum, currency)}")
+    if total > stripe_amounts.MAX_STRIPE_AMOUNT:
+        raise ValueError("Amount must be no more than 99,999,999 (eight digits)")
+
+
 class LocalStripe:
     """The API and the hosted Checkout page; ``handle`` answers requests under ``/dev/stripe``."""
 
@@ -96,7 +130,15 @@ class LocalStripe:
         self.customers: dict[str, dict[str, Any]] = {}
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.deliveries: list[dict[str, Any]] = []
+        self.refusals: list[tuple[int, str]] = []
         self._lock = threading.Lock()
+
+    def refuse_next(self, message: str, status: int = 400, times: int = 1) -> None:
+        """The next ``times`` Checkout session creations fail as Stripe fails: ``status`` 400 (an invalid
+        request, e.g. below the minimum in the account's settlement currency) or 5xx (an outage; the
+        client retries those)."""
+        with self._lock:
+            self.refusals.extend([(status, message)] * times)
 
     @property
     def api_base(self) -> str:
@@ -131,6 +173,9 @@ class LocalStripe:
             if request.method == "POST" and path == "/v1/customers":
                 answer = self._new_customer(params)
             elif request.method == "POST" and path == "/v1/checkout/sessions":
+                if self.refusals:
+                    status, message = self.refusals.pop(0)
+                    return _stripe_error(status, message, "invalid_request_error" if status < 500 else "api_error")
                 try:
                     answer = self._new_session(params)
                 except (KeyError, ValueError) as error:
@@ -168,6 +213,7 @@ class LocalStripe:
         ]
         if len({line["currency"] for line in lines}) != 1:
             raise ValueError("line items must share one currency")
+        _check_amounts(lines)
         types = list(params.get("payment_method_types") or ["card"])
         unknown = [t for t in types if t not in METHOD_LABELS]
         if unknown:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from relance import clock
-from relance.domain.portal import Dispute, PortalMessage, Promise
+from relance.domain.portal import Dispute, PortalMessage, PortalRefused, Promise
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
 from relance.observability import logger, metrics, traced
 from relance.portal import pages
@@ -120,11 +120,13 @@ def _no_route(_: NotFoundError) -> Response[str]:
 
 @app.exception_handler(Invalid)
 @app.exception_handler(Conflict)
-def _refused(error: Invalid | Conflict) -> Response[str]:
-    """The page again, saying what to fix (the visitor's input is kept by the browser's back)."""
+@app.exception_handler(PortalRefused)
+def _refused(error: Invalid | Conflict | PortalRefused) -> Response[str]:
+    """The page again, saying what to fix in the visitor's language (the input is kept by the browser's back)."""
     token = app.current_event.path_parameters.get("token", "") if app.current_event.path_parameters else ""
     page = portal.page(token)
-    html = pages.portal_html(page, link_url(token), clock.now().date(), error=error.message)
+    text = pages.refusal(pages.language_of(page.language), error)
+    html = pages.portal_html(page, link_url(token), clock.now().date(), error=text)
     return _html(html, error.status)
 
 

@@ -260,7 +260,7 @@ def test_card_is_not_offered_above_the_organizations_limit(rt):
     refused = requests.post(f"{url}/pay", data={"invoiceIds": [invoices[0]["id"]]}, allow_redirects=False)
 
     assert refused.status_code == 422
-    assert "no online payment method" in refused.text
+    assert "No online payment method for this amount" in refused.text
     assert not payments_of(rt, customer["id"])
 
 

@@ -83,6 +83,10 @@ def test_debits_are_offered_in_their_own_currency_only():
     assert payment_methods(EVERYTHING, "CHF", 100, None) == [Method.CARD]
 
 
+def test_no_method_is_offered_in_a_currency_stripe_does_not_charge():
+    assert payment_methods(EVERYTHING, "IRR", 100, None) == []
+
+
 def test_a_large_amount_with_card_only_has_no_way_to_pay_online():
     card_only = PaymentMethods(card=True, bank_transfer=False, ach_debit=False)
 

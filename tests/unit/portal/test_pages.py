@@ -8,6 +8,8 @@ from datetime import date
 from babel.messages.extract import extract
 from jinja2.ext import babel_extract
 
+from relance.domain.money import Money
+from relance.domain.portal import BELOW_MINIMUM, NO_METHOD, REFUSALS, PortalRefused
 from relance.mail.rendering import templates_dir
 from relance.portal import pages, statement_pdf
 
@@ -15,7 +17,7 @@ PORTAL = templates_dir("portal")
 
 
 def portal_texts() -> set[str | tuple[str, ...]]:
-    """Every message of the portal: its templates, the statement PDF, banners and method names."""
+    """Every message of the portal: its templates, the statement PDF, banners, method names and refusals."""
     texts: set[str | tuple[str, ...]] = set()
     for template in PORTAL.glob("*.html"):
         with template.open("rb") as source:
@@ -26,6 +28,7 @@ def portal_texts() -> set[str | tuple[str, ...]]:
         texts |= {found[1] for found in extract("python", source, keywords={"t": None})}
     texts |= {text for _, text in pages.NOTICES.values()} | set(pages.METHOD_NAMES.values())
     texts |= {label for _, label in statement_pdf.AGING} | {"This could not be done:"}
+    texts |= set(REFUSALS)
     return texts
 
 
@@ -74,3 +77,18 @@ def test_the_one_inline_stylesheet_is_allowed_by_its_hash():
     assert f"'sha256-{digest}'" in pages.security_headers()["Content-Security-Policy"]
     assert "<script" not in html
     assert "Ce lien n'est plus valide" in html or "Ce lien n&#39;est plus valide" in html
+
+
+def test_a_refusal_is_said_in_the_visitors_language_with_its_amounts():
+    minimum = PortalRefused(BELOW_MINIMUM, {"invoiceIds": "x"}, amount=Money(amount=17_500, currency="EUR"))
+
+    assert minimum.message.startswith("An online payment is at least €175.00")
+    assert pages.refusal("en", minimum).startswith("An online payment is at least €175.00")
+    assert pages.refusal("fr", minimum).startswith("Un paiement en ligne est d'au moins 175,00\xa0€")
+
+
+def test_no_online_method_gives_the_documented_hint_in_both_languages():
+    refused = PortalRefused(NO_METHOD, {"invoiceIds": "x"})
+
+    assert "pay fewer invoices at once by card, or by bank transfer" in pages.refusal("en", refused)
+    assert "payez moins de factures à la fois par carte, ou par virement" in pages.refusal("fr", refused)

@@ -15,10 +15,58 @@ from pydantic import EmailStr, Field, StringConstraints
 from relance.domain.base import RelanceModel
 from relance.domain.customers import AgingBuckets, PaymentMethods, aging
 from relance.domain.ledger import InvoiceBalance, InvoiceStatus
-from relance.errors import Invalid
+from relance.domain.money import Money
+from relance.domain.stripe_amounts import PRESENTMENT
+from relance.errors import Invalid, RelanceError
 
 MAX_PROMISE_DAYS = 90
 MAX_INVOICES_PER_PAYMENT = 50
+
+
+# ---------------------------------------------------------------- refusals, in the visitor's language
+
+NO_METHOD = "No online payment method for this amount: pay fewer invoices at once by card, or by bank transfer."
+CURRENCY_NOT_PAYABLE = "Online payment in %(currency)s is not available: please pay by bank transfer."
+TOO_MANY_INVOICES = "Please pay at most %(count)s invoices at once."
+BELOW_MINIMUM = "An online payment is at least %(amount)s: select more invoices, or pay by bank transfer."
+ABOVE_MAXIMUM = "An online payment is at most %(amount)s: pay fewer invoices at once, or by bank transfer."
+PAYMENT_REFUSED = "Online payment could not be started for these invoices: please pay by bank transfer or write to us."
+PAYMENT_UNAVAILABLE = "Online payment is not available right now: please try again later, or pay by bank transfer."
+REFUSALS = (
+    NO_METHOD,
+    CURRENCY_NOT_PAYABLE,
+    TOO_MANY_INVOICES,
+    BELOW_MINIMUM,
+    ABOVE_MAXIMUM,
+    PAYMENT_REFUSED,
+    PAYMENT_UNAVAILABLE,
+)
+"""What the portal can refuse in words of its own: English gettext messages (``templates/portal/locale``)."""
+
+Param = str | int | Money | date
+
+
+class PortalRefused(RelanceError):
+    """The portal refuses what the visitor asked, saying why in the visitor's language.
+
+    ``text`` is one of ``REFUSALS`` with ``%(name)s`` placeholders and ``params`` their values;
+    the portal translates the text and formats amounts and days for the language. ``message``
+    is the English text (logs, tests); ``fields`` names what to change.
+    """
+
+    code = "refused"
+
+    def __init__(self, text: str, fields: dict[str, str], status: int = 422, **params: Param) -> None:
+        super().__init__(text % {k: _english(v) for k, v in params.items()}, fields)
+        self.text = text
+        self.params = params
+        self.status = status
+
+
+def _english(value: Param) -> str:
+    if isinstance(value, Money):
+        return value.format("en")
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 class Method(StrEnum):
@@ -48,8 +96,11 @@ CURRENCIES = {
 
 def payment_methods(enabled: PaymentMethods, currency: str, amount: int, card_limit: int | None) -> list[Method]:
     """The methods offered for paying ``amount``: enabled for the customer, able to take the
-    currency, and card only up to the organization's limit (card fees on large amounts)."""
-    offered = []
+    currency (none in a currency Stripe does not charge), and card only up to the organization's
+    limit (card fees on large amounts)."""
+    offered: list[Method] = []
+    if currency not in PRESENTMENT:
+        return offered  # Stripe cannot charge in this currency
     for method in Method:
         if not getattr(enabled, method.value, False):
             continue

@@ -5,20 +5,29 @@ The API key and the webhook signing secret are one JSON secret in Secrets Manage
 through Powertools parameters and cached for five minutes. An empty ``apiKey`` turns online
 payment off. Locally the same secret lives in moto and ``STRIPE_API_BASE`` points the client at
 the local runtime's Stripe stand-in.
+
+Amounts given to this module are already in Stripe's units (``relance.domain.stripe_amounts``).
+A request Stripe refuses (an invalid request: 400, 402, 404) is ``StripeRefused``; one Stripe
+could not answer (network, 5xx, rate limit, a wrong API key) is ``StripeUnavailable``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities import parameters
 
 from relance.aws import client
 from relance.errors import RelanceError
+from relance.observability import logger
 from relance.settings import get_settings
+
+T = TypeVar("T")
 
 SECRET_MAX_AGE = 300
 SIGNATURE_TOLERANCE = 300  # seconds, Stripe's default
@@ -32,6 +41,35 @@ class Credentials:
 
 class PaymentsUnavailable(Exception):
     """Online payment is not configured (no Stripe API key)."""
+
+
+class StripeRefused(Exception):
+    """Stripe refused the request as invalid (e.g. an amount below the minimum of the account's
+    settlement currency); the message is Stripe's."""
+
+
+class StripeUnavailable(Exception):
+    """Stripe did not answer the request (network, outage, rate limit, or a key it does not accept)."""
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Stripe's exceptions as ours: refused (the request) or unavailable (Stripe)."""
+    import stripe
+
+    try:
+        yield
+    except (stripe.InvalidRequestError, stripe.CardError) as error:
+        logger.warning("Stripe refused the request", stripe_message=error.user_message, stripe_code=error.code)
+        raise StripeRefused(str(error.user_message or error)) from error
+    except stripe.StripeError as error:
+        logger.error("Stripe is unavailable", stripe_message=error.user_message, http_status=error.http_status)
+        raise StripeUnavailable(str(error.user_message or error)) from error
+
+
+def _call(request: Callable[[], T]) -> T:
+    with _stripe_errors():
+        return request()
 
 
 class BadSignature(RelanceError):
@@ -74,13 +112,14 @@ def create_customer(name: str, email: str | None, metadata: dict[str, str]) -> s
     params: dict[str, Any] = {"name": name, "metadata": metadata}
     if email:
         params["email"] = email
-    return str(_client().v1.customers.create(params=params).id)
+    client = _client()
+    return str(_call(lambda: client.v1.customers.create(params=params)).id)
 
 
 @dataclass(frozen=True)
 class CheckoutLine:
     name: str
-    amount: int
+    amount: int  # in Stripe's units of the currency
 
 
 def create_checkout(
@@ -125,7 +164,8 @@ def create_checkout(
     }
     if bank_transfer is not None:
         params["payment_method_options"] = {"customer_balance": bank_transfer}
-    session = _client().v1.checkout.sessions.create(params=params, options={"idempotency_key": reference})
+    client = _client()
+    session = _call(lambda: client.v1.checkout.sessions.create(params=params, options={"idempotency_key": reference}))
     return str(session.id), str(session.url)
 
 

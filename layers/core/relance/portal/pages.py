@@ -24,7 +24,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from relance.domain.money import Money
-from relance.domain.portal import MAX_PROMISE_DAYS
+from relance.domain.portal import MAX_PROMISE_DAYS, PortalRefused
 from relance.mail.rendering import templates_dir
 
 LANGUAGES = ("en", "fr")
@@ -153,6 +153,22 @@ def notice(language: str, key: str | None) -> dict[str, str] | None:
 
 def method_names(language: str) -> dict[str, str]:
     return {method: gettext(language, name) for method, name in METHOD_NAMES.items()}
+
+
+def refusal(language: str, error: Exception) -> str:
+    """What a refused form says: a ``PortalRefused`` in the language (its amounts and days formatted
+    for it), any other refusal its own message."""
+    if not isinstance(error, PortalRefused):
+        return str(getattr(error, "message", error))
+    params = {
+        name: money(value.amount, value.currency, language)
+        if isinstance(value, Money)
+        else day(value, language)
+        if isinstance(value, date)
+        else str(value)
+        for name, value in error.params.items()
+    }
+    return gettext(language, error.text) % params
 
 
 def portal_html(page: Any, base: str, today: date, *, done: str | None = None, error: str | None = None) -> str:

@@ -12,6 +12,10 @@ Checkout session for it. Stripe's events then move the checkout forward, never b
   on the timeline and told to the account managers);
 - ``checkout.session.expired``: the checkout is closed.
 
+Amounts cross the boundary in Stripe's units (``relance.domain.stripe_amounts``): ``start`` asks for
+``stripeAmount`` and refuses first whatever Stripe would refuse; an event whose ``amount_total`` or
+currency is not what the checkout asked for records nothing (``mismatch``, logged, team told).
+
 Webhooks are idempotent by event id (Powertools idempotency, ``IdempotencyTable``) and the
 payment id is derived from the checkout, so even two different events never record it twice.
 """
@@ -33,8 +37,31 @@ from relance import clock
 from relance.aws import client
 from relance.domain.customers import PaymentMethods
 from relance.domain.ledger import Allocation, InvoiceBalance, InvoiceStatus, PaymentFields
+from relance.domain.money import Money
 from relance.domain.organizations import Organization, Principal
-from relance.domain.portal import STRIPE_TYPES, Method, payment_methods
+from relance.domain.portal import (
+    ABOVE_MAXIMUM,
+    BELOW_MINIMUM,
+    CURRENCY_NOT_PAYABLE,
+    MAX_INVOICES_PER_PAYMENT,
+    NO_METHOD,
+    PAYMENT_REFUSED,
+    PAYMENT_UNAVAILABLE,
+    STRIPE_TYPES,
+    TOO_MANY_INVOICES,
+    Method,
+    PortalRefused,
+    payment_methods,
+)
+from relance.domain.stripe_amounts import (
+    PRESENTMENT,
+    ChargeRefused,
+    NotRepresentable,
+    Refusal,
+    check_charge,
+    from_stripe,
+    to_stripe,
+)
 from relance.errors import Conflict, Invalid
 from relance.ids import new_id
 from relance.observability import logger, metrics
@@ -46,6 +73,7 @@ from relance.storage import checkouts as checkout_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
+from relance.storage import users as user_store
 
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe retries a webhook for up to three days
 BANK_TRANSFER_TYPES: dict[str, dict[str, Any]] = {
@@ -65,12 +93,19 @@ def payment_id(checkout_id: str) -> str:
 
 
 def payable(org_id: str, customer_id: str, invoice_ids: list[str]) -> list[dict[str, Any]]:
-    """The selected invoices if the customer can pay them now: its own, open, one currency, none
-    already being paid; else Invalid naming ``invoiceIds``."""
+    """The selected invoices if the customer can pay them now: at most ``MAX_INVOICES_PER_PAYMENT``,
+    its own, open, one currency, none already being paid; else a refusal naming ``invoiceIds``."""
     if not invoice_ids:
         raise Invalid("select at least one invoice to pay", {"invoiceIds": "no invoice selected"})
+    selected = list(dict.fromkeys(invoice_ids))
+    if len(selected) > MAX_INVOICES_PER_PAYMENT:  # checked before reading any: one read per invoice
+        raise PortalRefused(
+            TOO_MANY_INVOICES,
+            {"invoiceIds": f"at most {MAX_INVOICES_PER_PAYMENT} invoices at once"},
+            count=MAX_INVOICES_PER_PAYMENT,
+        )
     invoices = []
-    for invoice_id in dict.fromkeys(invoice_ids):
+    for invoice_id in selected:
         invoice = ledger_store.get_invoice(org_id, invoice_id)
         if invoice is None or invoice["customerId"] != customer_id:
             raise Invalid("unknown invoice", {"invoiceIds": f"no such invoice: {invoice_id}"})
@@ -88,22 +123,52 @@ def payable(org_id: str, customer_id: str, invoice_ids: list[str]) -> list[dict[
     return invoices
 
 
+def _charge_refused(refused: ChargeRefused, currency: str) -> PortalRefused:
+    """What the portal says when Stripe could not take the charge (checked before asking Stripe)."""
+    limit = Money(amount=refused.limit or 0, currency=currency)
+    if refused.reason == Refusal.CURRENCY:
+        return PortalRefused(
+            CURRENCY_NOT_PAYABLE, {"invoiceIds": f"Stripe does not charge in {currency}"}, currency=currency
+        )
+    if refused.reason == Refusal.TOO_MANY_LINES:
+        return PortalRefused(
+            TOO_MANY_INVOICES, {"invoiceIds": f"at most {refused.limit} invoices at once"}, count=refused.limit or 0
+        )
+    if refused.reason == Refusal.BELOW_MINIMUM:
+        return PortalRefused(BELOW_MINIMUM, {"invoiceIds": f"at least {limit.format()} at once"}, amount=limit)
+    return PortalRefused(ABOVE_MAXIMUM, {"invoiceIds": f"at most {limit.format()} at once"}, amount=limit)
+
+
 def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], portal_url: str, language: str) -> str:
-    """Open a Stripe Checkout for the selected invoices; the URL to send the payer to."""
+    """Open a Stripe Checkout for the selected invoices; the URL to send the payer to.
+
+    Everything Stripe would refuse is refused first, before anything is written (``PortalRefused``,
+    saying why). If Stripe still refuses, the checkout record is removed; if Stripe cannot be
+    reached, it is marked ``failed``: no ``open`` checkout is left without a session.
+    """
     if not stripe_checkout.enabled():
         raise Conflict("online payment is not available: pay by bank transfer or contact us")
     invoices = payable(org.id, customer["id"], invoice_ids)
     currency = invoices[0]["currency"]
+    if currency not in PRESENTMENT:
+        raise _charge_refused(ChargeRefused(Refusal.CURRENCY), currency)
     allocations = [{"invoiceId": i["id"], "amount": InvoiceBalance.model_validate(i).outstanding} for i in invoices]
     total = sum(a["amount"] for a in allocations)
     methods = payment_methods(customer_methods(customer), currency, total, org.settings.card_payment_limit)
     if not methods:
-        raise Invalid(
-            "no online payment method for this amount",
-            {"invoiceIds": "pay fewer invoices at once by card, or by bank transfer"},
-        )
+        raise PortalRefused(NO_METHOD, {"invoiceIds": "pay fewer invoices at once by card, or by bank transfer"})
+    try:
+        stripe_lines = check_charge(currency, [a["amount"] for a in allocations])
+    except ChargeRefused as refused:
+        raise _charge_refused(refused, currency) from refused
+    stripe_total = sum(stripe_lines)
+    try:
+        stripe_customer_id = stripe_customer(org.id, customer)
+    except stripe_checkout.StripeRefused as error:
+        raise PortalRefused(PAYMENT_REFUSED, {"invoiceIds": "Stripe refused the payment"}) from error
+    except stripe_checkout.StripeUnavailable as error:
+        raise PortalRefused(PAYMENT_UNAVAILABLE, {"invoiceIds": "Stripe is not available"}, 503) from error
     checkout_id = new_id("chk")
-    now = clock.now().isoformat()
     checkout_store.create(
         org.id,
         {
@@ -111,28 +176,38 @@ def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], p
             "customerId": customer["id"],
             "currency": currency,
             "amount": total,
+            "stripeAmount": stripe_total,  # what Stripe is asked for, in its units: the webhook must match it
+            "charged": from_stripe(stripe_total, currency),  # the same in ours (three-decimal: rounded up)
             "allocations": allocations,
             "methods": [m.value for m in methods],
             "status": "open",
-            "createdAt": now,
+            "createdAt": clock.now().isoformat(),
         },
     )
     metadata = {"organizationId": org.id, "customerId": customer["id"], "checkoutId": checkout_id}
-    session_id, url = stripe_checkout.create_checkout(
-        reference=checkout_id,
-        currency=currency,
-        lines=[
-            stripe_checkout.CheckoutLine(f"Invoice {i['number']}", a["amount"])
-            for i, a in zip(invoices, allocations, strict=True)
-        ],
-        payment_method_types=[STRIPE_TYPES[m] for m in methods],
-        stripe_customer=stripe_customer(org.id, customer),
-        success_url=f"{portal_url}?payment={checkout_id}",
-        cancel_url=f"{portal_url}?payment=cancelled",
-        locale=language if language in ("en", "fr") else "auto",
-        metadata=metadata,
-        bank_transfer=_bank_transfer(currency, org) if Method.BANK_TRANSFER in methods else None,
-    )
+    try:
+        session_id, url = stripe_checkout.create_checkout(
+            reference=checkout_id,
+            currency=currency,
+            lines=[
+                stripe_checkout.CheckoutLine(f"Invoice {i['number']}", amount)
+                for i, amount in zip(invoices, stripe_lines, strict=True)
+            ],
+            payment_method_types=[STRIPE_TYPES[m] for m in methods],
+            stripe_customer=stripe_customer_id,
+            success_url=f"{portal_url}?payment={checkout_id}",
+            cancel_url=f"{portal_url}?payment=cancelled",
+            locale=language if language in ("en", "fr") else "auto",
+            metadata=metadata,
+            bank_transfer=_bank_transfer(currency, org) if Method.BANK_TRANSFER in methods else None,
+        )
+    except stripe_checkout.StripeRefused as error:
+        checkout_store.remove_unstarted(org.id, checkout_id)
+        raise PortalRefused(PAYMENT_REFUSED, {"invoiceIds": "Stripe refused the payment"}) from error
+    except stripe_checkout.StripeUnavailable as error:
+        # Stripe may have opened the session without answering: keep the record, closed, for the trail.
+        checkout_store.move(org.id, checkout_id, "failed", ("open",), {"failure": "Stripe did not answer"})
+        raise PortalRefused(PAYMENT_UNAVAILABLE, {"invoiceIds": "Stripe is not available"}, 503) from error
     checkout_store.set_fields(org.id, checkout_id, {"sessionId": session_id})
     return url
 
@@ -206,7 +281,25 @@ def handle_event(event: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": handler(org_id, checkout, session, event)}
 
 
+def _charged(checkout: dict[str, Any], session: dict[str, Any]) -> int | None:
+    """What Stripe charged, in our minor units, if it is what the checkout asked for (same currency,
+    ``amount_total`` equal to ``stripeAmount`` in Stripe's units); None when it is not."""
+    currency = str(session.get("currency") or "").upper()
+    total = session.get("amount_total")
+    expected = checkout.get("stripeAmount")
+    if expected is None:  # a checkout opened before amounts were converted at the boundary
+        expected = to_stripe(int(checkout["amount"]), checkout["currency"])
+    if currency != checkout["currency"] or type(total) is not int or total != int(expected):
+        return None
+    try:
+        return from_stripe(total, currency)
+    except NotRepresentable:
+        return None
+
+
 def _completed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    if _charged(checkout, session) is None:
+        return _mismatch(org_id, checkout, session, event)
     if session.get("payment_status") in ("paid", "no_payment_required"):
         return _succeeded(org_id, checkout, session, event)
     if not checkout_store.move(org_id, checkout["id"], "processing", ("open",), {"sessionId": session.get("id")}):
@@ -220,10 +313,12 @@ def _completed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], e
 
 
 def _succeeded(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    amount = _charged(checkout, session)
+    if amount is None:
+        return _mismatch(org_id, checkout, session, event)
     if not checkout_store.move(org_id, checkout["id"], "paid", ("open", "processing", "paid"), {}):
         return "already past"
     received = clock.now().date()
-    amount = int(session.get("amount_total") or checkout["amount"])
     fields = PaymentFields(
         customer_id=checkout["customerId"],
         amount=amount,
@@ -238,6 +333,52 @@ def _succeeded(org_id: str, checkout: dict[str, Any], session: dict[str, Any], e
     ledger.record_payment(principal, fields, payment_id(checkout["id"]))  # nudges dunning
     metrics.add_metric(name="PortalPayments", unit="Count", value=1)
     return "paid"
+
+
+def _mismatch(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
+    """Stripe tells of an amount or a currency the checkout did not ask for: nothing is recorded, the
+    invoices are back in dunning, the error is logged and the account managers (else the admins) told."""
+    received = {
+        "amountTotal": session.get("amount_total"),
+        "currency": session.get("currency"),
+        "eventId": event.get("id"),
+    }
+    if not checkout_store.move(org_id, checkout["id"], "mismatch", ("open", "processing"), {"received": received}):
+        return "already past"
+    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
+    for invoice_id in invoice_ids:
+        ledger_store.clear_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
+    logger.error(
+        "portal payment does not match its checkout",
+        organization_id=org_id,
+        customer_id=checkout["customerId"],
+        checkout_id=checkout["id"],
+        event_id=event.get("id"),
+        expected={"stripeAmount": checkout.get("stripeAmount"), "currency": checkout["currency"]},
+        received=received,
+    )
+    metrics.add_metric(name="PortalPaymentMismatches", unit="Count", value=1)
+    _on_timeline(org_id, checkout, session, "payment_mismatch")
+    customer = customer_store.get_customer(org_id, checkout["customerId"]) or {}
+    notifications.notify(
+        org_id,
+        _people_to_tell(org_id, customer),
+        "payment_mismatch",
+        f"A portal payment by {customer.get('name', 'a customer')} does not match what was asked: "
+        "nothing was recorded, check it in Stripe",
+        checkout["id"],
+        {"customerId": checkout["customerId"], "invoiceIds": invoice_ids, "received": received},
+    )
+    nudge(org_id, checkout["customerId"])
+    return "mismatch"
+
+
+def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
+    """The customer's account managers; nobody assigned, the organization's admins (money needs someone)."""
+    managers = list(customer.get("accountManagerIds", []))
+    if managers:
+        return managers
+    return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
 
 
 def _allocations(org_id: str, checkout: dict[str, Any], amount: int) -> list[Allocation]:
@@ -290,7 +431,8 @@ def _expired(org_id: str, checkout: dict[str, Any], session: dict[str, Any], eve
 
 
 def _on_timeline(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: str) -> None:
-    """``payment_processing`` or ``payment_failed`` on the customer's and the invoices' timelines (once)."""
+    """``payment_processing``, ``payment_failed`` or ``payment_mismatch`` on the customer's and the
+    invoices' timelines (once)."""
     timeline.record(
         org_id,
         checkout["customerId"],
@@ -300,7 +442,7 @@ def _on_timeline(org_id: str, checkout: dict[str, Any], session: dict[str, Any],
         f"evt_{checkout['id']}_{event}",
         {
             "event": event,
-            "amount": int(session.get("amount_total") or checkout["amount"]),
+            "amount": int(checkout["amount"]),  # ours: Stripe's amount_total is in Stripe's units
             "currency": checkout["currency"],
             "checkoutId": checkout["id"],
             "paymentMethod": ",".join(session.get("payment_method_types") or checkout.get("methods", [])),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from relance.storage import keys
 from relance.storage.records import get
 from relance.storage.table import table, update_if
@@ -42,3 +44,20 @@ def move(org_id: str, checkout_id: str, to: str, allowed_from: tuple[str, ...], 
     expression = "SET #s = :to" + "".join(f", #f{i} = :v{i}" for i in range(len(fields)))
     condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(allowed_from))) + ")"
     return update_if(keys.checkout(org_id, checkout_id), expression, condition, values, names)
+
+
+def remove_unstarted(org_id: str, checkout_id: str) -> bool:
+    """DeleteItem ``ORG#<org>``/``CHK#<checkout>`` while it is ``open`` with no Stripe session yet
+    (Stripe refused to open one): nothing is left half written."""
+    try:
+        table().delete_item(
+            Key=keys.checkout(org_id, checkout_id),
+            ConditionExpression="#s = :open AND attribute_not_exists(sessionId)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":open": "open"},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
