@@ -17,9 +17,11 @@ def record_handler(record: SQSRecord) -> None:
     if notification.get("notificationType") != "Received":
         logger.info("not a received-mail notification", kind=notification.get("notificationType"))
         return
-    stored = notification["receipt"]["action"]
-    reply = receive(stored["bucketName"], stored["objectKey"])
-    logger.info("inbound mail", reply_id=reply["id"], status=reply["status"], matched_by=reply.get("matchedBy"))
+    receipt = notification["receipt"]
+    stored = receipt["action"]
+    # The envelope recipients SES delivered to (the receipt rule's), never the headers: they name the organization.
+    for reply in receive(stored["bucketName"], stored["objectKey"], receipt.get("recipients", [])):
+        logger.info("inbound mail", reply_id=reply["id"], status=reply["status"], matched_by=reply.get("matchedBy"))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -16,11 +16,13 @@ import pytest
 import requests
 
 from relance import aws, clock
+from relance.domain.inbound import inbound_address
 from relance.domain.organizations import Principal
 from relance.domain.users import UserFields
 from relance.services import inbound
 from relance.services.notifications import list_notifications
 from relance.services.users import create_user
+from relance.settings import get_settings
 
 PASSWORD = "Relance-Test-1"
 
@@ -111,11 +113,12 @@ def unmatched_reply(runtime: Any, api: requests.Session, url: Any, customer_of: 
         made = customer_of(name=name)
         assert api.post(url(f"/customers/{made['id']}/contacts"), json={"email": sender}).status_code == 201
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, "ar@replies.relance.local", "Which invoice?"
+    address = inbound_address(runtime.session["organization"]["id"], get_settings().reply_domain)
+    message["From"], message["To"], message["Subject"] = sender, address, "Which invoice?"
     message.set_content("Which of our accounts is this about?")
     bucket, key = runtime.template.name_of("InboundMailBucket"), f"inbound/{uuid.uuid4().hex}"
     aws.client("s3").put_object(Bucket=bucket, Key=key, Body=message.as_bytes())
-    reply = inbound.receive(bucket, key)
+    [reply] = inbound.receive(bucket, key, [address])  # delivered to the organization's inbound address
     assert reply["status"] == "unmatched", reply
     return reply
 

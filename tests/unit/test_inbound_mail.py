@@ -6,7 +6,14 @@ from email.message import EmailMessage
 import pytest
 
 from local.smtp import S3Rule
-from relance.domain.inbound import MAX_ATTACHMENTS, MAX_TEXT_BYTES, clip_utf8
+from relance.domain.inbound import (
+    MAX_ATTACHMENTS,
+    MAX_TEXT_BYTES,
+    clip_utf8,
+    inbound_address,
+    is_public_mail_domain,
+    organizations_addressed,
+)
 from relance.mail.inbound import html_to_text, parse
 from relance.mail.ses import parse_reference, reference
 
@@ -188,10 +195,60 @@ def test_only_the_first_files_of_a_message_are_kept_the_rest_counted():
             "pat@customer.example",
             ["ar@replies.example.com"],
         ),
-        (b"From: pat@customer.example\r\nTo: =?utf-8?q?x?=@\r\nCc: \"\\\r\n\r\nPaid.", "pat@customer.example", []),
+        (b'From: pat@customer.example\r\nTo: =?utf-8?q?x?=@\r\nCc: "\\\r\n\r\nPaid.', "pat@customer.example", []),
     ],
 )
 def test_headers_the_mail_parser_trips_on_are_read_as_they_came(raw, sender, to):
     mail = parse(raw)  # Python's structured-header parser raises IndexError on these
 
     assert (mail.sender, mail.to, mail.text) == (sender, to, "Paid.")
+
+
+# ---------------------------------------------------------------- which organization, which domains
+
+
+ORG_A, ORG_B = "org_01jdemo0000000000000000000", "org_01jother000000000000000000"
+ACTION = "act_5bb691b0978010ad22bb948355"
+
+
+@pytest.mark.parametrize(
+    ("recipients", "named"),
+    [
+        ([f"ar+{ORG_A}@replies.example.com"], {ORG_A: None}),
+        ([f"reply+{ORG_A}.{ACTION}@Replies.Example.com"], {ORG_A: ACTION}),
+        ([f"ar+{ORG_A}@replies.example.com", f"reply+{ORG_A}.{ACTION}@replies.example.com"], {ORG_A: ACTION}),
+        ([f"ar+{ORG_A}@replies.example.com", f"AR+{ORG_B.upper()}@replies.example.com"], {ORG_A: None, ORG_B: None}),
+        (["ar@replies.example.com", "reply@replies.example.com"], {}),  # names no organization
+        ([f"ar+{ORG_A}@elsewhere.example"], {}),  # not our domain
+        ([f"ar+{ORG_A}@sub.replies.example.com"], {}),
+        ([f"ar+{ORG_A}x@replies.example.com", "ar+org_short@replies.example.com"], {}),
+    ],
+)
+def test_only_the_delivery_address_names_the_organization(recipients, named):
+    assert organizations_addressed(recipients, "replies.example.com") == named
+
+
+def test_an_organization_s_inbound_address_names_it():
+    address = inbound_address(ORG_A, "replies.example.com")
+
+    assert address == f"ar+{ORG_A}@replies.example.com"
+    assert organizations_addressed([address], "replies.example.com") == {ORG_A: None}
+
+
+@pytest.mark.parametrize(
+    ("domain", "public"),
+    [
+        ("gmail.com", True),
+        ("GMAIL.COM", True),
+        ("outlook.fr", True),
+        ("yahoo.co.uk", True),
+        ("mail.yahoo.co.uk", True),  # a subdomain of a public one
+        ("sfr.fr", True),  # from the documented supplement
+        ("tutanota.com", True),
+        ("acme-corp.example", False),
+        ("co.uk", False),
+        ("com", False),
+    ],
+)
+def test_free_and_public_mail_domains_are_recognised(domain, public):
+    assert is_public_mail_domain(domain) is public

