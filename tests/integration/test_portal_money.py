@@ -1,11 +1,14 @@
-"""Money on the portal through the local runtime: Stripe's units, what Stripe refuses, and what the
-page says about it (in the customer's language)."""
+"""Money on the portal through the local runtime: Stripe's units, what Stripe refuses, promises
+without end, and what the page says about it (in the customer's language)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import requests
 
+from relance import clock
 from relance.storage import keys
 from relance.storage.records import under_prefix
 from tests.integration.conftest import mailing_runtime
@@ -169,6 +172,63 @@ def test_a_stripe_outage_gets_a_page_and_leaves_the_checkout_failed_not_open(rt)
     statuses = sorted(c["status"] for c in checkouts_of(rt, customer["id"]))
     assert statuses == ["failed", "open"]  # the first checkout is open at Stripe; the failed one dangles nowhere
     assert checkout(url, [invoice["id"]])  # and paying works again once Stripe answers
+
+
+# ---------------------------------------------------------------- 4. promises without end
+
+
+def promise(url: str, invoice_id: str, days: int) -> requests.Response:
+    by = (clock.now() + timedelta(days=days)).date().isoformat()
+    return requests.post(f"{url}/promise", data={"invoiceIds": [invoice_id], "promisedFor": by})
+
+
+def test_a_customer_promises_once_per_invoice_until_the_team_clears_it(rt):
+    customer, [invoice, other] = customer_with_invoices(rt, "Promises Promises", [1_000, 2_000])
+    url = link_of(rt, customer["id"], expiresInDays=30)
+    reset = f"{rt.base_url}/v1/invoices/{invoice['id']}/reset-promise"
+
+    assert promise(url, invoice["id"], 2).status_code == 200
+    promised = invoice_of(rt, invoice["id"])["promisedUntil"]
+    again = promise(url, invoice["id"], 20)
+
+    assert again.status_code == 409
+    assert f"Invoice PRO-1 is already promised for {promised}" not in again.text  # said as a day, not a date
+    assert "Invoice PRO-1 is already promised for" in again.text and "please write to us" in again.text
+    assert invoice_of(rt, invoice["id"])["promisedUntil"] == promised
+    both = requests.post(
+        f"{url}/promise",
+        data={"invoiceIds": [other["id"], invoice["id"]], "promisedFor": promised},
+    )
+    assert both.status_code == 409 and invoice_of(rt, other["id"])["promisedUntil"] is None  # all or none
+
+    clock.advance(timedelta(days=4))  # the promise is broken
+    broken = invoice_of(rt, invoice["id"])
+    assert (broken["promisedUntil"], broken["promiseBroken"], broken["promiseCount"]) == (None, promised, 1)
+    after_broken = promise(url, invoice["id"], 5)
+
+    assert after_broken.status_code == 409
+    assert "You already promised to pay invoice PRO-1: please write to us to agree on a new date." in after_broken.text
+    assert invoice_of(rt, invoice["id"])["promisedUntil"] is None
+
+    cleared = rt.api_session.post(reset, json={"comment": "agreed on the phone"})
+
+    assert cleared.status_code == 200
+    assert (cleared.json()["promiseBroken"], cleared.json()["promiseCount"]) == (None, 0)
+    assert "promise_reset" in events_on_timeline(rt, customer["id"])
+    assert promise(url, invoice["id"], 5).status_code == 200
+    assert rt.api_session.post(f"{rt.base_url}/v1/invoices/{other['id']}/reset-promise", json={}).status_code == 409
+
+
+def test_a_promise_refused_is_said_in_french_to_a_french_customer(rt):
+    customer, [invoice] = customer_with_invoices(rt, "Promesses SARL", [1_000], currency="EUR", language="fr")
+    url = link_of(rt, customer["id"])
+    promise(url, invoice["id"], 2)
+
+    again = promise(url, invoice["id"], 3)
+
+    assert again.status_code == 409
+    assert "La facture PRO-1 est déjà promise pour le" in again.text
+    assert "Vous pouvez promettre une fois par facture" in again.text
 
 
 # ---------------------------------------------------------------- 28. the hint when no method is left

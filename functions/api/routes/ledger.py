@@ -21,7 +21,7 @@ from relance.domain.ledger import (
 from relance.domain.organizations import Principal
 from relance.services import documents, ledger, portal
 from relance.services.documents import PresignedDownload, PresignedUpload
-from relance.services.portal import DisputeResolution
+from relance.services.portal import DisputeResolution, PromiseReset
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
@@ -64,6 +64,15 @@ def void_invoice(principal: Caller, invoice_id: str) -> Invoice:
 @router.post("/v1/invoices/<invoice_id>/resolve-dispute", tags=["invoices"], summary="Close the customer's dispute")
 def resolve_dispute(principal: Caller, invoice_id: str, body: DisputeResolution) -> Invoice:
     return portal.resolve_dispute(principal, invoice_id, body)
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/reset-promise",
+    tags=["invoices"],
+    summary="Clear the customer's promise to pay (it may promise again on the portal)",
+)
+def reset_promise(principal: Caller, invoice_id: str, body: PromiseReset) -> Invoice:
+    return portal.reset_promise(principal, invoice_id, body)
 
 
 @router.post("/v1/invoices/<invoice_id>/pdf", tags=["invoices"], summary="Upload the invoice PDF (presigned POST)")

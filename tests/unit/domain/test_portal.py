@@ -7,7 +7,11 @@ import pytest
 from relance.domain import tokens
 from relance.domain.customers import PaymentMethods
 from relance.domain.portal import (
+    PROMISE_RUNNING,
+    PROMISE_USED,
     Method,
+    PortalRefused,
+    check_promise_allowed,
     check_promise_date,
     link_open,
     payment_methods,
@@ -162,3 +166,24 @@ def test_a_promise_is_for_today_up_to_90_days_ahead(day, field_message):
     with pytest.raises(Invalid) as refused:
         check_promise_date(day, TODAY)
     assert field_message in refused.value.fields["promisedFor"]
+
+
+def test_a_customer_promises_once_per_invoice():
+    fresh = invoice("A", 100, "2026-11-01")
+
+    check_promise_allowed(fresh, TODAY)
+    for used in (
+        {**fresh, "promisedUntil": "2026-11-30", "promiseCount": 1},  # running
+        {**fresh, "promisedUntil": "2026-11-23"},  # running through today, made before promises were counted
+    ):
+        with pytest.raises(PortalRefused) as refused:
+            check_promise_allowed(used, TODAY)
+        assert (refused.value.text, refused.value.status) == (PROMISE_RUNNING, 409)
+        assert "invoiceIds" in refused.value.fields
+    for used in (
+        {**fresh, "promiseBroken": "2026-11-20", "promiseCount": 1},  # broken
+        {**fresh, "promiseCount": 1},  # made, then its date cleared
+    ):
+        with pytest.raises(PortalRefused) as refused:
+            check_promise_allowed(used, TODAY)
+        assert refused.value.text == PROMISE_USED and "invoice A" in refused.value.fields["invoiceIds"]

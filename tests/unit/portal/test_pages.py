@@ -9,7 +9,7 @@ from babel.messages.extract import extract
 from jinja2.ext import babel_extract
 
 from relance.domain.money import Money
-from relance.domain.portal import BELOW_MINIMUM, NO_METHOD, REFUSALS, PortalRefused
+from relance.domain.portal import BELOW_MINIMUM, NO_METHOD, PROMISE_RUNNING, REFUSALS, PortalRefused
 from relance.mail.rendering import templates_dir
 from relance.portal import pages, statement_pdf
 
@@ -85,6 +85,15 @@ def test_a_refusal_is_said_in_the_visitors_language_with_its_amounts():
     assert minimum.message.startswith("An online payment is at least €175.00")
     assert pages.refusal("en", minimum).startswith("An online payment is at least €175.00")
     assert pages.refusal("fr", minimum).startswith("Un paiement en ligne est d'au moins 175,00\xa0€")
+
+
+def test_a_promise_refusal_gives_its_day_in_the_visitors_language():
+    refused = PortalRefused(PROMISE_RUNNING, {"invoiceIds": "x"}, 409, number="F-1", day=date(2026, 11, 23))
+
+    assert refused.message == "Invoice F-1 is already promised for 2026-11-23: please write to us to change the date."
+    assert pages.refusal("fr", refused) == (
+        "La facture F-1 est déjà promise pour le 23 nov. 2026 : écrivez-nous pour changer la date."
+    )
 
 
 def test_no_online_method_gives_the_documented_hint_in_both_languages():

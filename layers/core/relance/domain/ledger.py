@@ -203,6 +203,12 @@ class Invoice(Record):
     created_at: AwareDatetime
     disputed: InvoiceDispute | None = None
     promised_until: date | None = None
+    promise_broken: date | None = Field(
+        default=None, description="the date of a promise to pay the customer did not keep (until reset-promise)"
+    )
+    promise_count: int = Field(
+        default=0, description="promises the customer made on the portal (one allowed until reset-promise)"
+    )
     payment_in_flight: bool = False
 
 

@@ -21,6 +21,8 @@ from relance.errors import Invalid, RelanceError
 
 MAX_PROMISE_DAYS = 90
 MAX_INVOICES_PER_PAYMENT = 50
+PROMISES_PER_INVOICE = 1
+"""Promises a customer can make on the portal for one invoice, until the team clears them."""
 
 
 # ---------------------------------------------------------------- refusals, in the visitor's language
@@ -32,6 +34,8 @@ BELOW_MINIMUM = "An online payment is at least %(amount)s: select more invoices,
 ABOVE_MAXIMUM = "An online payment is at most %(amount)s: pay fewer invoices at once, or by bank transfer."
 PAYMENT_REFUSED = "Online payment could not be started for these invoices: please pay by bank transfer or write to us."
 PAYMENT_UNAVAILABLE = "Online payment is not available right now: please try again later, or pay by bank transfer."
+PROMISE_RUNNING = "Invoice %(number)s is already promised for %(day)s: please write to us to change the date."
+PROMISE_USED = "You already promised to pay invoice %(number)s: please write to us to agree on a new date."
 REFUSALS = (
     NO_METHOD,
     CURRENCY_NOT_PAYABLE,
@@ -40,6 +44,8 @@ REFUSALS = (
     ABOVE_MAXIMUM,
     PAYMENT_REFUSED,
     PAYMENT_UNAVAILABLE,
+    PROMISE_RUNNING,
+    PROMISE_USED,
 )
 """What the portal can refuse in words of its own: English gettext messages (``templates/portal/locale``)."""
 
@@ -267,3 +273,23 @@ def promise_broken(invoice: dict[str, Any], today: date) -> bool:
         and open_balance.outstanding > 0
         and date.fromisoformat(str(promised)[:10]) < today
     )
+
+
+def check_promise_allowed(invoice: dict[str, Any], today: date) -> None:
+    """A customer promises once per invoice on the portal: not while a promise runs, not after one
+    (kept running or broken) until the team clears it (``POST /v1/invoices/{id}/reset-promise``)."""
+    if under_promise(invoice, today):
+        raise PortalRefused(
+            PROMISE_RUNNING,
+            {"invoiceIds": f"invoice {invoice['number']} is already promised"},
+            409,
+            number=invoice["number"],
+            day=date.fromisoformat(str(invoice["promisedUntil"])[:10]),
+        )
+    if invoice.get("promiseBroken") or int(invoice.get("promiseCount") or 0) >= PROMISES_PER_INVOICE:
+        raise PortalRefused(
+            PROMISE_USED,
+            {"invoiceIds": f"invoice {invoice['number']} was already promised"},
+            409,
+            number=invoice["number"],
+        )

@@ -21,10 +21,12 @@ from relance.domain.base import RelanceModel
 from relance.domain.ledger import Invoice, InvoiceBalance, InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.portal import (
+    PROMISES_PER_INVOICE,
     CurrencyStatement,
     Dispute,
     PortalMessage,
     Promise,
+    check_promise_allowed,
     check_promise_date,
     payment_methods,
     promise_broken,
@@ -358,14 +360,32 @@ def dispute(token: str, invoice_id: str, request: Dispute) -> None:
 
 
 def promise(token: str, request: Promise) -> None:
-    """The customer promises to pay the invoices by a date: dunning waits until the day after."""
+    """The customer promises to pay the invoices by a date: dunning waits until the day after.
+
+    One promise per invoice (``PROMISES_PER_INVOICE``): not while one runs, not after one was made
+    until the team clears it (``reset_promise``). All the invoices are promised, or none."""
     visit = open_link(token)
     _changes_allowed(visit)
     org, customer = visit.organization, visit.customer
-    check_promise_date(request.promised_for, clock.now().date())
+    today = clock.now().date()
+    check_promise_date(request.promised_for, today)
     invoices = [_open_invoice_of(org.id, customer["id"], i, "invoiceIds") for i in dict.fromkeys(request.invoice_ids)]
     for invoice in invoices:
-        ledger_store.set_invoice_mark(org.id, invoice["id"], "promisedUntil", request.promised_for.isoformat())
+        check_promise_allowed(invoice, today)
+    try:
+        transact(
+            [
+                ledger_store.promise_entry(
+                    org.id, i["id"], request.promised_for.isoformat(), today.isoformat(), PROMISES_PER_INVOICE
+                )
+                for i in invoices
+            ]
+        )
+    except TransactionCancelled as error:  # another promise (or a payment) got in meanwhile: say which
+        for invoice in invoices:
+            current = _open_invoice_of(org.id, customer["id"], invoice["id"], "invoiceIds")
+            check_promise_allowed(current, today)
+        raise Conflict("the invoices changed meanwhile: please try again") from error
     now = clock.now().isoformat()
     ids = [i["id"] for i in invoices]
     entry_id = "evt_" + hashlib.sha256(f"promise:{','.join(ids)}:{now}".encode()).hexdigest()[:26]
@@ -429,14 +449,47 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
     return get_invoice(principal, invoice_id)
 
 
-def expire_promises(org_id: str, customer_id: str, today: date) -> int:
-    """Promises not kept by their date: the invoices go back to dunning, the team is told (nightly)."""
-    broken = [i for i in ledger_store.records_of(org_id, customer_id, "invoice") if promise_broken(i, today)]
+class PromiseReset(RelanceModel):
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+def reset_promise(principal: Principal, invoice_id: str, request: PromiseReset) -> Invoice:
+    """``POST /v1/invoices/{id}/reset-promise``: the team clears the customer's promise on the invoice
+    (a running one ends: dunning takes the invoice back; a broken one is forgotten) and the customer
+    may promise once more on the portal."""
+    invoice = visible_invoice(principal, invoice_id)
+    org_id = principal.organization_id
+    now = clock.now().isoformat()
+    data = {
+        "event": "promise_reset",
+        "promisedFor": invoice.get("promisedUntil") or invoice.get("promiseBroken"),
+        "comment": request.comment,
+        "by": principal.principal_id,
+        "number": invoice["number"],
+    }
+    entry_id = "evt_" + hashlib.sha256(f"promise-reset:{invoice_id}:{now}".encode()).hexdigest()[:26]
+    told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
+    try:  # the promise is cleared and that is on the timelines together, or neither
+        transact([ledger_store.reset_promise_entry(org_id, invoice_id), *told])
+    except TransactionCancelled as error:
+        if error.reasons[:1] == ["ConditionalCheckFailed"]:
+            raise Conflict("the invoice has no promise to clear") from error
+        raise Conflict("the invoice changed meanwhile: try again") from error
+    nudge(org_id, invoice["customerId"])
+    return get_invoice(principal, invoice_id)
+
+
+def expire_promises(org_id: str, customer_id: str, today: date, invoices: list[dict[str, Any]] | None = None) -> int:
+    """Promises not kept by their date: the invoices go back to dunning, ``promiseBroken`` on them
+    (no new promise from the portal until the team clears it), the team is told (nightly)."""
+    if invoices is None:
+        invoices = ledger_store.records_of(org_id, customer_id, "invoice")
+    broken = [i for i in invoices if promise_broken(i, today)]
     if not broken:
         return 0
     kept = []
     for invoice in broken:
-        if ledger_store.clear_invoice_mark(org_id, invoice["id"], "promisedUntil", invoice["promisedUntil"]):
+        if ledger_store.break_promise(org_id, invoice["id"], invoice["promisedUntil"]):
             kept.append(invoice)
     if not kept:
         return 0

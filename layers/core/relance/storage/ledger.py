@@ -125,3 +125,41 @@ def clear_invoice_mark(org_id: str, invoice_id: str, field: str, only_if: Any = 
         values,
         names={"#f": field},
     )
+
+
+def promise_entry(org_id: str, invoice_id: str, promised_for: str, today: str, allowed: int) -> dict[str, Any]:
+    """A customer's promise on an open invoice, counted, if it has no promise running or broken and has
+    fewer than ``allowed`` counted (the check that ``domain.portal.check_promise_allowed`` made, held
+    at write time)."""
+    return update(
+        keys.invoice(org_id, invoice_id),
+        "SET promisedUntil = :d, promiseCount = if_not_exists(promiseCount, :zero) + :one, version = version + :one",
+        names={"#s": "status"},
+        values={":d": promised_for, ":today": today, ":open": "open", ":zero": 0, ":one": 1, ":allowed": allowed},
+        condition="attribute_exists(PK) AND #s = :open AND attribute_not_exists(promiseBroken)"
+        " AND (attribute_not_exists(promisedUntil) OR promisedUntil < :today)"
+        " AND (attribute_not_exists(promiseCount) OR promiseCount < :allowed)",
+    )
+
+
+def break_promise(org_id: str, invoice_id: str, promised: str) -> bool:
+    """The promise for ``promised`` was not kept: ``promisedUntil`` becomes ``promiseBroken`` (if it is
+    still that promise); False when nothing changed."""
+    return update_if(
+        keys.invoice(org_id, invoice_id),
+        "REMOVE promisedUntil SET promiseBroken = :p, version = version + :one",
+        "promisedUntil = :p",
+        {":p": promised, ":one": 1},
+    )
+
+
+def reset_promise_entry(org_id: str, invoice_id: str) -> dict[str, Any]:
+    """The transaction entry that clears the customer's promises on an invoice (running, broken and
+    their count); its condition fails when there is none."""
+    return update(
+        keys.invoice(org_id, invoice_id),
+        "REMOVE promisedUntil, promiseBroken, promiseCount SET version = version + :one",
+        values={":one": 1},
+        condition="attribute_exists(promisedUntil) OR attribute_exists(promiseBroken)"
+        " OR attribute_exists(promiseCount)",
+    )
