@@ -68,6 +68,13 @@ def _refused(error: RelanceError) -> Response[str]:
     return _problem(error.status, "This could not be done", error.message)
 
 
+@app.exception_handler(Exception)
+def _bug(_: Exception) -> Response[str]:
+    """A bug: logged with its stack, and a page that reveals nothing."""
+    logger.exception("web app error")
+    return _problem(500, "Something went wrong", "Please try again in a moment. The error has been logged.")
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)

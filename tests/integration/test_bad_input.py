@@ -192,3 +192,30 @@ def test_resolving_a_dispute_with_an_unbounded_comment_keeps_the_dispute(runtime
     assert ok(resolved)["disputed"] is None
     events = [e for e in ok(api.get(url(f"/invoices/{invoice['id']}/timeline")))["items"] if e["kind"] == "event"]
     assert [(e["event"], e["comment"]) for e in events] == [("dispute_resolved", "credit note sent")]
+
+
+def test_line_breaks_in_names_that_become_email_headers_are_refused(api, url):
+    settings = ok(api.get(url("/organization")))["settings"]
+    customer = ok(api.post(url("/customers"), json={"name": "Header names"}), 201)
+    injected = "Ada\r\nBcc: thief@evil.example"
+
+    refused = {
+        "name": api.post(url("/users"), json={"email": "ada@relance.example", "name": injected, "role": "admin"}),
+        "senderName": api.put(url("/organization/settings"), json={**settings, "senderName": injected}),
+        "name ": api.post(url("/customers"), json={"name": injected}),
+        "firstName": api.post(
+            url(f"/customers/{customer['id']}/contacts"), json={"email": "a@b.example", "firstName": injected}
+        ),
+        "attachments[0].filename": api.post(
+            url(f"/customers/{customer['id']}/notes"),
+            json={"body": "file", "attachments": [{"filename": "a\r\n.pdf", "size": 10}]},
+        ),
+        "name  ": api.post(url("/api-keys"), json={"name": "key\tname"}),
+    }
+
+    for field, response in refused.items():
+        assert response.status_code == 422, f"{field}: {response.text}"
+        assert field.strip() in response.json()["error"]["fields"], response.text
+    assert ok(api.get(url("/organization")))["settings"]["senderName"] == settings["senderName"]
+    assert ok(api.get(url(f"/customers/{customer['id']}/contacts")))["items"] == []
+    assert ok(api.get(url(f"/customers/{customer['id']}/notes")))["items"] == []

@@ -1,5 +1,7 @@
 """The SES adapter names SES's refusal of an unverified sender (no AWS: a stubbed client)."""
 
+from email import message_from_bytes, policy
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -99,3 +101,35 @@ def test_send_lets_other_refusals_through(stubbed):
         ses.send(envelope(), EMAIL)
 
     assert not isinstance(error.value, SenderNotVerified)
+
+
+def test_line_breaks_in_header_values_neither_break_the_email_nor_add_headers(monkeypatch):
+    sent = {}
+
+    class Recorder:
+        def send_email(self, **arguments):
+            sent.update(arguments)
+            return {"MessageId": "m-1"}
+
+    monkeypatch.setattr(ses, "client", lambda service: Recorder())
+    injected = "\r\nBcc: thief@evil.example\r\n"
+    envelope = ses.for_action(
+        "org_x",
+        "act_x",
+        sender_name=f"Relance{injected}AR",
+        sender_email=SENDER,
+        to=["p@c.example"],
+        cc=[],
+        in_reply_to=f"<m@c.example>{injected}",
+    )
+    email = RenderedEmail(subject=f"Re: invoice{injected}42", text="Paid?\n", html="<p>Paid?</p>")
+
+    assert ses.send(envelope, email, (ses.Attachment(f"a{injected}.pdf", "application/pdf", b"%PDF"),)) == "m-1"
+
+    message = message_from_bytes(sent["Content"]["Raw"]["Data"], policy=policy.default)
+    assert "Bcc" not in message and "thief@evil.example" not in str(message["To"])
+    assert str(message["Subject"]) == "Re: invoice Bcc: thief@evil.example 42"
+    assert str(message["From"]) == f'"Relance Bcc: thief@evil.example AR" <{SENDER}>'
+    assert str(message["In-Reply-To"]) == "<m@c.example> Bcc: thief@evil.example"
+    assert [part.get_filename() for part in message.iter_attachments()] == ["a Bcc: thief@evil.example .pdf"]
+    assert sent["Destination"] == {"ToAddresses": ["p@c.example"], "CcAddresses": []}

@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _single_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", "no line breaks, tabs or other control characters")
+    return value
+
+
+class _OneLine:
+    """``Annotated[str, StringConstraints(...), OneLine]``: text that ends up on one line, in an email
+    header or a file name (a person's, a sender's, a customer's or a file's name). A line break, tab or
+    other control character is a 422 naming the field; the OpenAPI document says so with a pattern."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(_single_line, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(schema), "pattern": r"^[^\x00-\x1f\x7f]*$"}
+
+
+OneLine = _OneLine()
 
 
 class RelanceModel(BaseModel):

@@ -83,6 +83,13 @@ class CustomerPatch(RelanceModel):
     tags: list[Tag] = Field(default_factory=list, max_length=50)
 
 
+class NextAction(RelanceModel):
+    """What dunning does next for a customer, and when (the one planned action)."""
+
+    at: AwareDatetime
+    type: str
+
+
 class Customer(Record):
     id: str
     external_id: str | None
@@ -105,6 +112,7 @@ class Customer(Record):
     last_reminder_at: AwareDatetime | None
     collection_paused: bool
     main_contact_id: str | None
+    next_action: NextAction | None = Field(default=None, description="what dunning does next, and when")
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

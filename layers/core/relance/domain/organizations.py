@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, field_validator
 
-from relance.domain.base import Record, RelanceModel
+from relance.domain.base import OneLine, Record, RelanceModel
 from relance.domain.money import MAX_AMOUNT, CurrencyCode
 from relance.domain.rating import RatingBasis
 from relance.domain.senders import Sender
@@ -33,7 +33,7 @@ class OrganizationSettings(RelanceModel):
         default_factory=lambda: [0, 1, 2, 3, 4], max_length=7, description="Monday = 0"
     )
     holidays: list[date] = Field(default_factory=list, max_length=400)
-    sender_name: str | None = Field(default=None, max_length=100)
+    sender_name: Annotated[str, StringConstraints(max_length=100), OneLine] | None = None
     sender_email: EmailStr | None = Field(
         default=None,
         description="the address reminders come from: setting it registers it to the organization (one organization "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
-from relance.domain.base import Record, RelanceModel
+from relance.domain.base import OneLine, Record, RelanceModel
 
 
 class Role(StrEnum):
@@ -22,7 +22,7 @@ class Channel(StrEnum):
 
 
 Initials = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3, pattern=r"^[A-Z]+$")]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 def initials_of(name: str) -> str:
@@ -59,7 +59,7 @@ class User(Record):
 
 
 class ApiKeyFields(RelanceModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 class ApiKey(Record):

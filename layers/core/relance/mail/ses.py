@@ -2,6 +2,9 @@
 
 SES refuses a sender whose identity is not verified (``MessageRejected``): ``send`` raises
 ``SenderNotVerified`` then, so callers record that reason instead of a failed call.
+
+Every header value is put on one line here (``header_value``): a subject decoded from a customer's
+mail, a file name, a person's or sender's name never breaks the message or adds a header.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ __all__ = [  # SenderNotVerified too: callers catch ses.SenderNotVerified
 
 _ADDRESS = re.compile(r"[^\s<>,:;\"]+@[^\s<>,:;\"]+[^\s<>,:;\".]")
 _REFERENCE = re.compile(r"(?:reply\+|<)(?P<org>org_[0-9a-z]{26})\.(?P<action>act_[0-9a-z]{26})@")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def header_value(text: str) -> str:
+    """``text`` fit for a header: line breaks (CR, LF) and other control characters become one space,
+    so nothing can end the header early, add another (``Bcc:``) or make the email library refuse it."""
+    return _CONTROL.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -98,22 +108,25 @@ class Attachment:
 def send(envelope: Envelope, email: RenderedEmail, attachments: tuple[Attachment, ...] = ()) -> str:
     """Send and answer SES's message id."""
     mime = EmailMessage()
-    mime["From"] = formataddr((envelope.sender_name, envelope.sender_email))
-    mime["To"] = ", ".join(envelope.to)
+    mime["From"] = formataddr((header_value(envelope.sender_name), header_value(envelope.sender_email)))
+    mime["To"] = ", ".join(header_value(a) for a in envelope.to)
     if envelope.cc:
-        mime["Cc"] = ", ".join(envelope.cc)
-    mime["Reply-To"] = envelope.reply_to
-    mime["Subject"] = email.subject
-    mime["Message-ID"] = envelope.message_id
-    if envelope.in_reply_to:
-        mime["In-Reply-To"] = envelope.in_reply_to
-        mime["References"] = envelope.in_reply_to
+        mime["Cc"] = ", ".join(header_value(a) for a in envelope.cc)
+    mime["Reply-To"] = header_value(envelope.reply_to)
+    mime["Subject"] = header_value(email.subject)
+    mime["Message-ID"] = header_value(envelope.message_id)
+    if envelope.in_reply_to and header_value(envelope.in_reply_to):
+        mime["In-Reply-To"] = header_value(envelope.in_reply_to)
+        mime["References"] = header_value(envelope.in_reply_to)
     mime.set_content(email.text)
     mime.add_alternative(email.html, subtype="html")
     for attachment in attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         mime.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename
+            attachment.data,
+            maintype=header_value(maintype) or "application",
+            subtype=header_value(subtype) or "octet-stream",
+            filename=header_value(attachment.filename) or "attachment",
         )
     arguments: dict[str, Any] = {
         "FromEmailAddress": envelope.sender_email,

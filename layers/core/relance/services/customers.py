@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
@@ -30,7 +30,17 @@ from relance.storage import records as workflow_store
 from relance.storage import users as user_store
 from relance.storage.table import TransactionCancelled, transact
 
-SORTS = {"name", "createdAt", "outstanding", "overdue", "rating", "averagePaymentDelayDays", "lastReminderAt"}
+SORTS = {
+    "name",
+    "externalId",
+    "createdAt",
+    "outstanding",
+    "overdue",
+    "rating",
+    "averagePaymentDelayDays",
+    "lastReminderAt",
+    "nextActionAt",
+}
 NUMERIC_SORTS = {"outstanding", "overdue", "averagePaymentDelayDays"}
 EXTERNAL_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
 
@@ -194,38 +204,97 @@ class CustomerFilter(RelanceModel):
     """Filters of the customer list (every column); also the filter of views, bulk and export."""
 
     q: str | None = Field(default=None, max_length=100)
-    account_manager_id: str | None = None
+    external_id: str | None = Field(default=None, max_length=100, description="equals; 'none': without one")
+    account_manager_id: str | None = Field(default=None, description="'none' for customers without one")
     dunning_plan_id: str | None = None
     rating: list[Annotated[str, StringConstraints(pattern=r"^(A|B|C|D|none)$")]] = Field(default_factory=list)
     currency: CurrencyCode | None = None
     outstanding_min: SignedAmount | None = None
     outstanding_max: SignedAmount | None = None
+    overdue_min: SignedAmount | None = Field(default=None, description="minor units, as outstandingMin")
+    overdue_max: SignedAmount | None = None
     overdue: bool | None = None
+    average_payment_delay_min: int | None = Field(default=None, ge=-3650, le=3650, description="days")
+    average_payment_delay_max: int | None = Field(default=None, ge=-3650, le=3650)
+    last_reminder_from: date | None = None
+    last_reminder_to: date | None = None
+    never_reminded: bool | None = None
     tags: list[Annotated[str, StringConstraints(max_length=50)]] = Field(default_factory=list, max_length=50)
-    custom_fields: dict[str, Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=dict)
+    payment_methods: list[Literal["card", "bank_transfer", "ach_debit", "sepa_debit"]] = Field(
+        default_factory=list, description="each of these is offered to the customer"
+    )
+    custom_fields: dict[str, Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=dict, description="equals; '' for empty"
+    )
     collection_paused: bool | None = None
+    collection_status: Literal["active", "paused", "none"] | None = Field(
+        default=None, description="none: no workflow; paused; active: a workflow, not paused"
+    )
 
     def matches(self, customer: Customer) -> bool:
         if self.q and self.q.lower() not in f"{customer.name} {customer.external_id or ''}".lower():
             return False
-        if self.account_manager_id and self.account_manager_id not in customer.account_manager_ids:
+        if self.external_id is not None and (customer.external_id or "none") != self.external_id:
+            return False
+        if not self._manager_matches(customer):
             return False
         if self.dunning_plan_id is not None and (customer.dunning_plan_id or "none") != self.dunning_plan_id:
             return False
         if self.rating and (customer.rating or "none") not in self.rating:
             return False
-        amount = customer.outstanding.get(self.currency or customer.currency, 0)
-        if self.outstanding_min is not None and amount < self.outstanding_min:
-            return False
-        if self.outstanding_max is not None and amount > self.outstanding_max:
+        if not (self._amounts_match(customer) and self._delay_matches(customer) and self._reminder_matches(customer)):
             return False
         if self.overdue is not None and bool(customer.overdue) != self.overdue:
             return False
         if self.collection_paused is not None and customer.collection_paused != self.collection_paused:
             return False
+        if self.collection_status is not None and collection_status(customer) != self.collection_status:
+            return False
         if any(tag not in customer.tags for tag in self.tags):
             return False
-        return all(str(customer.custom_fields.get(k)) == v for k, v in self.custom_fields.items())
+        offered = customer.payment_methods.model_dump()
+        if any(not offered.get(method) for method in self.payment_methods):
+            return False
+        return all(
+            customer.custom_fields.get(k) in (None, "") if v == "" else str(customer.custom_fields.get(k)) == v
+            for k, v in self.custom_fields.items()
+        )
+
+    def _manager_matches(self, customer: Customer) -> bool:
+        if self.account_manager_id == "none":
+            return not customer.account_manager_ids
+        return not self.account_manager_id or self.account_manager_id in customer.account_manager_ids
+
+    def _amounts_match(self, customer: Customer) -> bool:
+        currency = self.currency or customer.currency
+        outstanding, overdue = customer.outstanding.get(currency, 0), customer.overdue.get(currency, 0)
+        return (
+            (self.outstanding_min is None or outstanding >= self.outstanding_min)
+            and (self.outstanding_max is None or outstanding <= self.outstanding_max)
+            and (self.overdue_min is None or overdue >= self.overdue_min)
+            and (self.overdue_max is None or overdue <= self.overdue_max)
+        )
+
+    def _delay_matches(self, customer: Customer) -> bool:
+        delay = customer.average_payment_delay_days
+        if self.average_payment_delay_min is not None and (delay is None or delay < self.average_payment_delay_min):
+            return False
+        return self.average_payment_delay_max is None or (delay is not None and delay <= self.average_payment_delay_max)
+
+    def _reminder_matches(self, customer: Customer) -> bool:
+        last = customer.last_reminder_at.date() if customer.last_reminder_at else None
+        if self.never_reminded is not None and (last is None) != self.never_reminded:
+            return False
+        if self.last_reminder_from is not None and (last is None or last < self.last_reminder_from):
+            return False
+        return self.last_reminder_to is None or (last is not None and last <= self.last_reminder_to)
+
+
+def collection_status(customer: Customer) -> str:
+    """``none`` without a workflow, else ``paused`` or ``active``."""
+    if not customer.dunning_plan_id:
+        return "none"
+    return "paused" if customer.collection_paused else "active"
 
 
 def _sort_value(customer: Customer, sort: str) -> str | int | None:
@@ -238,6 +307,10 @@ def _sort_value(customer: Customer, sort: str) -> str | int | None:
         return customer.rating
     if sort == "averagePaymentDelayDays":
         return customer.average_payment_delay_days
+    if sort == "externalId":
+        return customer.external_id.lower() if customer.external_id else None
+    if sort == "nextActionAt":
+        return customer.next_action.at.astimezone(UTC).isoformat() if customer.next_action else None
     moment = customer.created_at if sort == "createdAt" else customer.last_reminder_at
     return moment.astimezone(UTC).isoformat() if moment else None
 

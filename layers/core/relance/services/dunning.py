@@ -141,19 +141,21 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
         logger.warning("planned step already performed", action_id=action["id"], step_id=decided.step.id)
         _performed(org_id, customer_id, decided.step.id, None)
         return plan(org_id, customer_id, execution)
-    _replace_planned(org_id, customer, action["id"])
+    _replace_planned(org_id, customer, action)
     return {"next": "wait", "action": action["id"], "waitUntil": wait_timestamp(decided.at)}
 
 
-def _replace_planned(org_id: str, customer: dict[str, Any], current: str | None) -> None:
+def _replace_planned(org_id: str, customer: dict[str, Any], current: dict[str, Any] | None) -> None:
     """The customer's one planned action is ``current``: the one planned before it (another step,
-    cycle or pause round, or nothing left to plan) is closed as replanned, never left planned."""
-    previous = customer.get("plannedActionId")
-    if previous == current:
+    cycle or pause round, or nothing left to plan) is closed as replanned, never left planned.
+    The customer keeps its ``nextAction`` (when, what) for the customer list."""
+    previous, current_id = customer.get("plannedActionId"), current["id"] if current else None
+    next_action = {"at": current["scheduledAt"], "type": current["type"]} if current else None
+    if previous == current_id and customer.get("nextAction") == next_action:
         return
-    if previous:
+    if previous and previous != current_id:
         action_store.move(org_id, previous, "planned", "replanned", {"reason": "the plan changed"})
-    customer_store.update_dunning(org_id, customer["id"], {"plannedActionId": current})
+    customer_store.update_dunning(org_id, customer["id"], {"plannedActionId": current_id, "nextAction": next_action})
 
 
 def wait_timestamp(moment: datetime) -> str:

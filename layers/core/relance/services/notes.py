@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance import clock
 from relance.aws import client
-from relance.domain.base import RelanceModel
+from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
@@ -38,7 +38,7 @@ MAX_DECLARED_BYTES = 5 * 1024**3
 UPLOAD_SECONDS = 900
 MENTION = re.compile(r"@(usr_[0-9a-z]{26})\b")
 
-FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
 
 
 class FileDeclaration(RelanceModel):

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import EmailStr, Field, StringConstraints
 
 from relance import clock
-from relance.domain.base import RelanceModel
+from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
@@ -34,7 +34,7 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # together, decoded: API Gateway takes 
 
 
 class ReplyAttachment(RelanceModel):
-    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
     content_type: str = Field(default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$")
     content_base64: str = Field(min_length=1)
 
@@ -170,6 +170,10 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
         message_id = ses.send(envelope, email, tuple(files))
     except ses.SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
         action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+        raise
+    except Exception as error:  # nothing stays `sending`: the reply failed, and says why
+        reason = f"not sent: {type(error).__name__}: {str(error)[:300]}"
+        action_store.move(org_id, action["id"], "sending", "failed", {"reason": reason})
         raise
     sent = {
         "messageId": message_id,

@@ -13,7 +13,7 @@ from relance.storage.table import delete, put, query_all, table, update, update_
 LIST_PROJECTION = (
     "id, externalId, #n, currency, #l, dunningPlanId, accountManagerIds, customFields, paymentMethods, tags, "
     "openItems, credit, rating, averagePaymentDelayDays, overdueAwareDelayDays, ratingBasis, ratingDrivers, "
-    "lastReminderAt, collectionPaused, mainContactId, createdAt, updatedAt"
+    "lastReminderAt, collectionPaused, mainContactId, createdAt, updatedAt, nextAction"
 )
 
 

@@ -211,3 +211,9 @@ def note(org_id: str, note_id: str) -> Key:
 def checkout(org_id: str, checkout_id: str) -> Key:
     """A portal payment through Stripe Checkout: the invoices it pays and how far it got."""
     return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}
+
+
+def directory_range(org_id: str) -> tuple[str, str, str]:
+    """The partition and the sort-key range holding an organization's users, saved views and
+    workflows, which sort next to each other (``USER#`` < ``VIEW#`` < ``WF#``): one Query reads all three."""
+    return f"ORG#{org_id}", "USER#", "WF#\uffff"

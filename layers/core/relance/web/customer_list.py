@@ -1,0 +1,205 @@
+"""The customers list's state in its URL: filters, sort, page, columns — parsed and written back.
+
+The URL holds the whole state (shareable; the back button restores it). Parameter names are the
+API's (``/v1/customers``) where it has them; amounts are in major units (``overdueMin=1000`` is
+1,000.00), converted with the chosen currency's decimals (two without one). Every filter becomes
+a ``services.customers.CustomerFilter``: the web layer filters nothing itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.numbers import get_currency_precision
+from pydantic import ValidationError
+
+from relance.domain.custom_fields import CustomFieldDefinition
+from relance.errors import Invalid, validation_fields
+from relance.services.customers import SORTS, CustomerFilter
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort: str | None = None  # the list service's sort column
+    numeric: bool = False
+
+
+BASE_COLUMNS = (
+    Column("name", "Name", "name"),
+    Column("externalId", "External ID", "externalId"),
+    Column("outstanding", "Outstanding", "outstanding", numeric=True),
+    Column("overdue", "Overdue", "overdue", numeric=True),
+    Column("rating", "Rating", "rating"),
+    Column("averagePaymentDelayDays", "Avg. payment delay", "averagePaymentDelayDays", numeric=True),
+    Column("lastReminderAt", "Last reminder", "lastReminderAt"),
+    Column("nextAction", "Next action", "nextActionAt"),
+    Column("accountManagers", "Account managers"),
+    Column("workflow", "Workflow"),
+    Column("collection", "Collection"),
+    Column("tags", "Tags"),
+    Column("paymentMethods", "Payment methods"),
+)
+DEFAULT_COLUMNS = (
+    "name",
+    "externalId",
+    "outstanding",
+    "overdue",
+    "rating",
+    "averagePaymentDelayDays",
+    "lastReminderAt",
+    "nextAction",
+    "accountManagers",
+    "workflow",
+    "collection",
+)
+PAGE_SIZE = 50
+AMOUNTS = {
+    "outstandingMin": "outstanding_min",
+    "outstandingMax": "outstanding_max",
+    "overdueMin": "overdue_min",
+    "overdueMax": "overdue_max",
+}
+TEXTS = {
+    "q": "q",
+    "externalId": "external_id",
+    "accountManagerId": "account_manager_id",
+    "dunningPlanId": "dunning_plan_id",
+    "currency": "currency",
+    "collection": "collection_status",
+    "delayMin": "average_payment_delay_min",
+    "delayMax": "average_payment_delay_max",
+    "reminderFrom": "last_reminder_from",
+    "reminderTo": "last_reminder_to",
+}
+FLAGS = {"overdue": "overdue", "neverReminded": "never_reminded"}
+LISTS = {"rating": "rating", "tag": "tags", "method": "payment_methods"}
+STATE = ("sort", "cols", "view")
+"""Parameters that are state but not filters."""
+
+
+def columns_of(definitions: list[CustomFieldDefinition]) -> dict[str, Column]:
+    """Every column the list can show: the fixed ones, then one per custom field (``cf.<key>``)."""
+    columns = {c.key: c for c in BASE_COLUMNS}
+    columns.update({f"cf.{d.key}": Column(f"cf.{d.key}", d.label) for d in definitions})
+    return columns
+
+
+@dataclass
+class ListState:
+    filter: CustomerFilter
+    sort: str = "name"
+    cursor: str | None = None
+    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    view: str | None = None
+    values: dict[str, list[str]] = field(default_factory=dict)
+    """The filter parameters as given (to fill the form in again and to write links)."""
+
+    def has(self, name: str, value: str) -> bool:
+        return value in self.values.get(name, [])
+
+    def value(self, name: str) -> str:
+        return (self.values.get(name) or [""])[0]
+
+    @property
+    def filtered(self) -> bool:
+        return any(v for v in self.values.values())
+
+    def url(self, **changes: Any) -> str:
+        """``/customers?…`` of this state with ``changes`` (None removes a parameter; a new filter,
+        sort or column set starts again at the first page)."""
+        params: dict[str, list[str]] = {k: list(v) for k, v in self.values.items() if v}
+        params["sort"] = [self.sort] if self.sort != "name" else []
+        params["cols"] = [",".join(self.columns)] if self.columns != list(DEFAULT_COLUMNS) else []
+        params["view"] = [self.view] if self.view else []
+        for name, value in changes.items():
+            key = name.replace("_", ".") if name.startswith("cf_") else name
+            params[key] = [] if value is None else (value if isinstance(value, list) else [str(value)])
+        if params.get("sort") == ["name"]:
+            params["sort"] = []
+        pairs = [(k, v) for k, values in params.items() for v in values if v != ""]
+        return "/customers" + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def _minor(text: str, currency: str | None, name: str) -> int:
+    try:
+        amount = Decimal(text.replace(",", "").strip())
+    except InvalidOperation as error:
+        raise Invalid("please check the amounts", {name: "a number, e.g. 1000 or 1000.50"}) from error
+    digits = int(get_currency_precision(currency)) if currency else 2
+    minor = amount.scaleb(digits)
+    if minor != minor.to_integral_value():
+        raise Invalid("please check the amounts", {name: f"at most {digits} decimals"})
+    return int(minor)
+
+
+def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState:
+    """The list's state from the query string; ``Invalid`` naming each parameter at fault."""
+    first = {k: (v[0].strip() if v else "") for k, v in params.items()}
+    values = {
+        k: [x for x in v if x.strip()]
+        for k, v in params.items()
+        if k not in (*STATE, "cursor")
+        and (k in TEXTS or k in AMOUNTS or k in FLAGS or k in LISTS or k.startswith("cf."))
+    }
+    fields: dict[str, Any] = {}
+    for name, target in TEXTS.items():
+        if first.get(name):
+            fields[target] = first[name]
+    currency = first.get("currency") or None
+    for name, target in AMOUNTS.items():
+        if first.get(name):
+            fields[target] = _minor(first[name], currency, name)
+    for name, target in FLAGS.items():
+        if first.get(name) in ("yes", "no"):
+            fields[target] = first[name] == "yes"
+    for name, target in LISTS.items():
+        chosen = [v.strip() for value in params.get(name, []) for v in value.split(",") if v.strip()]
+        if chosen:
+            fields[target] = chosen
+    custom = {k[3:]: v for k, v in first.items() if k.startswith("cf.") and v}
+    if custom:
+        fields["custom_fields"] = {k: ("" if v == "(empty)" else v) for k, v in custom.items()}
+    try:
+        filters = CustomerFilter.model_validate(fields)
+    except ValidationError as error:
+        raise Invalid("please check the filters", _parameters(validation_fields(error.errors()))) from error
+    sort = first.get("sort") or "name"
+    if sort.lstrip("-") not in SORTS:
+        raise Invalid("unknown sort column", {"sort": "not a column the list sorts on"})
+    shown = [c for c in (first.get("cols") or "").split(",") if c in columns] or list(DEFAULT_COLUMNS)
+    return ListState(
+        filter=filters,
+        sort=sort,
+        cursor=first.get("cursor") or None,
+        columns=shown,
+        view=first.get("view") or None,
+        values=values,
+    )
+
+
+_BY_FIELD = {target: name for mapping in (TEXTS, AMOUNTS, FLAGS, LISTS) for name, target in mapping.items()}
+
+
+def _parameters(fields: dict[str, str]) -> dict[str, str]:
+    """Validation errors named by the URL's parameters (``averagePaymentDelayMin`` → ``delayMin``)."""
+    out = {}
+    for name, message in fields.items():
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name.split(".")[0])
+        out[_BY_FIELD.get(snake, name)] = message
+    return out
+
+
+def moved(columns: list[str], key: str, step: int) -> list[str]:
+    """The column order with ``key`` moved ``step`` places (the keyboard's move up/down)."""
+    if key not in columns:
+        return columns
+    order = list(columns)
+    index = order.index(key)
+    target = max(0, min(len(order) - 1, index + step))
+    order.insert(target, order.pop(index))
+    return order

@@ -1,0 +1,125 @@
+"""The web app's customers list through the local runtime: scope, filters in the URL, sort, pages, htmx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance.domain.organizations import Principal
+from relance.services import customers, users
+from relance.services.customers import CustomerFilter
+from tests.integration.helpers import clock_start
+from tests.integration.web import Browser
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
+        seed=lambda: seed(demo=True)
+    ) as started:
+        yield started
+
+
+def signed_in(demo: LocalRuntime, role: str, index: int = 0) -> tuple[Browser, dict[str, str]]:
+    person = [u for u in demo.session["users"] if u["role"] == role][index]
+    browser = Browser(demo.base_url)
+    browser.sign_in(person["email"], person["password"])
+    return browser, person
+
+
+def admin_principal(demo: LocalRuntime) -> Principal:
+    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+
+
+def rows(page) -> list[str]:
+    """The customer names of the list's rows, in order."""
+    soup = BeautifulSoup(page.text, "html.parser")
+    return [a.get_text(strip=True) for a in soup.select("#results tbody td a.fw-semibold")]
+
+
+def test_an_account_manager_sees_only_their_customers_and_an_admin_all(demo):
+    manager, person = signed_in(demo, "account_manager")
+    admin, _ = signed_in(demo, "admin")
+    everyone = customers.matching_customers(admin_principal(demo), CustomerFilter())
+    manager_id = next(u.id for u in users.list_users(admin_principal(demo)) if u.email == person["email"])
+    theirs = {c.name for c in everyone if manager_id in c.account_manager_ids}
+
+    mine = rows(manager.get("/customers?cols=name"))
+    all_of_them = rows(admin.get("/customers?cols=name&sort=name"))
+
+    assert len(all_of_them) == 50 and len(mine) < 50
+    assert set(mine) == theirs and set(mine) < set(all_of_them)
+    hidden = next(c for c in everyone if c.name not in mine)
+    assert manager.get(f"/customers/{hidden.id}").status_code == 404  # as if it did not exist
+
+
+def test_filters_live_in_the_url_and_use_the_list_service(demo):
+    admin, _ = signed_in(demo, "admin")
+    expected = customers.matching_customers(admin_principal(demo), CustomerFilter(overdue_min=100_000, rating=["D"]))
+
+    page = admin.get("/customers?overdueMin=1000&rating=D&sort=-overdue")
+
+    assert page.status_code == 200
+    assert sorted(rows(page)) == sorted(c.name for c in expected)
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.select_one("#f-overdueMin")["value"] == "1000"
+    assert soup.select_one("#f-rating-D").has_attr("checked")
+    assert soup.select_one("th[aria-sort=descending]").get_text(strip=True).startswith("Overdue")
+    assert page.headers["Cache-Control"].startswith("no-store")
+
+
+def test_a_bad_filter_is_named_and_answered_422(demo):
+    admin, _ = signed_in(demo, "admin")
+
+    page = admin.get("/customers?overdueMin=lots")
+
+    assert page.status_code == 422
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert "is-invalid" in soup.select_one("#f-overdueMin")["class"]
+    assert soup.select_one("#overdueMin-error").get_text(strip=True)
+
+
+def test_pages_follow_the_cursor_and_the_first_page_comes_back(demo):
+    admin, _ = signed_in(demo, "admin")
+    everyone = sorted(c.name.lower() for c in customers.matching_customers(admin_principal(demo), CustomerFilter()))
+
+    first = admin.get("/customers?cols=name")
+    soup = BeautifulSoup(first.text, "html.parser")
+    assert len(rows(first)) == 50 and soup.find("a", string="Next page →") is None  # the demo fits one page
+    assert [n.lower() for n in rows(first)] == everyone
+
+
+def test_htmx_gets_the_results_block_of_the_same_template(demo):
+    admin, _ = signed_in(demo, "admin")
+
+    fragment = admin.get("/customers?rating=D", headers={"HX-Request": "true", "HX-Target": "results"})
+
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and 'id="count"' in fragment.text and "<table" in fragment.text
+
+
+def test_columns_show_every_kind_of_value_and_custom_fields(demo):
+    admin, _ = signed_in(demo, "admin")
+
+    page = admin.get("/customers?cols=name,tags,paymentMethods,collection,workflow,accountManagers&sort=name")
+
+    headers = [th.get_text(" ", strip=True) for th in BeautifulSoup(page.text, "html.parser").select("thead th")]
+    assert headers[0].startswith("Name") and headers[1:] == [
+        "Tags",
+        "Payment methods",
+        "Collection",
+        "Workflow",
+        "Account managers",
+    ]
+    assert "Bank transfer" in page.text and "Active" in page.text
+
+
+def test_signed_out_the_list_goes_to_the_sign_in(demo):
+    page = Browser(demo.base_url).get("/customers?rating=D")
+
+    assert urlsplit(page.url).path == "/dev/cognito/oauth2/authorize"
