@@ -8,13 +8,17 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from relance.domain.base import Record, RelanceModel
+from relance.domain.base import OneLine, Record, RelanceModel
 from relance.domain.money import MAX_AMOUNT, CurrencyCode
 from relance.domain.rating import Contribution, RatingBasis
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^#]+$"), OneLine
+]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), OneLine]
+Part = Annotated[str, StringConstraints(max_length=100), OneLine]
+"""A contact's first or last name, or job title."""
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 
 
@@ -119,20 +123,20 @@ class Customer(Record):
 
 class ContactFields(RelanceModel):
     email: EmailStr
-    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    first_name: Part | None = None
+    last_name: Part | None = None
     phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
-    job_title: Annotated[str, StringConstraints(max_length=100)] | None = None
+    job_title: Part | None = None
     position_id: str | None = None
     is_main: bool = False
 
 
 class ContactPatch(RelanceModel):
     email: EmailStr | None = None
-    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    first_name: Part | None = None
+    last_name: Part | None = None
     phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
-    job_title: Annotated[str, StringConstraints(max_length=100)] | None = None
+    job_title: Part | None = None
     position_id: str | None = None
     is_main: bool | None = None
 

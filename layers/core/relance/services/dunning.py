@@ -451,6 +451,9 @@ def _send_email(
     except AwsUnavailable:  # SES took nothing: planned again, so the retried Act sends it
         action_store.move(org_id, action["id"], "sending", "planned", {})
         raise
+    except Exception as error:  # nothing stays `sending`: failed with its reason (a retry finds it final)
+        _fail(org_id, {**action, "status": "sending"}, f"not sent: {type(error).__name__}: {str(error)[:300]}", now)
+        raise
     action_store.move(
         org_id,
         action["id"],
