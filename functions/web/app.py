@@ -15,7 +15,7 @@ from screens import auth, customers, static
 from screens.base import RENDER, SignInRequired, html, is_htmx, redirect
 
 from relance.errors import Forbidden, NotFound, RelanceError
-from relance.observability import logger, metrics, tracer
+from relance.observability import logger, metrics, traced
 from relance.web.session import SignInFailed, SignInUnavailable
 
 app = APIGatewayRestResolver()
@@ -76,7 +76,7 @@ def _bug(_: Exception) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
