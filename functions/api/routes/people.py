@@ -9,7 +9,7 @@ from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.custom_fields import CustomFieldDefinition
 from relance.domain.organizations import Principal
-from relance.domain.users import ApiKey, ApiKeyFields, User, UserFields, UserPatch
+from relance.domain.users import ApiKey, ApiKeyFields, Invitation, Membership, User, UserFields, UserPatch
 from relance.services import custom_fields, users
 from relance.services.access import require_admin
 
@@ -73,4 +73,24 @@ def save_custom_field(principal: Caller, body: CustomFieldDefinition) -> tuple[C
 @router.delete("/v1/custom-fields/<key>", tags=["custom fields"], summary="Remove a custom field definition")
 def delete_custom_field(principal: Caller, key: str) -> tuple[None, int]:
     custom_fields.delete_definition(principal, key)
+    return None, 204
+
+
+@router.get("/v1/invitations", tags=["users"], summary="Your invitations to other organizations")
+def list_invitations(principal: Caller) -> Page[Invitation]:
+    return Page[Invitation](items=users.list_invitations(principal))
+
+
+@router.post(
+    "/v1/invitations/<invitation_id>/accept",
+    tags=["users"],
+    summary="Accept: your identity moves to that organization (you leave yours); sign in again",
+)
+def accept_invitation(principal: Caller, invitation_id: str) -> Membership:
+    return users.accept_invitation(principal, invitation_id)
+
+
+@router.delete("/v1/invitations/<invitation_id>", tags=["users"], summary="Decline an invitation")
+def decline_invitation(principal: Caller, invitation_id: str) -> tuple[None, int]:
+    users.decline_invitation(principal, invitation_id)
     return None, 204

@@ -68,3 +68,21 @@ class ApiKey(Record):
     role: str
     created_at: AwareDatetime
     key: str | None = None  # only in the answer that creates it
+
+
+class Invitation(Record):
+    """An organization's invitation of a person whose address belongs to another organization, as
+    that person sees it (``GET /v1/invitations``)."""
+
+    id: str
+    organization_name: str
+    role: Role
+    invited_at: AwareDatetime
+
+
+class Membership(Record):
+    """Where an accepted invitation took the person: sign in again to act there."""
+
+    organization_id: str
+    user_id: str
+    role: Role

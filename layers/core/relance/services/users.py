@@ -1,4 +1,15 @@
-"""Users (DynamoDB + the Cognito user pool), API keys, and who a bearer token is."""
+"""Users (DynamoDB + the Cognito user pool), API keys, and who a bearer token is.
+
+A person is an email address with one Cognito identity (the pool's usernames are addresses), and
+that identity belongs to one organization (``custom:organization_id``). Adding an address that is
+already a user of the organization is a 409; adding one whose identity belongs to another
+organization answers exactly as for a new address (nothing tells the caller that another
+organization exists) and invites the person instead: their user record waits (``pendingIdentity``),
+the invitation is stored under their address and emailed to them, and they resolve it themselves
+(``GET /v1/invitations``; accept, which moves their identity here and takes them out of the other
+organization, or decline). Changing or removing a user touches the identity only when it is this
+organization's and this user's.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +23,20 @@ from relance import clock
 from relance.aws import client
 from relance.domain import api_keys
 from relance.domain.organizations import Principal
-from relance.domain.users import ApiKey, ApiKeyFields, Role, User, UserFields, UserPatch, initials_of
+from relance.domain.users import (
+    ApiKey,
+    ApiKeyFields,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    UserFields,
+    UserPatch,
+    initials_of,
+)
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
-from relance.observability import logger
+from relance.observability import logger, metrics
 from relance.services.access import require_admin
 from relance.settings import get_settings
 from relance.storage import organizations as org_store
@@ -31,10 +52,31 @@ def _cognito_attributes(org_id: str, user_id: str, email: str) -> list[dict[str,
     ]
 
 
+def _identity(email: str) -> dict[str, str] | None:
+    """The Cognito identity of an address (its attributes), or None."""
+    try:
+        found = client("cognito-idp").admin_get_user(UserPoolId=get_settings().user_pool_id, Username=email)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UserNotFoundException":
+            return None
+        raise
+    return {a["Name"]: a["Value"] for a in found.get("UserAttributes", [])}
+
+
+def _identity_is(org_id: str, user_id: str, email: str) -> bool:
+    """Whether the address's identity is this organization's user ``user_id`` (else it is left alone)."""
+    identity = _identity(email) or {}
+    return identity.get("custom:organization_id") == org_id and identity.get("custom:user_id") == user_id
+
+
 def create_user(principal: Principal, fields: UserFields, *, password: str | None = None) -> User:
-    """Create the person in the user pool (invited by email in AWS) and in the organization."""
+    """Create the person in the user pool (invited by email in AWS) and in the organization; an
+    address whose identity is another organization's is invited instead, answered the same."""
     require_admin(principal)
     settings = get_settings()
+    email = fields.email.lower()
+    if store.find_by_email(principal.organization_id, email):
+        raise Conflict("this address is already a user of the organization", {"email": "already used"})
     user = User(
         id=new_id("usr"),
         email=fields.email.lower(),
@@ -55,9 +97,12 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
             **extra,
         )
     except ClientError as error:
-        if error.response["Error"]["Code"] == "UsernameExistsException":
-            raise Conflict("a user with this email exists", {"email": "already used"}) from error
-        raise
+        if error.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+        identity = _identity(user.email) or {}
+        if identity.get("custom:organization_id") == principal.organization_id:
+            raise Conflict("this address is already a user of the organization", {"email": "already used"}) from error
+        return _invite(principal.organization_id, user)  # another organization's: answered as a new address
     if password:
         cognito.admin_set_user_password(
             UserPoolId=settings.user_pool_id, Username=user.email, Password=password, Permanent=True
@@ -94,19 +139,149 @@ def update_user(principal: Principal, user_id: str, patch: UserPatch) -> User:
     if any(changes.get(k, "") is None for k in ("name", "initials", "role", "notification_channels")):
         raise Invalid("these fields cannot be cleared", {k: "required" for k in changes if changes[k] is None})
     after = before.model_copy(update=changes)
-    if after.role != before.role:
+    item = store.get_user(principal.organization_id, user_id) or {}
+    internal: dict[str, Any] = {k: item[k] for k in ("pendingIdentity", "invitationId") if k in item}
+    if after.role != before.role and not internal and _identity_is(principal.organization_id, user_id, before.email):
         pool, cognito = get_settings().user_pool_id, client("cognito-idp")
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=before.email, GroupName=after.role)
         cognito.admin_remove_user_from_group(UserPoolId=pool, Username=before.email, GroupName=before.role)
-    store.save_user(principal.organization_id, after.model_dump(mode="json", by_alias=True))
+    store.save_user(principal.organization_id, {**after.model_dump(mode="json", by_alias=True), **internal})
     return after
 
 
 def delete_user(principal: Principal, user_id: str) -> None:
+    """Remove the person; their identity too when it is this organization's (an invited person's is theirs)."""
     require_admin(principal)
-    user = get_user(principal, user_id)
-    client("cognito-idp").admin_delete_user(UserPoolId=get_settings().user_pool_id, Username=user.email)
-    store.delete_user(principal.organization_id, user_id)
+    org_id = principal.organization_id
+    item = store.get_user(org_id, user_id)
+    if item is None:
+        raise NotFound("user not found")
+    email = str(item["email"]).lower()
+    if item.get("pendingIdentity"):
+        store.delete_invitation(email, str(item.get("invitationId", "")))
+    elif _identity_is(org_id, user_id, email):
+        client("cognito-idp").admin_delete_user(UserPoolId=get_settings().user_pool_id, Username=email)
+    store.delete_user(org_id, user_id)
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def _invite(org_id: str, user: User) -> User:
+    """The person's identity is another organization's: their user waits here, invited."""
+    invitation_id = new_id("ivt")
+    store.save_user(
+        org_id, {**user.model_dump(mode="json", by_alias=True), "pendingIdentity": True, "invitationId": invitation_id}
+    )
+    organization = org_store.get(org_id) or {}
+    store.put_invitation(
+        user.email,
+        {
+            "id": invitation_id,
+            "organizationId": org_id,
+            "organizationName": organization.get("name", ""),
+            "userId": user.id,
+            "invitedAt": user.created_at.isoformat(),
+        },
+    )
+    _email_invitation(organization, user)
+    return user
+
+
+def _email_invitation(organization: dict[str, Any], user: User) -> None:
+    """Tell the person (from the inviting organization's sender address); never fails the request."""
+    sender = (organization.get("settings") or {}).get("senderEmail")
+    if not sender:
+        logger.info("no sender address: invitation not emailed", user_id=user.id)
+        return
+    name = organization.get("name", "An organization")
+    text = (
+        f"{name} invited you to Relance as {user.role.value.replace('_', ' ')}.\n\n"
+        "Your address already belongs to another organization on Relance, and an address belongs to one "
+        "organization at a time. Sign in, then accept the invitation (GET /v1/invitations, "
+        "POST /v1/invitations/{id}/accept) to move to "
+        f"{name} - your access to the other organization ends - or decline it.\n\n{get_settings().public_base_url}\n"
+    )
+    try:
+        client("sesv2").send_email(
+            FromEmailAddress=sender,
+            Destination={"ToAddresses": [user.email]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": f"{name} invited you to Relance"[:200]},
+                    "Body": {"Text": {"Data": text}},
+                }
+            },
+        )
+    except Exception:  # the invitation is stored; the caller's answer must not differ
+        logger.exception("invitation email failed", user_id=user.id)
+        metrics.add_metric(name="InvitationEmailFailed", unit="Count", value=1)
+
+
+def _my_email(principal: Principal) -> str | None:
+    if not principal.user_id:
+        return None  # an API key is nobody's person
+    me = store.get_user(principal.organization_id, principal.user_id)
+    return str(me["email"]).lower() if me else None
+
+
+def list_invitations(principal: Principal) -> list[Invitation]:
+    """The caller's invitations to other organizations, oldest first."""
+    email = _my_email(principal)
+    if not email:
+        return []
+    shown = []
+    for invitation in store.invitations_of(email):
+        invited = store.get_user(str(invitation["organizationId"]), str(invitation["userId"]))
+        if invited and invited.get("pendingIdentity"):  # the role as the inviting organization set it last
+            shown.append(Invitation.model_validate({**invitation, "role": invited["role"]}))
+    return shown
+
+
+def _my_invitation(principal: Principal, invitation_id: str) -> tuple[str, dict[str, Any]]:
+    email = _my_email(principal)
+    invitation = store.get_invitation(email, invitation_id) if email else None
+    if not email or invitation is None:
+        raise NotFound("invitation not found")
+    return email, invitation
+
+
+def accept_invitation(principal: Principal, invitation_id: str) -> Membership:
+    """Move the caller's identity to the inviting organization, as the user it invited; the caller
+    leaves their organization (their user there is removed). They sign in again to act there."""
+    email, invitation = _my_invitation(principal, invitation_id)
+    target_org, target_id = str(invitation["organizationId"]), str(invitation["userId"])
+    target = store.get_user(target_org, target_id)
+    if target is None or not target.get("pendingIdentity"):
+        store.delete_invitation(email, invitation_id)  # withdrawn meanwhile
+        raise NotFound("invitation not found")
+    if not _identity_is(principal.organization_id, str(principal.user_id), email):
+        raise NotFound("invitation not found")
+    me = store.get_user(principal.organization_id, str(principal.user_id)) or {}
+    pool, cognito = get_settings().user_pool_id, client("cognito-idp")
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool,
+        Username=email,
+        UserAttributes=[
+            {"Name": "custom:organization_id", "Value": target_org},
+            {"Name": "custom:user_id", "Value": target_id},
+        ],
+    )
+    if me.get("role") and me["role"] != target["role"]:
+        cognito.admin_remove_user_from_group(UserPoolId=pool, Username=email, GroupName=me["role"])
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=target["role"])
+    cognito.admin_user_global_sign_out(UserPoolId=pool, Username=email)  # sessions of the old organization end
+    store.save_user(target_org, {k: v for k, v in target.items() if k not in ("pendingIdentity", "invitationId")})
+    store.delete_user(principal.organization_id, str(principal.user_id))
+    store.delete_invitation(email, invitation_id)
+    logger.info("invitation accepted", invitation_id=invitation_id)
+    return Membership(organization_id=target_org, user_id=target_id, role=target["role"])
+
+
+def decline_invitation(principal: Principal, invitation_id: str) -> None:
+    """The caller declines: the invitation is gone for them (the inviting organization's user stays invited)."""
+    email, _ = _my_invitation(principal, invitation_id)
+    store.delete_invitation(email, invitation_id)
 
 
 # ---------------------------------------------------------------- bearer tokens

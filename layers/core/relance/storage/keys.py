@@ -1,8 +1,9 @@
 """Every DynamoDB key of the single table, built here and nowhere else.
 
 Each key starts with the organization (the tenant), except ``sender_owner`` (an address
-belongs to one organization, which only a key outside the partitions can guarantee) and
-``quarantined_mail`` (inbound mail that named no organization belongs to none).
+belongs to one organization, which only a key outside the partitions can guarantee),
+``quarantined_mail`` (inbound mail that named no organization belongs to none) and
+``invitation`` (a person's invitations are theirs, whichever organization sent them).
 ``docs/data-model.md`` lists the access pattern each function serves.
 """
 
@@ -203,6 +204,11 @@ def quarantine() -> str:
     return "QUARANTINE"
 
 
+def blocked_mail(org_id: str, reply_id: str) -> Key:
+    """Inbound mail dropped for a virus: who, when, subject and SES's verdicts, for the admins."""
+    return {"PK": f"ORG#{org_id}", "SK": f"BLOCKED#{reply_id}"}
+
+
 def note(org_id: str, note_id: str) -> Key:
     """A note; listed under its customer in GSI1 as ``NOTE#`` or, pinned, ``PINNED#<createdAt>#<id>``."""
     return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}
@@ -217,3 +223,14 @@ def directory_range(org_id: str) -> tuple[str, str, str]:
     """The partition and the sort-key range holding an organization's users, saved views and
     workflows, which sort next to each other (``USER#`` < ``VIEW#`` < ``WF#``): one Query reads all three."""
     return f"ORG#{org_id}", "USER#", "WF#\uffff"
+
+
+def invitation(email: str, invitation_id: str) -> Key:
+    """An invitation of an address whose person belongs to another organization: under the address
+    (lower case), outside any organization's partition, because only that person reads it."""
+    return {"PK": f"INVITEE#{email}", "SK": f"IVT#{invitation_id}"}
+
+
+def invitations_of(email: str) -> Key:
+    """Partition and sort-key prefix of every invitation of an address."""
+    return {"PK": f"INVITEE#{email}", "SK": "IVT#"}
