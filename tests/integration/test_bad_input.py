@@ -219,3 +219,57 @@ def test_line_breaks_in_names_that_become_email_headers_are_refused(api, url):
     assert ok(api.get(url("/organization")))["settings"]["senderName"] == settings["senderName"]
     assert ok(api.get(url(f"/customers/{customer['id']}/contacts")))["items"] == []
     assert ok(api.get(url(f"/customers/{customer['id']}/notes")))["items"] == []
+
+
+TEMPLATE = {
+    "name": "Gentle",
+    "language": "en",
+    "tone": "formal",
+    "subject": "About {{ customer.name }}",
+    "text": "Dear {{ contact.first_name or 'customer' }}, {{ totals|join(', ') }} is due.",
+    "html": "<p>{{ totals|join(', ') }} is due.</p>",
+}
+
+
+def test_unknown_templates_are_refused_before_anything_is_written(api, url):
+    customer = ok(api.post(url("/customers"), json={"name": "Template less", "currency": "EUR"}), 201)
+    ok(_invoice(api, url, customer["id"]), 201)
+    step = {"id": "first", "offsetDays": 1, "action": "email"}
+
+    previews = [
+        api.post(url(f"/templates/{t}/preview"), json={"customerId": customer["id"]})
+        for t in ("default.nope", "tpl_nope")
+    ]
+    manual = [
+        api.post(url("/actions"), json={"customerId": customer["id"], "type": "email", "templateId": t})
+        for t in ("default.nope", "tpl_nope")
+    ]
+    workflow = api.post(url("/workflows"), json={"name": "Ghost", "steps": [{**step, "templateId": "tpl_nope"}]})
+    existing = ok(api.post(url("/workflows"), json={"name": "Real", "steps": [step]}), 201)
+    replaced = api.put(
+        url(f"/workflows/{existing['id']}"), json={"name": "Real", "steps": [{**step, "templateId": "default.x"}]}
+    )
+
+    assert [p.status_code for p in previews] == [404, 404], [p.text for p in previews]
+    for response in manual:
+        assert response.status_code == 422 and "templateId" in response.json()["error"]["fields"], response.text
+    for response in (workflow, replaced):
+        assert response.status_code == 422 and "steps[0].templateId" in response.json()["error"]["fields"], (
+            response.text
+        )
+    assert ok(api.get(url(f"/customers/{customer['id']}/actions")))["items"] == []
+    assert "Ghost" not in [w["name"] for w in ok(api.get(url("/workflows")))["items"]]
+    assert ok(api.get(url(f"/workflows/{existing['id']}")))["steps"][0]["templateId"] is None
+
+
+def test_a_template_a_workflow_uses_cannot_be_deleted(api, url):
+    template = ok(api.post(url("/templates"), json=TEMPLATE), 201)
+    step = {"id": "first", "offsetDays": 1, "action": "email", "templateId": template["id"]}
+    workflow = ok(api.post(url("/workflows"), json={"name": "Uses Gentle", "steps": [step]}), 201)
+
+    refused = api.delete(url(f"/templates/{template['id']}"))
+
+    assert refused.status_code == 409 and "Uses Gentle" in refused.json()["error"]["message"]
+    assert ok(api.get(url(f"/templates/{template['id']}")))["name"] == "Gentle"
+    assert api.delete(url(f"/workflows/{workflow['id']}")).status_code == 204
+    assert api.delete(url(f"/templates/{template['id']}")).status_code == 204

@@ -93,6 +93,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     if fields.type == ManualType.EMAIL:
         if not invoices:
             raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
+        dunning.check_manual_email(org_id, customer, fields.template_id, invoices)  # 422 naming templateId
         senders.require_verified(get_organization(org_id))
     action = {
         "id": new_id("act"),

@@ -33,6 +33,7 @@ from relance.domain.workflows import ActionType, Step, Workflow, default_templat
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.mail import letters, ses
+from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
 from relance.services import portal_links, templates, timeline
 from relance.services.customers import customer_item
@@ -333,20 +334,34 @@ def _render(
 ) -> tuple[Any, Any, Organization]:
     """The step's template rendered for this customer, with a fresh portal link."""
     org = get_organization(org_id)
-    invoices = [i for i in (ledger_store.get_invoice(org_id, i) for i in action["invoiceIds"]) if i]
     link = portal_links.issue(org_id, customer["id"], org.settings.portal_link_validity_days, reason=action["id"])
+    return _rendered(org, customer, workflow, step, action["invoiceIds"], contact, now, link.url), link, org
+
+
+def _rendered(
+    org: Organization,
+    customer: dict[str, Any],
+    workflow: Workflow,
+    step: Step,
+    invoice_ids: list[str],
+    contact: Any,
+    now: datetime,
+    portal_link: str,
+) -> RenderedEmail:
+    """The step's template rendered for this customer and these invoices (NotFound, Invalid when it cannot be)."""
+    invoices = [i for i in (ledger_store.get_invoice(org.id, i) for i in invoice_ids) if i]
     context = templates.email_context(
         organization=org.model_dump(),
         customer=customer,
         contact=contact,
         invoices=invoices,
-        portal_link=link.url,
+        portal_link=portal_link,
         sender_name=org.settings.sender_name or org.name,
         language=workflow.language,
         today=now.astimezone(ZoneInfo(org.settings.timezone)).date(),
     )
     template_id = step.template_id or f"default.{default_template(step, workflow.steps)}"
-    return templates.render(org_id, template_id, workflow.language, workflow.tone.value, context), link, org
+    return templates.render(org.id, template_id, workflow.language, workflow.tone.value, context)
 
 
 def _main_contact(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
@@ -433,7 +448,10 @@ def _send_email(
         reason = "no valid contact to write to" if not to else "the organization has no sender address"
         return _fail(org_id, action, reason, now)
     main = next((c for c in contact_store.contacts_of(org_id, customer["id"]) if c["email"] == to[0]), None)
-    email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
+    try:
+        email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
+    except (Invalid, NotFound) as error:  # the template is gone or does not render: failed, saying why
+        return _fail(org_id, action, f"the template cannot be rendered: {error.message}", now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
         return {"outcome": "claimed elsewhere"}
     envelope = ses.for_action(
@@ -478,18 +496,44 @@ def send_manual_email(
     org_id: str, customer: dict[str, Any], step: Step, action: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     """An email out of the blue, with the customer's workflow language and tone (or the organization's)."""
+    return _send_email(org_id, customer, _manual_workflow(org_id, customer, step), step, action, now)
+
+
+def _manual_workflow(org_id: str, customer: dict[str, Any], step: Step) -> Workflow:
     workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
-    if workflow is None:
-        org = get_organization(org_id)
-        workflow = Workflow(
-            id="manual",
-            name="manual",
-            language=customer.get("language") or org.settings.language,
-            tone="formal",
-            min_contact_delay_days=0,
-            steps=[step],
+    if workflow is not None:
+        return workflow
+    org = get_organization(org_id)
+    return Workflow(
+        id="manual",
+        name="manual",
+        language=customer.get("language") or org.settings.language,
+        tone="formal",
+        min_contact_delay_days=0,
+        steps=[step],
+    )
+
+
+def check_manual_email(org_id: str, customer: dict[str, Any], template_id: str | None, invoice_ids: list[str]) -> None:
+    """Render the email an action out of the blue would send, with a stand-in portal link: a template
+    that does not exist or does not render is a 422 naming ``templateId``, before anything is written."""
+    step = Step(id="manual-email", offset_days=0, action=ActionType.EMAIL, template_id=template_id)
+    workflow = _manual_workflow(org_id, customer, step)
+    try:
+        _rendered(
+            get_organization(org_id),
+            customer,
+            workflow,
+            step,
+            invoice_ids,
+            _main_contact(org_id, customer),
+            clock.now(),
+            "https://portal.invalid/check",
         )
-    return _send_email(org_id, customer, workflow, step, action, now)
+    except NotFound as error:
+        raise Invalid("no such template", {"templateId": "no such template"}) from error
+    except Invalid as error:
+        raise Invalid(error.message, {"templateId": "; ".join(error.fields.values()) or error.message}) from error
 
 
 def _workflow_step(action: dict[str, Any]) -> str | None:

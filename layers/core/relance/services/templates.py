@@ -11,8 +11,8 @@ from relance import clock
 from relance.domain.base import Record, RelanceModel
 from relance.domain.money import Money
 from relance.domain.organizations import Principal
-from relance.domain.workflows import Tone
-from relance.errors import NotFound
+from relance.domain.workflows import Tone, Workflow
+from relance.errors import Conflict, NotFound
 from relance.ids import new_id
 from relance.mail.rendering import DEFAULT_NAMES, RenderedEmail, check_syntax, render_default, render_strings
 from relance.services.access import require_admin
@@ -107,15 +107,33 @@ def save_template(principal: Principal, fields: TemplateFields, template_id: str
     return saved
 
 
+def exists(org_id: str, template_id: str) -> bool:
+    """Whether ``template_id`` names a shipped template (``default.<name>``) or one of the organization's."""
+    if template_id.startswith("default."):
+        return template_id.removeprefix("default.") in DEFAULT_NAMES
+    return get(keys.template(org_id, template_id)) is not None
+
+
 def delete_template(principal: Principal, template_id: str) -> None:
+    """Delete a template no workflow step uses (409 naming the workflows that do)."""
     require_admin(principal)
-    get_template(principal.organization_id, template_id)
-    delete(keys.template(principal.organization_id, template_id))
+    org_id = principal.organization_id
+    get_template(org_id, template_id)
+    workflows = [Workflow.model_validate(i) for i in under_prefix(keys.workflows_prefix(org_id))]
+    users = sorted(w.name for w in workflows if any(s.template_id == template_id for s in w.steps))
+    if users:
+        raise Conflict(
+            f"workflows use this template: {', '.join(users)}; change their steps first",
+            {"workflows": ", ".join(users)},
+        )
+    delete(keys.template(org_id, template_id))
 
 
 def render(org_id: str, template_id: str, language: str, tone: str, context: dict[str, Any]) -> RenderedEmail:
     """Render a shipped template (``default.<name>``) in the language and tone, or one of the organization's."""
     if template_id.startswith("default."):
+        if template_id.removeprefix("default.") not in DEFAULT_NAMES:
+            raise NotFound("template not found")
         return render_default(template_id.removeprefix("default."), language, tone, context)
     own = get_template(org_id, template_id)
     return render_strings(own.subject, own.text, own.html, {**context, "language": own.language})

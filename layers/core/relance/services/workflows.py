@@ -54,9 +54,22 @@ def _check_positions(principal: Principal, fields: WorkflowFields) -> None:
         raise Invalid("unknown positions in the steps", problems)
 
 
+def _check_templates(principal: Principal, fields: WorkflowFields) -> None:
+    from relance.services import templates  # templates reads customers, whose module reads workflows
+
+    problems = {
+        f"steps[{index}].templateId": "no such template"
+        for index, step in enumerate(fields.steps)
+        if step.template_id is not None and not templates.exists(principal.organization_id, step.template_id)
+    }
+    if problems:
+        raise Invalid("unknown templates in the steps", problems)
+
+
 def create_workflow(principal: Principal, fields: WorkflowFields) -> Workflow:
     require_admin(principal)
     _check_positions(principal, fields)
+    _check_templates(principal, fields)
     workflow = Workflow(id=new_id("wf"), updated_at=clock.now(), **fields.model_dump())
     table().put_item(Item=workflow_item(principal.organization_id, workflow))
     return workflow
@@ -69,6 +82,7 @@ def replace_workflow(principal: Principal, workflow_id: str, fields: WorkflowFie
     if before is None:
         raise NotFound("workflow not found")
     _check_positions(principal, fields)
+    _check_templates(principal, fields)
     after = Workflow(id=workflow_id, version=before.version + 1, updated_at=clock.now(), **fields.model_dump())
     table().put_item(Item=workflow_item(principal.organization_id, after))
     for customer in customer_store.list_customers(principal.organization_id):
