@@ -17,7 +17,7 @@ from local import ses_identities
 from relance import clock
 from relance.aws import client
 from relance.domain.customers import ContactFields, CustomerFields, PaymentMethods
-from relance.domain.inbound import inbound_address
+from relance.domain.inbound import VERDICTS, inbound_address
 from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, PaymentFields
 from relance.domain.organizations import Principal
 from relance.domain.users import Role, UserFields
@@ -232,7 +232,8 @@ def _conversation(org_id: str, users: list[Any], customer: dict[str, Any], conta
     mail.set_content("Hello,\n\nCould you send us a copy of the oldest invoice? We cannot find it.\n\nThanks")
     bucket, key = get_settings().documents_bucket, f"demo/inbound/{customer['id']}"
     client("s3").put_object(Bucket=bucket, Key=key, Body=bytes(mail))
-    inbound.receive(bucket, key, [address])  # matched by its sender, as SES inbound would deliver it
+    passing = dict.fromkeys(VERDICTS, "PASS")  # what SES says of a customer's genuine mail
+    inbound.receive(bucket, key, [address], passing)  # matched by its sender, as SES inbound would deliver it
 
 
 def _contacts(customer_id: str, positions: dict[str, str], rng: random.Random, now: str) -> list[dict[str, Any]]:

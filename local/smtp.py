@@ -4,6 +4,13 @@ A message whose recipient a rule covers (an address, a domain, or ``.domain`` fo
 subdomains) is stored in the rule's S3 bucket under its key prefix, and SES's "Received"
 notification is published to the rule's topic, exactly as AWS would: the real SNS → SQS →
 Lambda path runs. Recipients no rule covers are refused with a 550, as SES refuses them.
+
+SES judges each message (spam, virus, SPF, DKIM, DMARC); here every verdict is ``PASS``
+unless the message carries ``X-Relance-Test-Verdicts: virus=FAIL,spf=FAIL`` (names ``spam``,
+``virus``, ``spf``, ``dkim``, ``dmarc``; statuses ``PASS``, ``FAIL``, ``GRAY``,
+``PROCESSING_FAILED``), so tests can send spoofed or infected mail. A header that says
+anything else is refused with a 550 naming it. Only this stand-in reads the header: SES (and
+Relance) never do.
 """
 
 from __future__ import annotations
@@ -23,8 +30,29 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from local.template import Template
 from relance import clock
 from relance.aws import client
+from relance.domain.inbound import VERDICT_STATUSES, VERDICTS
 
 log = logging.getLogger("local.smtp")
+
+VERDICTS_HEADER = "X-Relance-Test-Verdicts"
+
+
+def verdicts_from_test_header(raw: bytes) -> dict[str, str]:
+    """The verdicts SES would give this message: all ``PASS``, but for what its
+    ``X-Relance-Test-Verdicts`` header says; ValueError naming what the header gets wrong."""
+    verdicts = dict.fromkeys(VERDICTS, "PASS")
+    header = message_from_bytes(raw).get(VERDICTS_HEADER)
+    for part in str(header or "").split(","):
+        if not part.strip():
+            continue
+        name, _, status = (text.strip() for text in part.partition("="))
+        if name.lower() not in VERDICTS:
+            raise ValueError(f"{VERDICTS_HEADER}: unknown verdict {name!r} (one of {', '.join(VERDICTS)})")
+        if status.upper() not in VERDICT_STATUSES:
+            allowed = ", ".join(sorted(VERDICT_STATUSES))
+            raise ValueError(f"{VERDICTS_HEADER}: {name} cannot be {status!r} (one of {allowed})")
+        verdicts[name.lower()] = status.upper()
+    return verdicts
 
 
 @dataclass(frozen=True)
@@ -65,12 +93,18 @@ def receipt_rules(template: Template) -> list[S3Rule]:
 
 
 def received_notification(
-    rule: S3Rule, key: str, message_id: str, sender: str, recipients: list[str], raw: bytes
+    rule: S3Rule,
+    key: str,
+    message_id: str,
+    sender: str,
+    recipients: list[str],
+    raw: bytes,
+    verdicts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """SES's notification for a message an S3 action stored (the shape AWS documents)."""
     parsed = message_from_bytes(raw)
     now = clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    verdict = {"status": "PASS"}
+    given = verdicts or verdicts_from_test_header(raw)
     return {
         "notificationType": "Received",
         "mail": {
@@ -91,11 +125,7 @@ def received_notification(
             "timestamp": now,
             "processingTimeMillis": 1,
             "recipients": recipients,
-            "spamVerdict": verdict,
-            "virusVerdict": verdict,
-            "spfVerdict": verdict,
-            "dkimVerdict": verdict,
-            "dmarcVerdict": verdict,
+            **{f"{name}Verdict": {"status": given[name]} for name in VERDICTS},
             "action": {
                 "type": "S3",
                 "topicArn": rule.topic_arn,
@@ -122,6 +152,10 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
+        try:
+            verdicts_from_test_header(raw)
+        except ValueError as error:
+            return f"550 5.6.0 {error}"
         try:
             for rule in self.rules:
                 recipients = [r for r in envelope.rcpt_tos if rule.covers(r)]

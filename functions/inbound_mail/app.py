@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from relance.domain.inbound import verdicts_of
 from relance.observability import logger, metrics, traced
 from relance.services.inbound import receive
 
@@ -20,7 +21,8 @@ def record_handler(record: SQSRecord) -> None:
     receipt = notification["receipt"]
     stored = receipt["action"]
     # The envelope recipients SES delivered to (the receipt rule's), never the headers: they name the organization.
-    for reply in receive(stored["bucketName"], stored["objectKey"], receipt.get("recipients", [])):
+    recipients, verdicts = receipt.get("recipients", []), verdicts_of(receipt)
+    for reply in receive(stored["bucketName"], stored["objectKey"], recipients, verdicts):
         logger.info("inbound mail", reply_id=reply["id"], status=reply["status"], matched_by=reply.get("matchedBy"))
 
 

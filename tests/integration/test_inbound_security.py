@@ -125,3 +125,63 @@ def test_sender_domain_matching_never_claims_a_free_mail_domain(runtime, ours):
     assert matched["matchedBy"] == "sender_domain"
     assert eventually(lambda: ours.unmatched(free))
     assert ours.replies_on(gmail_customer) == []
+
+
+# ---------------------------------------------------------------- spoofing and viruses (SES's verdicts)
+
+
+def test_a_virus_is_dropped_and_only_recorded_for_the_admins(runtime, ours):
+    customer = ours.customer("Infected Ltd", "ap@infected.example")
+    subject = subject_line("Remittance advice")
+
+    send(
+        runtime,
+        sender="AP <ap@infected.example>",
+        to=ours.inbound_address,
+        subject=subject,
+        text="See the attached remittance.",
+        headers={"X-Relance-Test-Verdicts": "virus=FAIL"},
+    )
+
+    def blocked():
+        return [b for b in ok(ours.session.get(ours.url("/replies/blocked")))["items"] if b["subject"] == subject]
+
+    [record] = eventually(blocked, what="the blocked message in the admins' list")
+    assert record["from"] == "ap@infected.example" and record["reason"] == "virus"
+    assert record["verdicts"]["virus"] == "FAIL" and record["receivedAt"]
+    assert not {"text", "fullText", "attachments", "rawUrl"} & set(record)  # never its content
+    assert ours.replies_on(customer) == [] and ours.unmatched(subject) == []
+
+
+def test_mail_failing_authentication_is_unverified_and_matched_only_by_a_reply_token(runtime, ours):
+    customer = ours.customer("Spoofed Sarl", "ceo@spoofed.example")
+    task = ok(ours.session.post(ours.url("/actions"), json={"customerId": customer, "type": "call"}), 201)
+    reply_address = f"reply+{ours.id}.{task['id']}@{REPLY_DOMAIN}"
+    by_address, by_token = subject_line("Change of bank details"), subject_line("Re: your call")
+    failed = {"X-Relance-Test-Verdicts": "spf=FAIL,dkim=FAIL,dmarc=FAIL"}
+
+    send(runtime, sender="ceo@spoofed.example", to=ours.inbound_address, subject=by_address, headers=failed)
+    send(runtime, sender="ceo@spoofed.example", to=reply_address, subject=by_token, headers=failed)
+
+    [kept] = eventually(lambda: ours.unmatched(by_address), what="the spoofed mail kept unmatched")
+    assert kept["unverified"] is True and kept["verdicts"]["dmarc"] == "FAIL"
+    [entry] = eventually(lambda: [e for e in ours.replies_on(customer) if e["subject"] == by_token])
+    assert entry["matchedBy"] == "reply_address" and entry["unverified"] is True
+    assert [e["subject"] for e in ours.replies_on(customer)] == [by_token]  # never by its address alone
+
+
+def test_the_sender_is_from_never_reply_to(runtime, ours):
+    customer = ours.customer("Reply-To Target", "pay@reply-to-target.example")
+    subject = subject_line("Our new bank account")
+
+    send(
+        runtime,
+        sender="fraud@attacker.example",
+        to=ours.inbound_address,
+        subject=subject,
+        headers={"Reply-To": "pay@reply-to-target.example"},
+    )
+
+    [kept] = eventually(lambda: ours.unmatched(subject), what="the mail kept unmatched")
+    assert kept["from"] == "fraud@attacker.example"
+    assert ours.replies_on(customer) == []

@@ -5,7 +5,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from local.smtp import S3Rule
+from local.smtp import S3Rule, verdicts_from_test_header
 from relance.domain.inbound import (
     MAX_ATTACHMENTS,
     MAX_TEXT_BYTES,
@@ -13,6 +13,8 @@ from relance.domain.inbound import (
     inbound_address,
     is_public_mail_domain,
     organizations_addressed,
+    screen,
+    verdicts_of,
 )
 from relance.mail.inbound import html_to_text, parse
 from relance.mail.ses import parse_reference, reference
@@ -252,3 +254,70 @@ def test_an_organization_s_inbound_address_names_it():
 )
 def test_free_and_public_mail_domains_are_recognised(domain, public):
     assert is_public_mail_domain(domain) is public
+
+
+# ---------------------------------------------------------------- trust
+
+
+def test_the_sender_is_from_never_reply_to():
+    mail = parse(bytes(message("Pay here", From="Fraud <fraud@attacker.example>", Reply_To="pay@customer.example")))
+
+    assert (mail.sender, mail.sender_name) == ("fraud@attacker.example", "Fraud")
+
+
+PASSING = {"spam": "PASS", "virus": "PASS", "spf": "PASS", "dkim": "PASS", "dmarc": "PASS"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "virus", "spam", "unverified"),
+    [
+        ({}, False, False, False),
+        ({"dmarc": "GRAY"}, False, False, False),  # no DMARC policy, but SPF and DKIM pass
+        ({"spf": "GRAY", "dkim": "GRAY", "dmarc": "GRAY"}, False, False, True),  # nothing vouches for it
+        ({"spf": "FAIL"}, False, False, True),
+        ({"dkim": "FAIL"}, False, False, True),
+        ({"dmarc": "FAIL"}, False, False, True),
+        ({"dkim": "PROCESSING_FAILED"}, False, False, True),  # could not be checked
+        ({"spam": "FAIL"}, False, True, False),
+        ({"virus": "FAIL"}, True, False, False),
+        ({"virus": "GRAY"}, False, False, False),
+    ],
+)
+def test_ses_verdicts_decide_what_is_trusted(changes, virus, spam, unverified):
+    screening = screen({**PASSING, **changes})
+
+    assert (screening.virus, screening.spam, screening.unverified) == (virus, spam, unverified)
+    assert screening.trusted_sender is not (spam or unverified)
+
+
+def test_without_verdicts_nothing_is_trusted_and_missing_ones_say_so():
+    assert screen(None).unverified and not screen(None).trusted_sender
+    receipt = {"spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "FAIL"}, "spfVerdict": {}}
+
+    assert verdicts_of(receipt) == {
+        "spam": "PASS",
+        "virus": "FAIL",
+        "spf": "MISSING",
+        "dkim": "MISSING",
+        "dmarc": "MISSING",
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "verdicts"),
+    [
+        (None, dict(PASSING)),
+        ("virus=FAIL,spf=FAIL", {**PASSING, "virus": "FAIL", "spf": "FAIL"}),
+        (" DMARC = gray , dkim=processing_failed ", {**PASSING, "dmarc": "GRAY", "dkim": "PROCESSING_FAILED"}),
+    ],
+)
+def test_the_local_ses_stand_in_takes_its_verdicts_from_a_test_header(header, verdicts):
+    mail = message("hello", **({"X_Relance_Test_Verdicts": header} if header else {}))
+
+    assert verdicts_from_test_header(bytes(mail)) == verdicts
+
+
+@pytest.mark.parametrize(("header", "named"), [("malware=FAIL", "malware"), ("spf=BAD", "spf")])
+def test_a_test_verdicts_header_the_stand_in_cannot_read_is_refused_naming_it(header, named):
+    with pytest.raises(ValueError, match=named):
+        verdicts_from_test_header(bytes(message("hello", X_Relance_Test_Verdicts=header)))

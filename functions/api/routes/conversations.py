@@ -95,6 +95,15 @@ def unmatched_replies(principal: Caller) -> Page[dict[str, Any]]:
     return Page[dict[str, Any]](items=inbound.list_unmatched(principal))
 
 
+@router.get(
+    "/v1/replies/blocked",
+    tags=["replies"],
+    summary="Mail dropped for a virus: who sent it, when, its subject and SES's verdicts (admins)",
+)
+def blocked_replies(principal: Caller) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=inbound.list_blocked(principal))
+
+
 @router.get("/v1/replies/<reply_id>", tags=["replies"], summary="A customer reply, with its files")
 def get_reply(principal: Caller, reply_id: str) -> dict[str, Any]:
     return inbound.get_reply(principal, reply_id)

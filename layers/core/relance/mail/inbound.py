@@ -123,10 +123,11 @@ def _sent_at(message: EmailMessage) -> str | None:
 
 
 def parse(raw: bytes) -> InboundMail:
-    """Parse a message as SES (or the local SMTP listener) stores it."""
+    """Parse a message as SES (or the local SMTP listener) stores it. The sender is ``From``: the
+    address SPF/DKIM/DMARC speak for; ``Reply-To`` is whatever the writer chose, and is not kept."""
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
-    senders = getaddresses(header_values(message, "Reply-To") or header_values(message, "From"))
+    senders = getaddresses(header_values(message, "From"))
     sender_name, sender = senders[0] if senders else ("", "")
     body = message.get_body(preferencelist=("plain", "html"))
     text = ""

@@ -11,11 +11,16 @@ address of its own in To/Cc, the In-Reply-To and References Message-IDs of its o
 chose it) the sender's mail domain when it belongs to one customer only and is no public mail
 domain. Mail that matches nobody is kept in the organization's unmatched list until a user
 assigns it; it is never dropped. Every step is idempotent: a retried message lands once.
+
+What SES made of it (``relance.domain.inbound.screen``): a virus is never kept, only a record
+for the admins (``BLOCKED#``); mail whose sender nothing vouches for (SPF, DKIM or DMARC failed,
+or none passed) or flagged as spam is marked so and matched only by a reply token it carries.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +28,14 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 
 from relance import clock
 from relance.aws import client
-from relance.domain.inbound import MAX_ADDRESSES, is_public_mail_domain, organizations_addressed
+from relance.domain.inbound import (
+    MAX_ADDRESSES,
+    VERDICTS,
+    Screening,
+    is_public_mail_domain,
+    organizations_addressed,
+    screen,
+)
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, NotFound
 from relance.mail import ses
@@ -77,8 +89,10 @@ def _customers_of(contacts: list[dict[str, Any]]) -> set[str]:
     return {c["customerId"] for c in contacts}
 
 
-def find_customer(org_id: str, reply_action: str | None, mail: InboundMail) -> Match:
-    """Who in this organization the mail is from, as far as its own records tell; never another's."""
+def find_customer(org_id: str, reply_action: str | None, mail: InboundMail, *, trusted_sender: bool = True) -> Match:
+    """Who in this organization the mail is from, as far as its own records tell; never another's.
+    A sender nothing vouches for (``trusted_sender`` false: unverified or spam) is matched only by a
+    reply token the mail carries, never by its address or domain."""
     found = (
         _by_action(org_id, reply_action, "reply_address")
         or _by_reference(org_id, [*mail.to, *mail.cc], "reply_address")
@@ -87,7 +101,7 @@ def find_customer(org_id: str, reply_action: str | None, mail: InboundMail) -> M
     if found:
         return found
     domain = mail.sender.rpartition("@")[2]
-    if not domain:
+    if not domain or not trusted_sender:
         return Match()
     customers = _customers_of(contact_store.contacts_by_mail(org_id, domain, mail.sender))
     if len(customers) == 1:
@@ -120,22 +134,70 @@ def store_attachments(org_id: str, message_id: str, files: list[ses.Attachment])
     return stored
 
 
-def receive(bucket: str, key: str, recipients: list[str]) -> list[dict[str, Any]]:
-    """Take in one message SES stored at ``bucket``/``key`` and delivered to ``recipients`` (SES's
-    envelope recipients, ``receipt.recipients``): a reply in each organization they name, or, naming
-    none, a quarantine record. What was stored."""
+def receive(
+    bucket: str, key: str, recipients: list[str], verdicts: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Take in one message SES stored at ``bucket``/``key``, delivered to ``recipients`` (SES's
+    envelope recipients, ``receipt.recipients``) with SES's ``verdicts`` (``verdicts_of(receipt)``;
+    none: nothing is trusted): a reply in each organization they name — or, with a virus, a record
+    for its admins — or, naming none, a quarantine record. What was stored."""
     raw = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     mail = parse(raw)
     reply_id = reply_id_of(bucket, key)
+    screening = screen(verdicts)
+    given = {name: (verdicts or {}).get(name, "MISSING") for name in VERDICTS}
     named = organizations_addressed(recipients, get_settings().reply_domain)
     addressed = {org_id: action for org_id, action in named.items() if organization_store.get(org_id)}
+    source = {"bucket": bucket, "key": key}
     if not addressed:
-        return [_quarantine(reply_id, mail, recipients, {"bucket": bucket, "key": key}, "no_organization")]
-    return [_receive_in(org_id, action, reply_id, mail, bucket, key) for org_id, action in addressed.items()]
+        reason = "virus" if screening.virus else "no_organization"
+        return [_quarantine(reply_id, mail, recipients, source, reason, given)]
+    if screening.virus:
+        return [_block(org_id, reply_id, mail, recipients, given) for org_id in addressed]
+    return [
+        _receive_in(org_id, action, reply_id, mail, source, screening, given) for org_id, action in addressed.items()
+    ]
+
+
+def _block(
+    org_id: str, reply_id: str, mail: InboundMail, recipients: list[str], verdicts: dict[str, str]
+) -> dict[str, Any]:
+    """A message SES found a virus in: who sent it, when, its subject and the verdicts, for the
+    organization's admins (``GET /v1/replies/blocked``); its text and files are never kept or shown."""
+    record = {
+        "id": reply_id,
+        "status": "blocked",
+        "reason": "virus",
+        "from": mail.sender,
+        "fromName": mail.sender_name,
+        "recipients": [r.lower()[:320] for r in recipients[:MAX_ADDRESSES]],
+        "subject": mail.subject,
+        "sentAt": mail.sent_at,
+        "receivedAt": clock.now().isoformat(),
+        "verdicts": verdicts,
+    }
+    if put_if({**keys.blocked_mail(org_id, reply_id), **record}, "attribute_not_exists(PK)"):
+        logger.warning("inbound mail with a virus blocked", organization=org_id, reply_id=reply_id)
+        metrics.add_metric(name="InboundMailVirusBlocked", unit="Count", value=1)
+    return record
+
+
+def list_blocked(principal: Principal) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins ``BLOCKED#``, newest first: mail dropped for a virus (admins only)."""
+    require_admin(principal)
+    prefix = keys.blocked_mail(principal.organization_id, "")
+    condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
+    rows = [without_keys(r) for r in query_all(KeyConditionExpression=condition)]
+    return sorted(rows, key=lambda r: (r["receivedAt"], r["id"]), reverse=True)
 
 
 def _quarantine(
-    reply_id: str, mail: InboundMail, recipients: list[str], source: dict[str, str], reason: str
+    reply_id: str,
+    mail: InboundMail,
+    recipients: list[str],
+    source: dict[str, str],
+    reason: str,
+    verdicts: dict[str, str],
 ) -> dict[str, Any]:
     """Keep who sent what to whom, and why it reached no organization, for the operators only (never
     through the API): the message itself stays in the inbound bucket."""
@@ -152,6 +214,7 @@ def _quarantine(
         "sentAt": mail.sent_at,
         "receivedAt": now.isoformat(),
         "source": source,
+        "verdicts": verdicts,
         "ttl": int(now.timestamp()) + QUARANTINE_SECONDS,
     }
     if not put_if({**keys.quarantined_mail(reply_id), **record}, "attribute_not_exists(PK)"):
@@ -167,10 +230,16 @@ def list_quarantined() -> list[dict[str, Any]]:
 
 
 def _receive_in(
-    org_id: str, reply_action: str | None, reply_id: str, mail: InboundMail, bucket: str, key: str
+    org_id: str,
+    reply_action: str | None,
+    reply_id: str,
+    mail: InboundMail,
+    source: dict[str, str],
+    screening: Screening,
+    verdicts: dict[str, str],
 ) -> dict[str, Any]:
     """The message as a reply of this organization's: matched to one of its customers, or unmatched."""
-    match = find_customer(org_id, reply_action, mail)
+    match = find_customer(org_id, reply_action, mail, trusted_sender=screening.trusted_sender)
     attachments = store_attachments(org_id, reply_id, mail.attachments)
     reply = {
         "id": reply_id,
@@ -192,7 +261,10 @@ def _receive_in(
         "sentAt": mail.sent_at,
         "receivedAt": clock.now().isoformat(),
         "attachments": attachments,
-        "source": {"bucket": bucket, "key": key},
+        "source": source,
+        "unverified": screening.unverified,  # nothing vouches for the sender (SPF, DKIM, DMARC)
+        "spam": screening.spam,
+        "verdicts": verdicts,
     }
     unmatched: dict[str, str] = (
         {"GSI1PK": keys.unmatched_replies(org_id), "GSI1SK": f"{reply['receivedAt']}#{reply_id}"}
@@ -241,9 +313,13 @@ def _land(org_id: str, reply: dict[str, Any]) -> None:
             "automatic": reply.get("automatic", False),
             "truncated": reply.get("truncated", False),
             "source": reply["source"],
+            "unverified": reply.get("unverified", False),
+            "spam": reply.get("spam", False),
         },
     )
     who = reply.get("fromName") or reply["from"]
+    if reply.get("unverified") or reply.get("spam"):
+        who = f"{who} (unverified sender)"
     notify(
         org_id,
         _people_to_tell(org_id, customer),
