@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from relance import clock
+from relance.services import customers as customers_service
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 from tests.integration.helpers import ok
@@ -273,3 +274,47 @@ def test_a_template_a_workflow_uses_cannot_be_deleted(api, url):
     assert ok(api.get(url(f"/templates/{template['id']}")))["name"] == "Gentle"
     assert api.delete(url(f"/workflows/{workflow['id']}")).status_code == 204
     assert api.delete(url(f"/templates/{template['id']}")).status_code == 204
+
+
+def test_an_edit_racing_a_dunning_write_keeps_the_dunning_state(runtime, api, url, monkeypatch):
+    org_id = runtime.session["organization"]["id"]
+    customer = ok(api.post(url("/customers"), json={"name": "Racing edit", "tags": ["before"]}), 201)
+    reminded = clock.now().isoformat()
+    checked = customers_service.check_references
+
+    def dunning_writes_meanwhile(principal, fields):  # between update_customer's read and its write
+        customer_store.update_dunning(
+            org_id, customer["id"], {"execution": "exec-after-nudge", "collectionPaused": True, "pauseRound": 3}
+        )
+        customer_store.mark_step_performed(org_id, customer["id"], "overdue-1", reminded)
+        return checked(principal, fields)
+
+    monkeypatch.setattr(customers_service, "check_references", dunning_writes_meanwhile)
+    edited = ok(
+        api.patch(url(f"/customers/{customer['id']}"), json={"name": "Racing edit (renamed)", "tags": ["after"]})
+    )
+
+    stored = customer_store.get_customer(org_id, customer["id"], consistent=True)
+    assert (stored["name"], stored["nameLower"], stored["tags"]) == (
+        "Racing edit (renamed)",
+        "racing edit (renamed)",
+        ["after"],
+    )
+    assert (stored["execution"], stored["collectionPaused"], stored["pauseRound"]) == ("exec-after-nudge", True, 3)
+    assert stored["performedSteps"] == ["overdue-1"] and stored["lastReminderAt"] == reminded
+    assert edited["collectionPaused"] is True and edited["lastReminderAt"] is not None
+
+
+def test_an_edit_moves_the_external_id_guard_with_it(api, url):
+    customer = ok(api.post(url("/customers"), json={"name": "Moving id"}), 201)
+    other = ok(api.post(url("/customers"), json={"name": "Holds id", "externalId": "HELD-1"}), 201)
+
+    for external_id in ("MOVE-1", "MOVE-2"):
+        ok(api.patch(url(f"/customers/{customer['id']}"), json={"externalId": external_id}))
+    taken = api.patch(url(f"/customers/{customer['id']}"), json={"externalId": "HELD-1"})
+    ok(api.patch(url(f"/customers/{customer['id']}"), json={"externalId": None}))
+
+    assert taken.status_code == 409 and "externalId" in taken.json()["error"]["fields"]
+    assert ok(api.put(url("/customers/external/MOVE-1"), json={"name": "New one"}), 201)["id"] != customer["id"]
+    assert ok(api.put(url("/customers/external/HELD-1"), json={"name": "Holds id"}), 200)["id"] == other["id"]
+    assert ok(api.get(url(f"/customers/{customer['id']}")))["externalId"] is None

@@ -143,8 +143,11 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
         raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
     check_references(principal, changes)
     now = clock.now().isoformat()
-    after = {**before, **changes, "updatedAt": now}
-    after["nameLower"] = after["name"].lower()
+    written = {k: v for k, v in changes.items() if before.get(k) != v}  # only what changes is written
+    if "name" in written:
+        written["nameLower"] = written["name"].lower()
+    written["updatedAt"] = now
+    after = {**before, **written}
     told = []
     if before.get("dunningPlanId") != after.get("dunningPlanId"):
         told = timeline.record_entries(
@@ -162,12 +165,12 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
             },
         )
     try:
-        transact([*store.replace_entries(principal.organization_id, before, after), *told])
+        transact([*store.update_entries(principal.organization_id, before, written), *told])
     except TransactionCancelled as error:
         raise _claim_errors(error, after.get("externalId")) from error
     if any(before.get(k) != after.get(k) for k in ("dunningPlanId", "timezone", "accountManagerIds")):
         nudge(principal.organization_id, customer_id)  # another workflow, window or assignee
-    return to_customer(after)
+    return to_customer(store.get_customer(principal.organization_id, customer_id, consistent=True) or after)
 
 
 def upsert_by_external_id(principal: Principal, external_id: str, fields: CustomerFields) -> tuple[Customer, bool]:

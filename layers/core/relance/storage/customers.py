@@ -51,27 +51,37 @@ def create_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]
     return entries
 
 
-def replace_entries(org_id: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    """Entries that rewrite a customer's fields (ledger state untouched), moving its external id."""
-    fields = {k: v for k, v in after.items() if k not in ("openItems", "credit", "ledgerVersion", "id")}
+LEDGER_STATE = ("openItems", "credit", "ledgerVersion", "id")
+
+
+def update_entries(org_id: str, before: dict[str, Any], changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries that set only ``changes`` on a customer, and move its external id's guard with it.
+
+    An UpdateExpression of the changed fields alone: what others write meanwhile (dunning's
+    execution, pause, planned action, last contact; the ledger's open items and credit) stays as
+    they left it. The external id is conditioned on its value as read, so its guard item moves
+    from the id actually stored; ``nameLower`` is the caller's to send with ``name``.
+    """
+    fields = {k: v for k, v in changes.items() if k not in LEDGER_STATE}
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     values = {f":f{i}": value for i, value in enumerate(fields.values())}
     expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
-    entries = [
-        update(
-            keys.customer(org_id, after["id"]),
-            expression,
-            names={**names, "#v": "ledgerVersion"},
-            values={**values, ":v": before["ledgerVersion"]},
-            condition="#v = :v",
-        )
-    ]
-    old, new = before.get("externalId"), after.get("externalId")
+    condition = "attribute_exists(PK)"
+    old, new = before.get("externalId"), changes.get("externalId", before.get("externalId"))
+    if old != new:
+        names["#x"] = "externalId"
+        if old:
+            values[":x"] = old
+            condition += " AND #x = :x"
+        else:
+            condition += " AND (attribute_not_exists(#x) OR attribute_type(#x, :nul))"
+            values[":nul"] = "NULL"
+    entries = [update(keys.customer(org_id, before["id"]), expression, names=names, values=values, condition=condition)]
     if old != new:
         if old:
             entries.append(delete(keys.customer_external_id(org_id, old)))
         if new:
-            guard = {**keys.customer_external_id(org_id, new), "customerId": after["id"]}
+            guard = {**keys.customer_external_id(org_id, new), "customerId": before["id"]}
             entries.append(put(guard, condition="attribute_not_exists(PK)"))
     return entries
 
