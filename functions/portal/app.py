@@ -77,7 +77,14 @@ def invoice_document(token: str, document: str) -> Response[str]:
 
 @app.post("/portal/<token>/pay")
 def pay(token: str) -> Response[str]:
-    return _redirect(portal.pay(token, _form().get("invoiceIds", []), link_url(token)))
+    return _redirect(portal.pay(token, _form().get("invoiceIds", [])))
+
+
+@app.get("/portal/return/<reference>")
+def come_back(reference: str) -> Response[str]:
+    """Stripe's success and cancel URLs: the portal again, through a new link (never the token)."""
+    query = app.current_event.query_string_parameters or {}
+    return _redirect(portal.returned(reference, cancelled=bool(query.get("cancelled"))))
 
 
 @app.post("/portal/<token>/messages")

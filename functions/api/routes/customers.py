@@ -124,3 +124,13 @@ def portal_link(principal: Caller, customer_id: str, body: PortalLinkRequest | N
 def delete_customer(principal: Caller, customer_id: str) -> tuple[None, int]:
     customers.delete_customer(principal, customer_id)
     return None, 204
+
+
+@router.delete(
+    "/v1/customers/<customer_id>/portal-links",
+    tags=["customers"],
+    summary="Revoke every portal link of the customer: each answers as an unknown link",
+)
+def revoke_portal_links(principal: Caller, customer_id: str) -> tuple[None, int]:
+    portal_links.revoke(principal, customer_id)
+    return None, 204

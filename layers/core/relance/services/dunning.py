@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from relance import clock
 from relance.aws import AwsUnavailable, client
+from relance.domain import tokens
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
@@ -334,7 +335,13 @@ def _render(
 ) -> tuple[Any, Any, Organization]:
     """The step's template rendered for this customer, with a fresh portal link."""
     org = get_organization(org_id)
-    link = portal_links.issue(org_id, customer["id"], org.settings.portal_link_validity_days, reason=action["id"])
+    link = portal_links.issue(
+        org_id,
+        customer["id"],
+        org.settings.portal_link_validity_days,
+        reason=action["id"],
+        generation=portal_links.generation_of(customer),
+    )
     return _rendered(org, customer, workflow, step, action["invoiceIds"], contact, now, link.url), link, org
 
 
@@ -484,7 +491,7 @@ def _send_email(
             "to": to,
             "cc": cc,
             "portalLinkExpiresAt": link.expires_at.isoformat(),
-            "text": email.text,
+            "text": tokens.redact(portal_links.PREFIX, email.text),  # kept and shown without the link's token
             "deliveryStatus": "sent",
         },
     )

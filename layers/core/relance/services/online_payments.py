@@ -66,8 +66,9 @@ from relance.errors import Conflict, Invalid
 from relance.ids import new_id
 from relance.observability import logger, metrics
 from relance.payments import stripe_checkout
-from relance.services import ledger, notifications, timeline
+from relance.services import ledger, notifications, portal_links, timeline
 from relance.services.nudges import nudge
+from relance.services.portal_links import PortalAccess
 from relance.settings import get_settings
 from relance.storage import checkouts as checkout_store
 from relance.storage import contacts as contact_store
@@ -139,8 +140,11 @@ def _charge_refused(refused: ChargeRefused, currency: str) -> PortalRefused:
     return PortalRefused(ABOVE_MAXIMUM, {"invoiceIds": f"at most {limit.format()} at once"}, amount=limit)
 
 
-def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], portal_url: str, language: str) -> str:
-    """Open a Stripe Checkout for the selected invoices; the URL to send the payer to.
+def start(
+    org: Organization, customer: dict[str, Any], invoice_ids: list[str], access: PortalAccess, language: str
+) -> str:
+    """Open a Stripe Checkout for the selected invoices; the URL to send the payer to. Stripe's success
+    and cancel URLs are an opaque way back (``portal_links.way_back``), never the visitor's token.
 
     Everything Stripe would refuse is refused first, before anything is written (``PortalRefused``,
     saying why). If Stripe still refuses, the checkout record is removed; if Stripe cannot be
@@ -169,6 +173,7 @@ def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], p
     except stripe_checkout.StripeUnavailable as error:
         raise PortalRefused(PAYMENT_UNAVAILABLE, {"invoiceIds": "Stripe is not available"}, 503) from error
     checkout_id = new_id("chk")
+    back = portal_links.way_back(access, checkout_id)
     checkout_store.create(
         org.id,
         {
@@ -182,6 +187,7 @@ def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], p
             "methods": [m.value for m in methods],
             "status": "open",
             "createdAt": clock.now().isoformat(),
+            **back.stored,  # the way back, hashed, and the link it returns through
         },
     )
     metadata = {"organizationId": org.id, "customerId": customer["id"], "checkoutId": checkout_id}
@@ -195,8 +201,8 @@ def start(org: Organization, customer: dict[str, Any], invoice_ids: list[str], p
             ],
             payment_method_types=[STRIPE_TYPES[m] for m in methods],
             stripe_customer=stripe_customer_id,
-            success_url=f"{portal_url}?payment={checkout_id}",
-            cancel_url=f"{portal_url}?payment=cancelled",
+            success_url=back.success_url,
+            cancel_url=back.cancel_url,
             locale=language if language in ("en", "fr") else "auto",
             metadata=metadata,
             bank_transfer=_bank_transfer(currency, org) if Method.BANK_TRANSFER in methods else None,

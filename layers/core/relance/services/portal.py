@@ -42,7 +42,7 @@ from relance.services.access import require_admin
 from relance.services.ledger import get_invoice, visible_invoice
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
-from relance.services.portal_links import PortalAccess, resolve
+from relance.services.portal_links import PortalAccess, come_back, current, resolve
 from relance.settings import get_settings
 from relance.storage import checkouts
 from relance.storage import customers as customer_store
@@ -60,11 +60,10 @@ class Visit(NamedTuple):
 
 
 def open_link(token: str) -> Visit:
-    """The organization and customer behind a link; NotFound for anything but a valid one."""
+    """The organization and customer behind a link; NotFound for anything but a valid one (a revoked
+    link, or one whose customer is gone, alike)."""
     access = resolve(token)
-    customer = customer_store.get_customer(access.organization_id, access.customer_id)
-    if customer is None:
-        raise NotFound("no such portal link")
+    customer = current(access, customer_store.get_customer(access.organization_id, access.customer_id, consistent=True))
     return Visit(access, get_organization(access.organization_id), customer)
 
 
@@ -259,12 +258,19 @@ def _file_name(number: str) -> str:
 # ---------------------------------------------------------------- what the visitor sends
 
 
-def pay(token: str, invoice_ids: list[str], portal_url: str) -> str:
-    """Stripe Checkout for the selected invoices: where to send the visitor."""
+def pay(token: str, invoice_ids: list[str]) -> str:
+    """Stripe Checkout for the selected invoices: where to send the visitor (Stripe sends them back
+    through an opaque way back, never the token: ``returned``)."""
     visit = open_link(token)
     _changes_allowed(visit)
     language = visit.customer.get("language") or visit.organization.settings.language
-    return online_payments.start(visit.organization, visit.customer, invoice_ids, portal_url, language)
+    return online_payments.start(visit.organization, visit.customer, invoice_ids, visit.access, language)
+
+
+def returned(reference: str, cancelled: bool) -> str:
+    """Where a payer Stripe sends back lands: the portal through a new link, with the payment's banner."""
+    link, checkout_id = come_back(reference)
+    return f"{link.url}?payment={'cancelled' if cancelled else checkout_id}"
 
 
 def send_message(token: str, message: PortalMessage) -> None:

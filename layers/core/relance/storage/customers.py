@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key as KeyCondition
+from botocore.exceptions import ClientError
 
 from relance.storage import keys
 from relance.storage.records import get
@@ -234,3 +235,21 @@ def claim_portal_message(org_id: str, customer_id: str, message_id: str) -> bool
         "attribute_exists(PK) AND (attribute_not_exists(lastPortalMessageId) OR lastPortalMessageId <> :id)",
         {":id": message_id},
     )
+
+
+def revoke_portal_links(org_id: str, customer_id: str) -> int | None:
+    """Move the customer to its next portal-link generation (every link of an earlier one is dead);
+    the new generation, or None when the customer is gone."""
+    try:
+        answer = table().update_item(
+            Key=keys.customer(org_id, customer_id),
+            UpdateExpression="ADD portalLinkGeneration :one",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    return int(answer["Attributes"]["portalLinkGeneration"])
