@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,8 +12,9 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from relance import clock
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.domain.planner import PlanKind, plan_next
-from relance.domain.workflows import ActionType, Step
+from relance.domain.planner import OpenInvoice, PlanKind, plan_next
+from relance.domain.send_window import SendWindow
+from relance.domain.workflows import ActionType, Step, Workflow
 from relance.errors import Invalid, SenderNotVerified
 from relance.ids import new_id
 from relance.services import dunning, senders, timeline
@@ -173,38 +175,59 @@ def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
         if workflow is None or not can_see(principal, summary):
             continue
         customer = customer_store.get_customer(org_id, summary["id"]) or summary
-        invoices = dunning.open_invoices(org_id, customer["id"])
-        state = dunning.state_of(customer)
-        window = dunning.window_of(org, customer)
-        moment = now
-        for _ in range(len(workflow.steps)):
-            plan = plan_next(workflow, invoices, state, window, moment)
-            if plan.kind != PlanKind.ACT or plan.at is None or plan.step is None or plan.at > horizon:
-                break
-            to, cc = dunning.recipients(org_id, customer, plan.step)
-            entries.append(
-                ForecastEntry(
-                    customer_id=customer["id"],
-                    customer_name=customer["name"],
-                    step_id=plan.step.id,
-                    type=plan.step.action,
-                    at=plan.at,
-                    invoice_ids=list(plan.invoice_ids),
-                    to=to,
-                    cc=cc,
-                )
-            )
-            if plan.step.action.is_manual:
-                break  # a task or call holds the workflow until someone closes it
-            contact = plan.at if plan.step.action.reaches_customer else state.last_contact_at
-            state = state.__class__(
-                performed=(*state.performed, *plan.superseded, plan.step.id),
-                last_contact_at=contact,
-                paused=state.paused,
-                manual_action_open=False,
-            )
-            moment = plan.at
+        entries += plan_ahead(
+            customer,
+            workflow,
+            dunning.open_invoices(org_id, customer["id"]),
+            dunning.window_of(org, customer),
+            now,
+            horizon,
+            lambda step, customer=customer: dunning.recipients(org_id, customer, step),  # type: ignore[misc]
+        )
     return sorted(entries, key=lambda e: (e.at, e.customer_id))
+
+
+def plan_ahead(
+    customer: dict[str, Any],
+    workflow: Workflow,
+    invoices: list[OpenInvoice],
+    window: SendWindow,
+    now: datetime,
+    horizon: datetime,
+    recipients: Callable[[Step], tuple[list[str], list[str]]],
+) -> list[ForecastEntry]:
+    """What dunning would do for one customer until ``horizon``, step after step, from the same planner."""
+    entries = []
+    state = dunning.state_of(customer)
+    moment = now
+    for _ in range(len(workflow.steps)):
+        plan = plan_next(workflow, invoices, state, window, moment)
+        if plan.kind != PlanKind.ACT or plan.at is None or plan.step is None or plan.at > horizon:
+            break
+        to, cc = recipients(plan.step)
+        entries.append(
+            ForecastEntry(
+                customer_id=customer["id"],
+                customer_name=customer["name"],
+                step_id=plan.step.id,
+                type=plan.step.action,
+                at=plan.at,
+                invoice_ids=list(plan.invoice_ids),
+                to=to,
+                cc=cc,
+            )
+        )
+        if plan.step.action.is_manual:
+            break  # a task or call holds the workflow until someone closes it
+        contact = plan.at if plan.step.action.reaches_customer else state.last_contact_at
+        state = state.__class__(
+            performed=(*state.performed, *plan.superseded, plan.step.id),
+            last_contact_at=contact,
+            paused=state.paused,
+            manual_action_open=False,
+        )
+        moment = plan.at
+    return entries
 
 
 def not_delivered(principal: Principal) -> list[dict[str, Any]]:

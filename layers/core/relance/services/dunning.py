@@ -10,7 +10,7 @@ recorded as failed, never resent blindly: "never twice" wins over "at least once
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,9 +66,13 @@ def window_of(org: Organization, customer: dict[str, Any]) -> SendWindow:
 def open_invoices(org_id: str, customer_id: str) -> list[OpenInvoice]:
     """The customer's open invoices; disputed ones, those promised for today or later and those
     with a portal payment on its way are there but excluded from reminders."""
+    return open_invoices_among(ledger_store.records_of(org_id, customer_id, "invoice"), clock.now().date())
+
+
+def open_invoices_among(items: list[dict[str, Any]], today: date) -> list[OpenInvoice]:
+    """The planner's open invoices out of a customer's invoice items (``open_invoices``)."""
     invoices = []
-    today = clock.now().date()
-    for item in ledger_store.records_of(org_id, customer_id, "invoice"):
+    for item in items:
         if item["status"] != InvoiceStatus.OPEN:
             continue
         outstanding = int(item["amount"]) - int(item.get("paidAmount", 0)) - int(item.get("creditedAmount", 0))
@@ -435,7 +439,14 @@ def _assignee(customer: dict[str, Any], step: Step) -> str | None:
 def recipients(org_id: str, customer: dict[str, Any], step: Step) -> tuple[list[str], list[str]]:
     """To: valid contacts in the step's positions, else the main contact, else the first valid one.
     CC: valid contacts in its CC positions. Invalid (bounced) addresses are never used."""
-    contacts = [c for c in contact_store.contacts_of(org_id, customer["id"]) if not c.get("invalid")]
+    return recipients_among(contact_store.contacts_of(org_id, customer["id"]), customer, step)
+
+
+def recipients_among(
+    contacts: list[dict[str, Any]], customer: dict[str, Any], step: Step
+) -> tuple[list[str], list[str]]:
+    """``recipients`` out of the customer's contact items."""
+    contacts = [c for c in contacts if not c.get("invalid")]
     to = [c["email"] for c in contacts if step.to and c.get("positionId") in step.to]
     if not to:  # the main contact, else (it bounced) the first valid contact
         main = next(

@@ -9,14 +9,29 @@ their sort keys are neighbours (``storage.directory``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+from relance import clock
 from relance.domain.custom_fields import CustomFieldDefinition
-from relance.domain.customers import Customer
-from relance.domain.organizations import Principal
+from relance.domain.customers import Contact, Customer, Position
+from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
+from relance.domain.organizations import Organization, Principal
 from relance.domain.users import User
 from relance.domain.workflows import Workflow
-from relance.services import custom_fields
-from relance.services.customers import CustomerFilter, check_sort, matching_customers, sort_key
+from relance.services import actions, contacts, custom_fields, dunning, timeline
+from relance.services.actions import ForecastEntry
+from relance.services.contacts import to_contact
+from relance.services.customers import (
+    CustomerFilter,
+    check_sort,
+    customer_item,
+    matching_customers,
+    sort_key,
+    to_customer,
+)
+from relance.services.ledger import to_invoice
+from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.services.views import View
 from relance.storage import directory as directory_store
@@ -83,3 +98,85 @@ def list_page(
         matching, sort_key(column, descending), limit=limit, cursor=cursor, descending=descending
     )
     return ListPage(rows, next_cursor, len(matching), known or directory(principal))
+
+
+# ---------------------------------------------------------------- the customer page
+
+UPCOMING_DAYS = 60
+RECENT_ACTIONS = 20
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    customer: Customer
+    contacts: list[Contact]
+    invoices: list[Invoice]
+    payments: list[MoneyRecord]
+    credit_notes: list[MoneyRecord]
+    refunds: list[MoneyRecord]
+    actions: list[dict[str, Any]]
+    upcoming: list[ForecastEntry]
+    pinned_notes: list[dict[str, Any]]
+    positions: list[Position]
+    organization: Organization
+    directory: Directory
+
+    @property
+    def open_invoices(self) -> list[Invoice]:
+        return [i for i in self.invoices if i.status == InvoiceStatus.OPEN]
+
+    def invoice_number(self, invoice_id: str) -> str:
+        return next((i.number for i in self.invoices if i.id == invoice_id), invoice_id)
+
+    def largest_open(self, currency: str) -> int:
+        return sum(i.outstanding for i in self.open_invoices if i.currency == currency)
+
+
+def customer_page(principal: Principal, customer_id: str) -> CustomerPage:
+    """One customer with everything about it: GetItem of the customer (404 unless visible), one Query of
+    everything filed under it; the organization's settings, directory, custom fields and positions."""
+    item = customer_item(principal, customer_id)
+    org_id = principal.organization_id
+    today = clock.now().date()
+    records = directory_store.customer_records(org_id, customer_id)
+    customer = to_customer(item, today)
+    organization = get_organization(org_id)
+    known = directory(principal)
+    contact_items = records.get("CON", [])
+    invoice_items = records.get("INV", [])
+    workflow = known.workflows.get(customer.dunning_plan_id or "")
+    now = clock.now()
+    upcoming = (
+        actions.plan_ahead(
+            item,
+            workflow,
+            dunning.open_invoices_among(invoice_items, today),
+            dunning.window_of(organization, item),
+            now,
+            now + timedelta(days=UPCOMING_DAYS),
+            lambda step: dunning.recipients_among(contact_items, item, step),
+        )
+        if workflow is not None
+        else []
+    )
+    done = [a for a in records.get("ACT", []) if a.get("status") not in ("planned",)]
+    return CustomerPage(
+        customer=customer,
+        contacts=[to_contact(c, item.get("mainContactId")) for c in contact_items],
+        invoices=sorted((to_invoice(i) for i in invoice_items), key=lambda i: (i.due_at, i.id), reverse=True),
+        payments=_records(records.get("PAY", []), "payment"),
+        credit_notes=_records(records.get("CRN", []), "credit_note"),
+        refunds=_records(records.get("REF", []), "refund"),
+        actions=sorted(done, key=lambda a: str(a.get("scheduledAt")), reverse=True)[:RECENT_ACTIONS],
+        upcoming=upcoming,
+        pinned_notes=[timeline.with_links(n) for n in reversed(records.get("PINNED", []))],
+        positions=contacts.list_positions(principal),
+        organization=organization,
+        directory=known,
+    )
+
+
+def _records(items: list[dict[str, Any]], kind: str) -> list[MoneyRecord]:
+    return sorted(
+        (MoneyRecord.model_validate({"kind": kind, **i}) for i in items), key=lambda r: r.created_at, reverse=True
+    )

@@ -1,0 +1,180 @@
+"""The customer page: balances, rating and why, invoices and money, contacts, actions, portal, settings.
+
+Every form on the page posts to the page's own URL with ``do`` naming what to do; success answers
+303 back to the page, a refusal shows the page again with the fields at fault (422).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import ValidationError
+
+from relance import clock
+from relance.domain.custom_fields import FieldType
+from relance.domain.customers import ContactFields, ContactPatch, CustomerPatch, PaymentMethods
+from relance.errors import Invalid, NotFound, validation_fields
+from relance.services import contacts, customers, documents, dunning, portal_links, workspace
+from relance.services.access import require_admin
+from relance.services.portal_links import PortalLinkRequest
+from relance.web.session import SignedIn
+from screens.base import check_csrf, first, form, page, redirect, signed_in
+from screens.customers import ACTIONS, METHODS
+
+router = Router()
+STATUS = {
+    "sent": "Sent",
+    "skipped": "Skipped",
+    "postponed": "Postponed",
+    "replanned": "Replanned",
+    "failed": "Failed",
+    "open": "To do",
+    "done": "Done",
+    "to_post": "To post",
+    "sending": "Sending",
+}
+
+
+def _show(
+    person: SignedIn, customer_id: str, *, errors: dict[str, str] | None = None, link: Any = None, status: int = 200
+) -> Response[str]:
+    shown = workspace.customer_page(person.principal, customer_id)
+    return page(
+        router,
+        person,
+        "customer.html",
+        block="portal_link" if link is not None else None,
+        status=status,
+        nav="customers",
+        p=shown,
+        c=shown.customer,
+        errors=errors or {},
+        link=link,
+        methods=METHODS,
+        actions=ACTIONS,
+        statuses=STATUS,
+        card_limit=shown.organization.settings.card_payment_limit,
+        today=clock.now().date(),
+    )
+
+
+@router.get("/customers/<customer_id>")
+def customer_page(customer_id: str) -> Response[str]:
+    return _show(signed_in(router), customer_id)
+
+
+@router.get("/customers/<customer_id>/invoices/<invoice_id>/pdf")
+def invoice_pdf(customer_id: str, invoice_id: str) -> Response[str]:
+    person = signed_in(router)
+    download = documents.pdf_download(person.principal, invoice_id)
+    return redirect(download.url, person)
+
+
+def _model(model: Any, values: dict[str, Any], prefix: str = "") -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        fields = {f"{prefix}{k}": v for k, v in validation_fields(error.errors()).items()}
+        raise Invalid("please check the highlighted fields", fields) from error
+
+
+def _contact_of(person: SignedIn, customer_id: str, contact_id: str) -> None:
+    if contacts.get_contact(person.principal, contact_id).customer_id != customer_id:
+        raise NotFound("contact not found")
+
+
+def _contact_values(fields: dict[str, list[str]]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: first(fields, key) or None
+        for name, key in (
+            ("email", "email"),
+            ("firstName", "firstName"),
+            ("lastName", "lastName"),
+            ("phone", "phone"),
+            ("jobTitle", "jobTitle"),
+            ("positionId", "positionId"),
+        )
+    }
+    return values
+
+
+def _custom_values(person: SignedIn, fields: dict[str, list[str]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for definition in workspace.directory(person.principal).custom_fields:
+        text = first(fields, f"cf.{definition.key}")
+        if definition.type == FieldType.NUMBER and text:
+            try:
+                values[definition.key] = int(text)
+            except ValueError as error:
+                raise Invalid("please check the custom fields", {f"cf.{definition.key}": "a whole number"}) from error
+        else:
+            values[definition.key] = text or None
+    return values
+
+
+def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
+    """Carry out the form's ``do``; the page's anchor to go back to."""
+    principal = person.principal
+    intent = first(fields, "do")
+    contact_id = first(fields, "contact")
+    if intent in ("pause", "resume"):
+        dunning.pause(principal, customer_id, intent == "pause")
+        return "top"
+    if intent == "assign":
+        require_admin(principal)
+        patch = _model(
+            CustomerPatch,
+            {
+                "dunningPlanId": first(fields, "dunningPlanId") or None,
+                "accountManagerIds": fields.get("accountManagerIds", []),
+            },
+        )
+        customers.update_customer(principal, customer_id, patch)
+        return "assignment"
+    if intent == "methods":
+        require_admin(principal)
+        chosen = set(fields.get("method", []))
+        methods = PaymentMethods(**{m: m in chosen for m in METHODS})
+        customers.update_customer(principal, customer_id, CustomerPatch(payment_methods=methods))
+        return "payment-methods"
+    if intent == "fields":
+        require_admin(principal)
+        customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
+        return "custom-fields"
+    if intent == "contact-add":
+        values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
+        contacts.create_contact(principal, customer_id, _model(ContactFields, values, "contact."))
+        return "contacts"
+    if intent.startswith("contact-"):
+        _contact_of(person, customer_id, contact_id)
+        if intent == "contact-edit":
+            contacts.update_contact(principal, contact_id, _model(ContactPatch, _contact_values(fields), "contact."))
+        elif intent == "contact-main":
+            contacts.update_contact(principal, contact_id, ContactPatch(is_main=True))
+        elif intent == "contact-valid":
+            contacts.mark_valid(principal, contact_id)
+        elif intent == "contact-delete":
+            contacts.delete_contact(principal, contact_id)
+        else:
+            raise Invalid("unknown action", {"do": "not something this page does"})
+        return "contacts"
+    raise Invalid("unknown action", {"do": "not something this page does"})
+
+
+@router.post("/customers/<customer_id>")
+def customer_form(customer_id: str) -> Response[str]:
+    person = signed_in(router)
+    fields = form(router.current_event)
+    check_csrf(router, person, fields)
+    intent = first(fields, "do")
+    if intent in ("portal-link", "portal-preview"):
+        link = portal_links.create(person.principal, customer_id, PortalLinkRequest(preview=intent == "portal-preview"))
+        if intent == "portal-preview":
+            return redirect(link.url, person)
+        return _show(person, customer_id, link=link)
+    try:
+        anchor = _do(person, customer_id, fields)
+    except Invalid as refused:
+        errors = {"form": intent, "message": refused.message, **refused.fields}
+        return _show(person, customer_id, errors=errors, status=422)
+    return redirect(f"/customers/{customer_id}#{anchor}", person)

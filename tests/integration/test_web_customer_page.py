@@ -1,0 +1,181 @@
+"""The customer page through the local runtime: what it shows, who may change what, and its forms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from bs4 import BeautifulSoup
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance import clock
+from relance.domain.custom_fields import CustomFieldDefinition, FieldType
+from relance.domain.organizations import Principal
+from relance.services import contacts, custom_fields, customers, users
+from relance.services.customers import CustomerFilter
+from relance.storage import contacts as contact_store
+from tests.integration.helpers import clock_start
+from tests.integration.web import Browser, text_of
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
+        seed=lambda: seed(demo=True)
+    ) as started:
+        yield started
+
+
+def admin(demo: LocalRuntime) -> Principal:
+    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+
+
+def browser_of(demo: LocalRuntime, role: str) -> tuple[Browser, dict[str, str]]:
+    person = next(u for u in demo.session["users"] if u["role"] == role)
+    browser = Browser(demo.base_url)
+    browser.sign_in(person["email"], person["password"])
+    return browser, person
+
+
+def owing_most(demo: LocalRuntime):
+    return max(customers.matching_customers(admin(demo), CustomerFilter()), key=lambda c: sum(c.outstanding.values()))
+
+
+def post(browser: Browser, customer_id: str, page, **fields):
+    return browser.post(f"/customers/{customer_id}", {"csrf": browser.csrf(page), **fields})
+
+
+def test_the_page_shows_balances_rating_invoices_contacts_and_actions(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+
+    page = browser.get(f"/customers/{customer.id}")
+
+    assert page.status_code == 200 and page.headers["Cache-Control"].startswith("no-store")
+    text = text_of(page)
+    assert customer.name in text and "Outstanding" in text and "Overdue" in text
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.select("#invoices tbody tr") and ("Overdue" in text or "Due" in text)
+    assert soup.select("#contacts li[id^=contact-]")
+    assert soup.select_one("#upcoming") and soup.select_one("#history")
+    assert soup.find("button", string="Copy portal link") and soup.find("button", string="Preview portal")
+
+
+def test_an_account_manager_sees_their_customer_read_only_and_no_other(demo):
+    browser, person = browser_of(demo, "account_manager")
+    manager_id = next(u.id for u in users.list_users(admin(demo)) if u.email == person["email"])
+    everyone = customers.matching_customers(admin(demo), CustomerFilter())
+    mine = next(c for c in everyone if manager_id in c.account_manager_ids)
+    other = next(c for c in everyone if manager_id not in c.account_manager_ids)
+
+    page = browser.get(f"/customers/{mine.id}")
+    refused = post(browser, mine.id, page, do="assign", dunningPlanId="")
+
+    assert page.status_code == 200
+    assert BeautifulSoup(page.text, "html.parser").select_one("#workflow") is None  # no assignment form
+    assert refused.status_code == 403
+    assert browser.get(f"/customers/{other.id}").status_code == 404
+
+
+def test_collection_pauses_and_resumes(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+    page = browser.get(f"/customers/{customer.id}")
+
+    paused = post(browser, customer.id, page, do="pause")
+
+    assert paused.status_code == 200 and "Collection paused" in paused.text
+    assert customers.get_customer(admin(demo), customer.id).collection_paused
+    resumed = post(browser, customer.id, paused, do="resume")
+    assert "Collection active" in resumed.text
+    assert not customers.get_customer(admin(demo), customer.id).collection_paused
+
+
+def test_an_invalid_contact_is_marked_valid(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+    org = admin(demo).organization_id
+    contact = contact_store.contacts_of(org, customer.id)[0]
+    contact_store.save_contact(
+        org,
+        {
+            **contact,
+            "invalid": True,
+            "invalidSince": clock.now().isoformat(),
+            "invalidReason": "mailbox does not exist",
+        },
+    )
+    page = browser.get(f"/customers/{customer.id}")
+    assert "mailbox does not exist" in page.text
+
+    done = post(browser, customer.id, page, do="contact-valid", contact=contact["id"])
+
+    assert done.status_code == 200 and "mailbox does not exist" not in done.text
+    assert not contacts.get_contact(admin(demo), contact["id"]).invalid
+
+
+def test_a_contact_with_a_bad_email_is_refused_naming_it_then_added(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+    page = browser.get(f"/customers/{customer.id}")
+
+    refused = post(browser, customer.id, page, do="contact-add", email="not-an-email", firstName="Zoe")
+    added = post(browser, customer.id, page, do="contact-add", email="zoe@buyer.example", firstName="Zoe")
+
+    assert refused.status_code == 422 and "email" in text_of(refused)
+    assert added.status_code == 200 and "zoe@buyer.example" in added.text
+
+
+def test_a_contact_of_another_customer_is_not_found_here(demo):
+    browser, _ = browser_of(demo, "admin")
+    everyone = customers.matching_customers(admin(demo), CustomerFilter())
+    here, elsewhere = everyone[0], everyone[1]
+    foreign = contact_store.contacts_of(admin(demo).organization_id, elsewhere.id)[0]
+    page = browser.get(f"/customers/{here.id}")
+
+    assert post(browser, here.id, page, do="contact-delete", contact=foreign["id"]).status_code == 404
+
+
+def test_the_portal_link_is_copied_and_opens_and_the_preview_says_so(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+    page = browser.get(f"/customers/{customer.id}")
+
+    fragment = browser.post(
+        f"/customers/{customer.id}",
+        {"csrf": browser.csrf(page), "do": "portal-link"},
+        headers={"HX-Request": "true", "HX-Target": "portal-link"},
+    )
+    url = BeautifulSoup(fragment.text, "html.parser").select_one("#portal-url")["value"]
+    preview = post(browser, customer.id, page, do="portal-preview")
+
+    assert "<html" not in fragment.text and url.startswith(f"{demo.base_url}/portal/pt_")
+    assert requests.get(url, timeout=30).status_code == 200
+    assert "/portal/pt_" in preview.url and preview.status_code == 200
+
+
+def test_workflow_payment_methods_and_custom_fields_are_edited_by_an_admin(demo):
+    browser, _ = browser_of(demo, "admin")
+    custom_fields.save_definition(
+        admin(demo),
+        CustomFieldDefinition(key="region", label="Region", type=FieldType.SELECT, options=["North", "South"]),
+    )
+    customer = owing_most(demo)
+    page = browser.get(f"/customers/{customer.id}")
+
+    post(browser, customer.id, page, do="assign", dunningPlanId="", accountManagerIds=[])
+    post(browser, customer.id, page, do="methods", method=["bank_transfer", "sepa_debit"])
+    after = post(browser, customer.id, page, **{"do": "fields", "cf.region": "South"})
+
+    changed = customers.get_customer(admin(demo), customer.id)
+    assert changed.dunning_plan_id is None and changed.account_manager_ids == []
+    assert changed.payment_methods.model_dump() == {
+        "card": False,
+        "bank_transfer": True,
+        "ach_debit": False,
+        "sepa_debit": True,
+    }
+    assert changed.custom_fields == {"region": "South"}
+    assert "No workflow" in after.text
