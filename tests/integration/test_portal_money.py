@@ -1,5 +1,5 @@
-"""Money on the portal through the local runtime: Stripe's units, what Stripe refuses, promises
-without end, and what the page says about it (in the customer's language)."""
+"""Money on the portal through the local runtime: Stripe's units, what Stripe refuses, payments that
+never arrive, promises without end, and what the page says about it (in the customer's language)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def session_of(rt, page_url: str) -> dict:
 
 def pay(url: str, invoice_ids: list[str]) -> requests.Response:
     return requests.post(f"{url}/pay", data={"invoiceIds": invoice_ids}, allow_redirects=False)
+
+
+def settings(rt) -> dict:
+    return rt.api_session.get(f"{rt.base_url}/v1/organization").json()["settings"]
 
 
 # ---------------------------------------------------------------- 1. Stripe's units
@@ -172,6 +176,52 @@ def test_a_stripe_outage_gets_a_page_and_leaves_the_checkout_failed_not_open(rt)
     statuses = sorted(c["status"] for c in checkouts_of(rt, customer["id"]))
     assert statuses == ["failed", "open"]  # the first checkout is open at Stripe; the failed one dangles nowhere
     assert checkout(url, [invoice["id"]])  # and paying works again once Stripe answers
+
+
+# ---------------------------------------------------------------- 3. a payment that never arrives
+
+
+def test_a_payment_on_its_way_too_long_goes_back_to_dunning_and_still_counts_if_it_arrives(rt):
+    manager = new_user(rt, "am-flight@relance.example", "Fay Flight")
+    customer, [invoice] = customer_with_invoices(
+        rt,
+        "Never Sent",
+        [4_000],
+        methods={"card": False, "bank_transfer": False, "ach_debit": True},
+        accountManagerIds=[manager["id"]],
+    )
+    url = link_of(rt, customer["id"], expiresInDays=30)
+    page_url = checkout(url, [invoice["id"]])
+    requests.post(page_url, data={"method": "us_bank_account"})
+    assert invoice_of(rt, invoice["id"])["paymentInFlight"]
+
+    clock.advance(timedelta(days=13))  # the organization's paymentInFlightDays: 14 by default
+    assert invoice_of(rt, invoice["id"])["paymentInFlight"]  # within its days: still held
+
+    clock.advance(timedelta(days=3))
+    assert not invoice_of(rt, invoice["id"])["paymentInFlight"]
+    assert payable_ids(requests.get(url).text) == [invoice["id"]]
+    assert "payment_in_flight_expired" in events_on_timeline(rt, customer["id"])
+    assert "payment_in_flight_expired" in {n["kind"] for n in notifications_of(rt, manager["id"])["items"]}
+
+    requests.post(f"{page_url}/settle", data={"outcome": "succeeded"})  # the bank is late, not wrong
+    assert invoice_of(rt, invoice["id"])["status"] == "paid"
+    assert len(payments_of(rt, customer["id"])) == 1
+
+
+def test_the_days_a_payment_may_take_are_a_bounded_organization_setting(rt):
+    api, url = rt.api_session, f"{rt.base_url}/v1/organization/settings"
+    before = settings(rt)
+    assert before["paymentInFlightDays"] == 14
+    try:
+        for days in (6, 61, "soon"):
+            refused = api.put(url, json={**before, "paymentInFlightDays": days})
+            assert refused.status_code == 422 and "paymentInFlightDays" in refused.json()["error"]["fields"]
+        assert settings(rt) == before
+        saved = api.put(url, json={**before, "paymentInFlightDays": 30})
+        assert saved.status_code == 200 and saved.json()["settings"]["paymentInFlightDays"] == 30
+    finally:
+        api.put(url, json=before)
 
 
 # ---------------------------------------------------------------- 4. promises without end

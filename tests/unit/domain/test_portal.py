@@ -13,6 +13,7 @@ from relance.domain.portal import (
     PortalRefused,
     check_promise_allowed,
     check_promise_date,
+    in_flight_expired,
     link_open,
     payment_methods,
     promise_broken,
@@ -187,3 +188,10 @@ def test_a_customer_promises_once_per_invoice():
         with pytest.raises(PortalRefused) as refused:
             check_promise_allowed(used, TODAY)
         assert refused.value.text == PROMISE_USED and "invoice A" in refused.value.fields["invoiceIds"]
+
+
+def test_a_payment_on_its_way_holds_its_days_and_not_a_day_more():
+    since = date(2026, 11, 1)
+
+    assert not in_flight_expired(since, date(2026, 11, 15), 14)
+    assert in_flight_expired(since, date(2026, 11, 16), 14)

@@ -57,6 +57,13 @@ class OrganizationSettings(RelanceModel):
         le=MAX_AMOUNT,
         description="card is not offered above this amount (minor units of the payment's currency); null: no limit",
     )
+    payment_in_flight_days: int = Field(
+        default=14,
+        ge=7,
+        le=60,
+        description="days a portal payment on its way (ACH, SEPA debit, bank transfer) holds its invoices out of "
+        "dunning; after them the nightly run gives the invoices back to dunning and tells the account managers",
+    )
     bank_transfer_country: str = Field(
         default="FR", pattern=r"^(AT|BE|DE|ES|FR|IE|IT|NL)$", description="where EUR bank transfers are received"
     )

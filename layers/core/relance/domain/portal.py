@@ -293,3 +293,9 @@ def check_promise_allowed(invoice: dict[str, Any], today: date) -> None:
             409,
             number=invoice["number"],
         )
+
+
+def in_flight_expired(since: date, today: date, days: int) -> bool:
+    """A payment on its way since ``since`` holds the invoices ``days`` days; the day after, they
+    are back in dunning (a bank transfer never sent must not hold them forever)."""
+    return today > since + timedelta(days=days)

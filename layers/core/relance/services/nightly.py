@@ -1,4 +1,5 @@
-"""The nightly run: for each organization, ratings recomputed, balances reconciled, promises checked.
+"""The nightly run: for each organization, ratings recomputed, balances reconciled, promises checked,
+payments that never arrived given back to dunning.
 
 The schedule fans out one message per organization; the worker is idempotent: a run that
 already finished for that organization and date is skipped, and a half-done one simply
@@ -15,9 +16,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import clock
 from relance.domain.ledger import InvoiceStatus
+from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
 from relance.observability import logger, metrics
-from relance.services import portal, ratings
+from relance.services import online_payments, portal, ratings
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -74,8 +76,9 @@ def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] 
 
 
 def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
-    """Recompute every customer's rating, reconcile its balance and put invoices whose promise to pay
-    was not kept back into dunning; once per organization and date."""
+    """Recompute every customer's rating, reconcile its balance and put back into dunning the invoices
+    whose promise to pay was not kept or whose payment on its way never arrived; once per organization
+    and date."""
     key = keys.nightly_run(org_id, run_date.isoformat())
     done = get(key, consistent=True)
     if done and done.get("status") == "done":
@@ -83,8 +86,10 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         return done
     org = org_store.get(org_id) or {}
     basis = RatingBasis(org.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
+    in_flight_days = OrganizationSettings.model_validate(org.get("settings") or {}).payment_in_flight_days
     drift = []
     broken = 0
+    expired = 0
     customers = customer_store.list_customers(org_id)
     for summary in customers:
         customer = customer_store.get_customer(org_id, summary["id"], consistent=True)
@@ -95,13 +100,16 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
             drift.append(found)
             logger.error("balance drift corrected", organization_id=org_id, **found)
         ratings.refresh(org_id, customer["id"], basis)
-        broken += portal.expire_promises(org_id, customer["id"], run_date)
+        invoices = ledger_store.records_of(org_id, customer["id"], "invoice")
+        broken += portal.expire_promises(org_id, customer["id"], run_date, invoices)
+        expired += online_payments.expire_in_flight(org_id, customer["id"], run_date, in_flight_days, invoices)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
     report = {
         "status": "done",
         "customers": len(customers),
         "drift": drift,
         "brokenPromises": broken,
+        "paymentsInFlightExpired": expired,
         "finishedAt": clock.now().isoformat(),
     }
     table().put_item(Item={**key, **report})

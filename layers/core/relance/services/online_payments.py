@@ -14,7 +14,9 @@ Checkout session for it. Stripe's events then move the checkout forward, never b
 
 Amounts cross the boundary in Stripe's units (``relance.domain.stripe_amounts``): ``start`` asks for
 ``stripeAmount`` and refuses first whatever Stripe would refuse; an event whose ``amount_total`` or
-currency is not what the checkout asked for records nothing (``mismatch``, logged, team told).
+currency is not what the checkout asked for records nothing (``mismatch``, logged, team told). A
+payment on its way longer than the organization's ``paymentInFlightDays`` gives its invoices back to
+dunning (``expire_in_flight``, nightly).
 
 Webhooks are idempotent by event id (Powertools idempotency, ``IdempotencyTable``) and the
 payment id is derived from the checkout, so even two different events never record it twice.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -51,6 +54,7 @@ from relance.domain.portal import (
     TOO_MANY_INVOICES,
     Method,
     PortalRefused,
+    in_flight_expired,
     payment_methods,
 )
 from relance.domain.stripe_amounts import (
@@ -308,7 +312,10 @@ def _completed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], e
         return _mismatch(org_id, checkout, session, event)
     if session.get("payment_status") in ("paid", "no_payment_required"):
         return _succeeded(org_id, checkout, session, event)
-    if not checkout_store.move(org_id, checkout["id"], "processing", ("open",), {"sessionId": session.get("id")}):
+    now = clock.now().isoformat()
+    if not checkout_store.move(
+        org_id, checkout["id"], "processing", ("open",), {"sessionId": session.get("id"), "processingAt": now}
+    ):
         return "already past"
     invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
     for invoice_id in invoice_ids:
@@ -453,4 +460,65 @@ def _on_timeline(org_id: str, checkout: dict[str, Any], session: dict[str, Any],
             "checkoutId": checkout["id"],
             "paymentMethod": ",".join(session.get("payment_method_types") or checkout.get("methods", [])),
         },
+    )
+
+# ---------------------------------------------------------------- payments that never arrive
+
+
+def expire_in_flight(
+    org_id: str, customer_id: str, today: date, days: int, invoices: list[dict[str, Any]] | None = None
+) -> int:
+    """Payments on their way for more than ``days`` (the organization's ``paymentInFlightDays``):
+    their invoices are back in dunning and payable, ``payment_in_flight_expired`` is on the
+    timelines, the account managers (else the admins) are told (nightly). The checkout stays
+    ``processing``: money that still arrives is recorded. How many invoices came back."""
+    if invoices is None:
+        invoices = ledger_store.records_of(org_id, customer_id, "invoice")
+    held: dict[str, list[dict[str, Any]]] = {}
+    for invoice in invoices:
+        if invoice.get("paymentInFlight") and invoice["status"] == InvoiceStatus.OPEN:
+            held.setdefault(str(invoice["paymentInFlight"]), []).append(invoice)
+    back = 0
+    for checkout_id, group in held.items():
+        checkout = checkout_store.get_checkout(org_id, checkout_id)
+        started = (checkout or {}).get("processingAt") or (checkout or {}).get("createdAt")
+        since = date.fromisoformat(str(started)[:10]) if started else date.min  # no checkout: nothing can clear it
+        if not in_flight_expired(since, today, days):
+            continue
+        cleared = [i for i in group if ledger_store.clear_invoice_mark(org_id, i["id"], "paymentInFlight", checkout_id)]
+        if not cleared:
+            continue
+        back += len(cleared)
+        if checkout is not None:
+            checkout_store.set_fields(org_id, checkout_id, {"inFlightExpiredOn": today.isoformat()})
+        _tell_in_flight_expired(org_id, customer_id, checkout_id, cleared, since, days)
+    if back:
+        metrics.add_metric(name="PortalPaymentsInFlightExpired", unit="Count", value=back)
+        nudge(org_id, customer_id)
+    return back
+
+
+def _tell_in_flight_expired(
+    org_id: str, customer_id: str, checkout_id: str, invoices: list[dict[str, Any]], since: date, days: int
+) -> None:
+    ids = [i["id"] for i in invoices]
+    entry_id = f"evt_{checkout_id}_in_flight_expired"
+    data = {
+        "event": "payment_in_flight_expired",
+        "checkoutId": checkout_id,
+        "since": since.isoformat() if since != date.min else None,
+        "days": days,
+        "numbers": [i["number"] for i in invoices],
+    }
+    timeline.record(org_id, customer_id, ids, "event", clock.now().isoformat(), entry_id, data)
+    customer = customer_store.get_customer(org_id, customer_id) or {}
+    logger.warning("portal payment never arrived", organization_id=org_id, checkout_id=checkout_id, invoice_ids=ids)
+    notifications.notify(
+        org_id,
+        _people_to_tell(org_id, customer),
+        "payment_in_flight_expired",
+        f"The payment {customer.get('name', 'a customer')} started on the portal has not arrived after {days} days: "
+        f"{len(ids)} invoice(s) are back in dunning",
+        entry_id,
+        {"customerId": customer_id, "invoiceIds": ids, "checkoutId": checkout_id},
     )
