@@ -462,6 +462,7 @@ def _on_timeline(org_id: str, checkout: dict[str, Any], session: dict[str, Any],
         },
     )
 
+
 # ---------------------------------------------------------------- payments that never arrive
 
 
