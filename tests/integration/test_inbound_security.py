@@ -185,3 +185,45 @@ def test_the_sender_is_from_never_reply_to(runtime, ours):
     [kept] = eventually(lambda: ours.unmatched(subject), what="the mail kept unmatched")
     assert kept["from"] == "fraud@attacker.example"
     assert ours.replies_on(customer) == []
+
+
+# ---------------------------------------------------------------- a deleted customer
+
+
+def test_mail_from_a_deleted_customer_goes_to_unmatched_and_its_contacts_are_gone(runtime, ours):
+    from relance.storage.contacts import contacts_by_mail
+
+    customer = ours.customer("Gone Tomorrow", "ap@gone-tomorrow.example")
+    call = ok(ours.session.post(ours.url("/actions"), json={"customerId": customer, "type": "call"}), 201)
+    assert ours.session.delete(ours.url(f"/customers/{customer}")).status_code == 204
+    by_address, by_token = subject_line("Still there?"), subject_line("Re: your call")
+
+    send(runtime, sender="ap@gone-tomorrow.example", to=ours.inbound_address, subject=by_address)
+    send(
+        runtime, sender="ap@gone-tomorrow.example", to=f"reply+{ours.id}.{call['id']}@{REPLY_DOMAIN}", subject=by_token
+    )
+
+    assert eventually(lambda: ours.unmatched(by_address), what="the mail from a deleted customer's contact, unmatched")
+    assert eventually(lambda: ours.unmatched(by_token), what="the answer to a deleted customer's call, unmatched")
+    assert contacts_by_mail(ours.id, "gone-tomorrow.example") == []  # no index entry left to match
+
+
+def test_a_reply_redelivered_after_its_customer_was_deleted_goes_back_to_unmatched(runtime, ours):
+    from relance import aws
+
+    customer = ours.customer("Deleted Between", "ap@deleted-between.example")
+    subject = subject_line("Delivered twice")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "ap@deleted-between.example", ours.inbound_address, subject
+    message.set_content("Hello.")
+    bucket, key = runtime.template.name_of("InboundMailBucket"), f"inbound/{uuid.uuid4().hex}"
+    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=message.as_bytes())
+    passing = dict.fromkeys(("spam", "virus", "spf", "dkim", "dmarc"), "PASS")
+
+    [first] = inbound.receive(bucket, key, [ours.inbound_address], passing)
+    assert first["status"] == "matched" and [e["subject"] for e in ours.replies_on(customer)] == [subject]
+    assert ours.session.delete(ours.url(f"/customers/{customer}")).status_code == 204
+    [again] = inbound.receive(bucket, key, [ours.inbound_address], passing)  # SQS delivers at least once
+
+    assert again["status"] == "unmatched" and again["customerId"] is None
+    assert [r["id"] for r in ours.unmatched(subject)] == [first["id"]]

@@ -23,13 +23,15 @@ from relance.services.access import can_see, require_admin, visible
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
+from relance.storage import contacts as contact_store
 from relance.storage import customers as store
 from relance.storage import keys
 from relance.storage import ledger as ledger_store
 from relance.storage import records as workflow_store
 from relance.storage import users as user_store
-from relance.storage.table import TransactionCancelled, transact
+from relance.storage.table import TransactionCancelled, delete, transact
 
+TRANSACTION_ITEMS = 100  # the most one DynamoDB TransactWriteItems takes
 SORTS = {
     "name",
     "externalId",
@@ -191,13 +193,22 @@ def upsert_by_external_id(principal: Principal, external_id: str, fields: Custom
 
 
 def delete_customer(principal: Principal, customer_id: str) -> None:
-    """Delete a customer that has no ledger; one with invoices or money is kept (409)."""
+    """Delete a customer that has no ledger; one with invoices or money is kept (409).
+
+    Its contacts go with it (and so their GSI2 entries, by which inbound mail finds a sender):
+    mail from them afterwards is unmatched, never matched to a customer that is no more. The first
+    contacts are deleted in the customer's transaction, any beyond what one transaction takes after it.
+    """
     require_admin(principal)
     item = customer_item(principal, customer_id, consistent=True)
     org = principal.organization_id
     if any(ledger_store.records_of(org, customer_id, kind) for kind in ("invoice", "payment", "credit_note")):
         raise Conflict("the customer has invoices or payments: void them instead of deleting the customer")
-    transact(store.delete_entries(org, item))
+    entries = store.delete_entries(org, item)
+    contact_ids = [c["id"] for c in contact_store.contacts_of(org, customer_id)]
+    together = contact_ids[: TRANSACTION_ITEMS - len(entries)]
+    transact(entries + [delete(keys.contact(org, contact_id)) for contact_id in together])
+    contact_store.delete_contacts(org, contact_ids[len(together) :])
 
 
 # ---------------------------------------------------------------- listing

@@ -70,9 +70,16 @@ class Match:
 # ---------------------------------------------------------------- matching
 
 
+def _exists(org_id: str, customer_id: str) -> bool:
+    return customer_store.get_customer(org_id, customer_id, consistent=True) is not None
+
+
 def _by_action(org_id: str, action_id: str | None, matched_by: str) -> Match | None:
+    """The action's customer, while it exists (an action outlives a deleted customer)."""
     action = action_store.get_action(org_id, action_id) if action_id else None
-    return Match(action["customerId"], action_id, matched_by) if action else None
+    if action is None or not _exists(org_id, action["customerId"]):
+        return None
+    return Match(action["customerId"], action_id, matched_by)
 
 
 def _by_reference(org_id: str, candidates: list[str], matched_by: str) -> Match | None:
@@ -85,8 +92,9 @@ def _by_reference(org_id: str, candidates: list[str], matched_by: str) -> Match 
     return None
 
 
-def _customers_of(contacts: list[dict[str, Any]]) -> set[str]:
-    return {c["customerId"] for c in contacts}
+def _customers_of(org_id: str, contacts: list[dict[str, Any]]) -> set[str]:
+    """The customers of these contacts that exist: a contact left behind matches nobody."""
+    return {customer_id for customer_id in {c["customerId"] for c in contacts} if _exists(org_id, customer_id)}
 
 
 def find_customer(org_id: str, reply_action: str | None, mail: InboundMail, *, trusted_sender: bool = True) -> Match:
@@ -103,13 +111,13 @@ def find_customer(org_id: str, reply_action: str | None, mail: InboundMail, *, t
     domain = mail.sender.rpartition("@")[2]
     if not domain or not trusted_sender:
         return Match()
-    customers = _customers_of(contact_store.contacts_by_mail(org_id, domain, mail.sender))
+    customers = _customers_of(org_id, contact_store.contacts_by_mail(org_id, domain, mail.sender))
     if len(customers) == 1:
         return Match(customers.pop(), None, "sender")
     if customers:  # a contact of several customers: a person decides
         return Match()
     if get_organization(org_id).settings.match_replies_by_sender_domain and not is_public_mail_domain(domain):
-        customers = _customers_of(contact_store.contacts_by_mail(org_id, domain))
+        customers = _customers_of(org_id, contact_store.contacts_by_mail(org_id, domain))
         if len(customers) == 1:
             return Match(customers.pop(), None, "sender_domain")
     return Match()
@@ -273,11 +281,31 @@ def _receive_in(
     )
     if not put_if({**keys.reply(org_id, reply_id), **unmatched, **reply}, "attribute_not_exists(PK)"):
         reply = get(keys.reply(org_id, reply_id), consistent=True) or reply  # a retry: carry on with the stored one
-    if reply["status"] == "matched" and reply.get("customerId"):
-        _land(org_id, reply)
-    else:
+    if reply["status"] == "matched" and reply.get("customerId") and not _land(org_id, reply):
+        reply = _unmatch(org_id, reply)  # its customer was deleted meanwhile: kept for a person to assign
+    if reply["status"] != "matched":
         metrics.add_metric(name="InboundMailUnmatched", unit="Count", value=1)
     return without_keys(reply)
+
+
+def _unmatch(org_id: str, reply: dict[str, Any]) -> dict[str, Any]:
+    """A matched reply whose customer is no more, back onto the unmatched list (nothing is dropped)."""
+    changes = {"status": "unmatched", "customerId": None, "actionId": None, "matchedBy": None}
+    update_if(
+        keys.reply(org_id, reply["id"]),
+        "SET #s = :unmatched, customerId = :none, actionId = :none, matchedBy = :none, GSI1PK = :pk, GSI1SK = :sk",
+        "#s = :matched AND customerId = :customer",
+        {
+            ":unmatched": "unmatched",
+            ":none": None,
+            ":pk": keys.unmatched_replies(org_id),
+            ":sk": f"{reply['receivedAt']}#{reply['id']}",
+            ":matched": "matched",
+            ":customer": reply["customerId"],
+        },
+        {"#s": "status"},
+    )
+    return {**reply, **changes}
 
 
 def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
@@ -288,11 +316,12 @@ def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
     return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
 
 
-def _land(org_id: str, reply: dict[str, Any]) -> None:
-    """Put the reply on its customer's timeline, tell the AMs and, if asked, open a Reply task."""
+def _land(org_id: str, reply: dict[str, Any]) -> bool:
+    """Put the reply on its customer's timeline, tell the AMs and, if asked, open a Reply task;
+    False (nothing done) when the customer is no more."""
     customer = customer_store.get_customer(org_id, reply["customerId"], consistent=True)
     if customer is None:
-        return
+        return False
     answered = action_store.get_action(org_id, reply["actionId"]) if reply.get("actionId") else None
     invoice_ids = list(answered["invoiceIds"]) if answered else []
     timeline.record(
@@ -330,6 +359,7 @@ def _land(org_id: str, reply: dict[str, Any]) -> None:
     )
     if get_organization(org_id).settings.handle_replies and not reply.get("automatic"):
         open_reply_task(org_id, customer, reply, invoice_ids)
+    return True
 
 
 def open_reply_task(org_id: str, customer: dict[str, Any], reply: dict[str, Any], invoice_ids: list[str]) -> None:
@@ -426,5 +456,7 @@ def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, A
     if not assigned:
         raise Conflict("this reply is already on a customer's timeline", {"status": reply["status"]})
     reply = {**reply, **changes}
-    _land(org_id, reply)
+    if not _land(org_id, reply):  # the customer was deleted since it was chosen: back to unmatched
+        _unmatch(org_id, reply)
+        raise NotFound("customer not found")
     return timeline.with_links(reply)

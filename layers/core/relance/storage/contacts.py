@@ -45,6 +45,13 @@ def put_contact_entry(org_id: str, contact: dict[str, Any], *, new: bool) -> dic
     return put(contact_item(org_id, contact), condition="attribute_not_exists(PK)" if new else "attribute_exists(PK)")
 
 
+def delete_contacts(org_id: str, contact_ids: list[str]) -> None:
+    """Delete contacts (and so their GSI1 and GSI2 entries) in batches."""
+    with table().batch_writer() as batch:
+        for contact_id in contact_ids:
+            batch.delete_item(Key=keys.contact(org_id, contact_id))
+
+
 def contacts_in_position(org_id: str, position_id: str) -> list[dict[str, Any]]:
     """Query ``ORG#<org>`` SK ``CON#…`` filtered on the position (position maintenance only)."""
     prefix = keys.contact(org_id, "")
