@@ -321,3 +321,14 @@ def test_the_local_ses_stand_in_takes_its_verdicts_from_a_test_header(header, ve
 def test_a_test_verdicts_header_the_stand_in_cannot_read_is_refused_naming_it(header, named):
     with pytest.raises(ValueError, match=named):
         verdicts_from_test_header(bytes(message("hello", X_Relance_Test_Verdicts=header)))
+
+
+def test_the_receipt_rule_has_ses_scan_for_spam_and_viruses():
+    from local.template import Template
+    from tests.conftest import ROOT
+
+    template = Template(ROOT / "template.yaml")
+    [rule] = [template.properties(r)["Rule"] for r in template.resources("AWS::SES::ReceiptRule")]
+
+    assert rule["ScanEnabled"] is True  # without it SES gives no spam or virus verdict: a virus would get in
+    assert rule["Enabled"] is True
