@@ -66,3 +66,11 @@ def test_unknown_columns_are_dropped_and_none_means_the_defaults():
 def test_a_column_moves_up_and_down_within_bounds():
     assert customer_list.moved(["a", "b", "c"], "b", -1) == ["b", "a", "c"]
     assert customer_list.moved(["a", "b", "c"], "c", 1) == ["a", "b", "c"]
+
+
+def test_a_saved_views_filter_comes_back_as_the_same_url_parameters():
+    state = parse("rating=D&overdueMin=1000.50&collection=active&method=card&cf.region=(empty)&neverReminded=yes")
+
+    again = parse("&".join(f"{k}={v}" for k, values in customer_list.view_params(state.filter).items() for v in values))
+
+    assert again.filter == state.filter

@@ -169,6 +169,8 @@ def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState
     except ValidationError as error:
         raise Invalid("please check the filters", _parameters(validation_fields(error.errors()))) from error
     sort = first.get("sort") or "name"
+    if params.get("col") is not None or "move" in first:  # the columns menu: its order, or one moved
+        first["cols"] = ",".join(_menu_columns(params.get("col", []), first.get("move", ""), columns))
     if sort.lstrip("-") not in SORTS:
         raise Invalid("unknown sort column", {"sort": "not a column the list sorts on"})
     shown = [c for c in (first.get("cols") or "").split(",") if c in columns] or list(DEFAULT_COLUMNS)
@@ -180,6 +182,15 @@ def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState
         view=first.get("view") or None,
         values=values,
     )
+
+
+def _menu_columns(chosen: list[str], move: str, columns: dict[str, Column]) -> list[str]:
+    """The columns the menu sent, in its order; ``move`` (``key:-1`` or ``key:1``) moves one."""
+    shown = [c for c in chosen if c in columns]
+    key, _, step = move.rpartition(":")
+    if key in columns and key not in shown:
+        shown.append(key)
+    return moved(shown, key, int(step)) if key and step in ("-1", "1") else shown
 
 
 _BY_FIELD = {target: name for mapping in (TEXTS, AMOUNTS, FLAGS, LISTS) for name, target in mapping.items()}
@@ -203,3 +214,41 @@ def moved(columns: list[str], key: str, step: int) -> list[str]:
     target = max(0, min(len(order) - 1, index + step))
     order.insert(target, order.pop(index))
     return order
+
+
+def view_params(filters: CustomerFilter) -> dict[str, list[str]]:
+    """A saved view's filter as the URL's parameters (the inverse of ``parse``)."""
+    values = filters.model_dump(exclude_defaults=True)
+    params: dict[str, list[str]] = {}
+    for name, target in TEXTS.items():
+        if values.get(target) is not None:
+            params[name] = [str(values[target])]
+    digits = int(get_currency_precision(filters.currency)) if filters.currency else 2
+    for name, target in AMOUNTS.items():
+        if values.get(target) is not None:
+            params[name] = [_major(int(values[target]), digits)]
+    for name, target in FLAGS.items():
+        if values.get(target) is not None:
+            params[name] = ["yes" if values[target] else "no"]
+    for name, target in LISTS.items():
+        if values.get(target):
+            params[name] = [str(v) for v in values[target]]
+    for key, value in (values.get("custom_fields") or {}).items():
+        params[f"cf.{key}"] = [value or "(empty)"]
+    return params
+
+
+def _major(minor: int, digits: int) -> str:
+    amount = Decimal(minor).scaleb(-digits)
+    return str(amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount)
+
+
+def view_state(view: Any) -> ListState:
+    """The list as a saved view shows it (``services.views.View``)."""
+    return ListState(
+        filter=view.filter,
+        sort=view.sort,
+        columns=[c.key for c in view.columns if c.visible] or list(DEFAULT_COLUMNS),
+        view=view.id,
+        values=view_params(view.filter),
+    )
