@@ -148,6 +148,7 @@ class LocalRuntime:
         self.ses_events.install()
         self.functions = FunctionRegistry(self.template, self.virtual_time.activity)
         os.environ.update(self.functions.environment())
+        self._attach_cognito()
         get_settings.cache_clear()
         self.functions.install_invoke_hook()
         for function in self.functions.functions.values():
@@ -169,8 +170,6 @@ class LocalRuntime:
         if seed is not None:
             self.session.update(seed())
         self.dev = DevConsole(self.outbox, self.session, self.sign_in)
-        if self.cognito is not None:
-            self.cognito.users = self.session["users"]
         self._write_session()
 
         for poller in self.pollers:
@@ -200,6 +199,8 @@ class LocalRuntime:
         if getattr(self, "functions", None) is not None:
             self.functions.uninstall_invoke_hook()
         self.outbox.uninstall()
+        if getattr(self, "cognito", None) is not None:
+            self.cognito.uninstall()
         if getattr(self, "ses_events", None) is not None:
             self.ses_events.uninstall()
         if self._moto is not None:
@@ -237,9 +238,17 @@ class LocalRuntime:
         ids = self.template.physical_ids
         if "UserPool" not in ids or "UserPoolClient" not in ids:
             return None
-        cognito = LocalCognito(self.base_url, ids["UserPool"], ids["UserPoolClient"], users=[])
+        cognito = LocalCognito(
+            self.base_url, ids["UserPool"], ids["UserPoolClient"], lambda: self.session.get("users", [])
+        )
         os.environ["COGNITO_LOGIN_BASE"] = cognito.login_base
         return cognito
+
+    def _attach_cognito(self) -> None:
+        """The managed login's stand-in calls the template's pre-sign-up trigger and answers its link."""
+        if self.cognito is not None:
+            self.cognito.functions = self.functions
+            self.cognito.install()
 
     def settle(self, timeout: float = 60.0) -> bool:
         """Wait until what was asked is done (every execution at its next wait, every queue empty)."""

@@ -70,6 +70,14 @@ class OrganizationSettings(RelanceModel):
     dispute_reasons: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]] = (
         Field(default_factory=lambda: list(DEFAULT_DISPUTE_REASONS), min_length=1, max_length=30)
     )
+    sign_up_domains: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$", max_length=253)]] = (
+        Field(
+            default_factory=list,
+            max_length=20,
+            description="mail domains whose people may sign in with Google without an invitation: they join the "
+            "organization as account managers (everyone else signs in only as an existing user)",
+        )
+    )
 
     @field_validator("business_days")
     @classmethod
