@@ -26,6 +26,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from local import moto_dynamodb
 from local.apigateway import ApiGateway
 from local.cognito import LocalCognito
 from local.dev import DevConsole
@@ -120,6 +121,7 @@ class LocalRuntime:
         warnings.filterwarnings("ignore", "No application metrics to publish")
         self._moto = MotoServer(ip_address=self.host, port=0, verbose=False)
         self._moto.start()
+        moto_dynamodb.install()  # Query reads its partition, not the whole table (and more: see there)
         moto_port = self._moto.get_host_and_port()[1]
         self.moto_url = f"http://{self.host}:{moto_port}"
         os.environ.update(_AWS_ENVIRONMENT, AWS_ENDPOINT_URL=self.moto_url, MOTO_PORT=str(moto_port))
@@ -206,6 +208,7 @@ class LocalRuntime:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        moto_dynamodb.uninstall()
         clock.reset()
 
     def __enter__(self) -> LocalRuntime:
