@@ -44,6 +44,7 @@ DEMO_SENDER = "ar@demo.relance.dev"
 DEMO_AR_MAILBOX = "ar-inbox@demo.relance.dev"  # where portal messages go
 DEMO_PASSWORD = "Relance-Demo-2026"  # noqa: S105 (the local demo's published password)
 
+BOUNCED = "550 5.1.1 The email account that you tried to reach does not exist (permanent bounce)"
 USERS = [
     ("alice.admin@demo.relance.dev", "Alice Martin", Role.ADMIN),
     ("marc.manager@demo.relance.dev", "Marc Dubois", Role.ACCOUNT_MANAGER),
@@ -182,6 +183,8 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
         customer = new_customer_item(organization, fields, now.isoformat())
         people = _contacts(customer["id"], positions, rng, now.isoformat())
         customer["mainContactId"] = people[0]["id"]
+        if index == 3:  # an address that bounced: the customer page offers to mark it valid again
+            people[-1].update(invalid=True, invalidSince=now.isoformat(), invalidReason=BOUNCED)
         invoices, money = _ledger(customer["id"], customer["currency"], habit, now.date(), rng)
         customer.update(ledger_state(invoices, money, []))
         items += [entry["Put"]["Item"] for entry in customer_store.create_entries(org_id, customer)]
