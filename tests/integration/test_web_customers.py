@@ -10,8 +10,10 @@ from bs4 import BeautifulSoup
 
 from local.demo import seed
 from local.runtime import LocalRuntime
+from relance.domain.custom_fields import CustomFieldDefinition, FieldType
+from relance.domain.customers import CustomerPatch
 from relance.domain.organizations import Principal
-from relance.services import customers, users
+from relance.services import custom_fields, customers, users
 from relance.services.customers import CustomerFilter
 from tests.integration.helpers import clock_start
 from tests.integration.web import Browser
@@ -105,18 +107,25 @@ def test_htmx_gets_the_results_block_of_the_same_template(demo):
 
 def test_columns_show_every_kind_of_value_and_custom_fields(demo):
     admin, _ = signed_in(demo, "admin")
+    principal = admin_principal(demo)
+    custom_fields.save_definition(principal, CustomFieldDefinition(key="segment", label="Segment", type=FieldType.TEXT))
+    first = min(customers.matching_customers(principal, CustomerFilter()), key=lambda c: c.name.lower())
+    customers.update_customer(principal, first.id, CustomerPatch(custom_fields={"segment": "Enterprise"}))
 
-    page = admin.get("/customers?cols=name,tags,paymentMethods,collection,workflow,accountManagers&sort=name")
+    page = admin.get("/customers?cols=name,tags,paymentMethods,collection,workflow,accountManagers,cf.segment")
 
-    headers = [th.get_text(" ", strip=True) for th in BeautifulSoup(page.text, "html.parser").select("thead th")]
+    soup = BeautifulSoup(page.text, "html.parser")
+    headers = [th.get_text(" ", strip=True) for th in soup.select("thead th:not(.select-col)")]
     assert headers[0].startswith("Name") and headers[1:] == [
         "Tags",
         "Payment methods",
         "Collection",
         "Workflow",
         "Account managers",
+        "Segment",
     ]
     assert "Bank transfer" in page.text and "Active" in page.text
+    assert soup.select("tbody tr")[0].select("td")[-1].get_text(strip=True) == "Enterprise"
 
 
 def test_signed_out_the_list_goes_to_the_sign_in(demo):
