@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.organizations import Principal
-from relance.services import spreadsheets, views
-from relance.services.spreadsheets import ImportReport, ImportRequest
+from relance.services import imports, views
+from relance.services.imports import ImportReport, ImportRequest
 from relance.services.views import View, ViewFields
 
 router = Router()
@@ -44,4 +44,4 @@ def delete_view(principal: Caller, view_id: str) -> tuple[None, int]:
 
 @router.post("/v1/imports", tags=["imports"], summary="Import customers, contacts or invoices from CSV")
 def import_csv(principal: Caller, body: ImportRequest) -> ImportReport:
-    return spreadsheets.import_csv(principal, body)
+    return imports.import_csv(principal, body)

@@ -55,8 +55,13 @@ def _visible_contact(principal: Principal, contact_id: str) -> tuple[dict[str, A
 
 
 def _main_contact_entry(principal: Principal, customer_id: str, contact_id: str | None) -> dict[str, Any]:
+    return main_contact_entry(principal.organization_id, customer_id, contact_id)
+
+
+def main_contact_entry(org_id: str, customer_id: str, contact_id: str | None) -> dict[str, Any]:
+    """The transaction entry that makes ``contact_id`` the customer's main contact."""
     return update(
-        keys.customer(principal.organization_id, customer_id),
+        keys.customer(org_id, customer_id),
         "SET mainContactId = :c",
         values={":c": contact_id},
         condition="attribute_exists(PK)",

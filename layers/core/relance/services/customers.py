@@ -98,7 +98,8 @@ def check_references(principal: Principal, fields: dict[str, Any]) -> None:
         raise Invalid("unknown workflow", {"dunningPlanId": "no such workflow"})
 
 
-def _claim_errors(error: TransactionCancelled, external_id: str | None) -> RelanceError:
+def claim_errors(error: TransactionCancelled, external_id: str | None) -> RelanceError:
+    """Why a customer's write was cancelled: its external id is taken, or it changed meanwhile."""
     if "ConditionalCheckFailed" in error.reasons[1:] and external_id:
         return Conflict("externalId is already used by another customer", {"externalId": "already used"})
     return Conflict("the customer changed meanwhile: try again")
@@ -130,7 +131,7 @@ def create_customer(principal: Principal, fields: CustomerFields) -> Customer:
     try:
         transact(store.create_entries(principal.organization_id, item))
     except TransactionCancelled as error:
-        raise _claim_errors(error, item.get("externalId")) from error
+        raise claim_errors(error, item.get("externalId")) from error
     if item.get("dunningPlanId"):
         nudge(principal.organization_id, item["id"])
     return to_customer(item)
@@ -169,7 +170,7 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     try:
         transact([*store.update_entries(principal.organization_id, before, written), *told])
     except TransactionCancelled as error:
-        raise _claim_errors(error, after.get("externalId")) from error
+        raise claim_errors(error, after.get("externalId")) from error
     if any(before.get(k) != after.get(k) for k in ("dunningPlanId", "timezone", "accountManagerIds")):
         nudge(principal.organization_id, customer_id)  # another workflow, window or assignee
     return to_customer(store.get_customer(principal.organization_id, customer_id, consistent=True) or after)

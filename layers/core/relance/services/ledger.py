@@ -106,7 +106,7 @@ def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
     now = clock.now().isoformat()
     item = new_invoice_item(fields, now)
     try:
-        transact([*store.new_invoice_entries(org, item), _customer_side(org, item, now)])
+        transact(new_invoice_entries(org, item, now))
     except TransactionCancelled as error:
         if item.get("externalId") and error.reasons[1:2] == ["ConditionalCheckFailed"]:
             raise Conflict("externalId is already used by another invoice", {"externalId": "already used"}) from error
@@ -114,6 +114,11 @@ def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
     ratings.refresh(org, fields.customer_id)
     nudge(org, fields.customer_id)
     return to_invoice(item)
+
+
+def new_invoice_entries(org: str, item: dict[str, Any], now: str) -> list[dict[str, Any]]:
+    """The entries that create an invoice: the invoice, its external id's guard, the customer's open item."""
+    return [*store.new_invoice_entries(org, item), _customer_side(org, item, now)]
 
 
 def _rewrite_invoice(

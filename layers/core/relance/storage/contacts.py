@@ -37,6 +37,11 @@ def contacts_by_mail(org_id: str, domain: str, email: str | None = None) -> list
     return [without_keys(i) for i in query_all(IndexName="GSI2", KeyConditionExpression=condition)]
 
 
+def contacts_of_organization(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``CON#``: every contact of the organization (imports)."""
+    return under_prefix(keys.contact(org_id, ""))
+
+
 def save_contact(org_id: str, contact: dict[str, Any]) -> None:
     table().put_item(Item=contact_item(org_id, contact))
 

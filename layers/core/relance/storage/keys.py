@@ -214,6 +214,11 @@ def note(org_id: str, note_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}
 
 
+def import_lock(org_id: str, digest: str) -> Key:
+    """An import running: the SHA-256 of its type and CSV, so the same file is not imported twice at once."""
+    return {"PK": f"ORG#{org_id}", "SK": f"IMPORT#{digest}"}
+
+
 def checkout(org_id: str, checkout_id: str) -> Key:
     """A portal payment through Stripe Checkout: the invoices it pays and how far it got."""
     return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}
