@@ -125,7 +125,7 @@ def test_bulk_without_a_selection_says_so(demo):
         {"csrf": browser.csrf(page), "do": "bulk-preview", "scope": "selected", "set": "managers", "query": ""},
     )
 
-    assert refused.status_code == 200 and "select at least one customer" in refused.text
+    assert refused.status_code == 422 and "select at least one customer" in refused.text
 
 
 def test_an_account_manager_cannot_change_customers_in_bulk(demo):

@@ -175,7 +175,7 @@ def customer_list_form() -> Response[str]:
                 methods=METHODS,
             )
     except Invalid as refused:
-        return _list(person, query, bulk_error={"message": refused.message, **refused.fields})
+        return _list(person, query, status=422, bulk_error={"message": refused.message, **refused.fields})
     raise Invalid("unknown action", {"do": "not something this page does"})
 
 
