@@ -137,6 +137,11 @@ def test_an_account_manager_filters_arranges_columns_and_saves_a_view(app, sessi
     assert page.get_by_label("Overdue from").input_value() == "1000"
     expect(page.locator("#views a.active")).to_contain_text("My late D customers")
     check(page, "customers-saved-view")
+
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet: the page fits, wide tables scroll inside
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check(page, "customers-tablet")
     context.close()
 
 
