@@ -31,6 +31,7 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / ".local-artifacts" / "screenshots"
 DOCS = ROOT / "docs" / "screenshots"
 AXE = Axe()
+expect.set_options(timeout=20_000)  # a busy CI machine: waits poll the page, they do not sleep
 CSV = b"External ID,Name,Currency\nE2E-1,E2E Co,USD\nE2E-2,,XYZ\n"
 
 
