@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from bs4 import BeautifulSoup
 
 from local.demo import seed
@@ -132,3 +133,18 @@ def test_signed_out_the_list_goes_to_the_sign_in(demo):
     page = Browser(demo.base_url).get("/customers?rating=D")
 
     assert urlsplit(page.url).path == "/dev/cognito/oauth2/authorize"
+
+
+def test_the_api_list_takes_the_same_filters(demo):
+    api = requests.Session()
+    api.headers["X-Api-Key"] = demo.session["apiKey"]
+    query = {"overdueMin": 100_000, "collectionStatus": "active", "paymentMethod": ["card", "sepa_debit"], "limit": 200}
+    wanted = CustomerFilter(overdue_min=100_000, collection_status="active", payment_methods=["card", "sepa_debit"])
+
+    listed = api.get(f"{demo.base_url}/v1/customers", params=query).json()["items"]
+    refused = api.get(f"{demo.base_url}/v1/customers", params={"collectionStatus": "sleeping"})
+
+    assert sorted(c["id"] for c in listed) == sorted(
+        c.id for c in customers.matching_customers(admin_principal(demo), wanted)
+    )
+    assert refused.status_code == 422

@@ -1,6 +1,7 @@
 """Customers: CRUD, upsert by external id, the filtered list, the summary."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -36,9 +37,21 @@ class CustomerQuery(RelanceModel):
     outstanding_min: SignedAmount | None = None
     outstanding_max: SignedAmount | None = None
     overdue: bool | None = None
+    overdue_min: SignedAmount | None = None
+    overdue_max: SignedAmount | None = None
+    external_id: str | None = Field(default=None, max_length=100, description="equals; 'none' for customers without")
+    average_payment_delay_min: int | None = None
+    average_payment_delay_max: int | None = None
+    last_reminder_from: date | None = None
+    last_reminder_to: date | None = None
+    never_reminded: bool | None = None
     collection_paused: bool | None = None
+    collection_status: Literal["active", "paused", "none"] | None = None
+    payment_method: list[Literal["card", "bank_transfer", "ach_debit", "sepa_debit"]] = Field(
+        default_factory=list, description="each of these is offered to the customer"
+    )
     tag: list[str] = Field(default_factory=list)
-    custom_field: list[str] = Field(default_factory=list, description="key:value")
+    custom_field: list[str] = Field(default_factory=list, description="key:value ('key:' for empty)")
     sort: str = Field(default="name", description="a column, '-' first for descending")
 
     def to_filter(self) -> CustomerFilter:
@@ -51,7 +64,17 @@ class CustomerQuery(RelanceModel):
             "outstanding_min": self.outstanding_min,
             "outstanding_max": self.outstanding_max,
             "overdue": self.overdue,
+            "overdue_min": self.overdue_min,
+            "overdue_max": self.overdue_max,
+            "external_id": self.external_id,
+            "average_payment_delay_min": self.average_payment_delay_min,
+            "average_payment_delay_max": self.average_payment_delay_max,
+            "last_reminder_from": self.last_reminder_from,
+            "last_reminder_to": self.last_reminder_to,
+            "never_reminded": self.never_reminded,
             "collection_paused": self.collection_paused,
+            "collection_status": self.collection_status,
+            "payment_methods": self.payment_method,
             "tags": self.tag,
             "custom_fields": _custom_field_filters(self.custom_field),
         }
