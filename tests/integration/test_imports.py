@@ -10,7 +10,8 @@ import pytest
 
 from relance import clock
 from relance.services import imports
-from tests.integration.helpers import ok
+from relance.storage import customers as customer_store
+from tests.integration.helpers import eventually, ok
 
 API_SECONDS = 29  # API Gateway's integration timeout, and the API function's
 
@@ -133,3 +134,20 @@ def test_the_same_file_imported_while_it_is_being_imported_is_a_409(runtime, api
 
     assert running.status_code == 409 and "csv" in running.json()["error"]["fields"]
     assert (done["created"], done["failed"]) == (1, 0)
+
+
+def test_customers_imported_under_a_workflow_start_dunning_through_the_nudge_queue(runtime, api, url):
+    org_id = runtime.session["organization"]["id"]
+    text = _csv(
+        ["External ID", "Name", "Workflow"], [[f"FLOW-{i}", f"Flowing Customer {i}", "Standard"] for i in range(3)]
+    )
+
+    report, _ = _import(api, url, "customers", text)
+
+    ids = [r["id"] for r in report["report"]]
+    assert (report["created"], report["failed"]) == (3, 0)
+    eventually(
+        lambda: all(customer_store.get_customer(org_id, i).get("execution") for i in ids),
+        timeout=60,
+        what="the imported customers' dunning executions started",
+    )

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     reply_domain: str = Field(default="replies.relance.local", validation_alias="REPLY_DOMAIN")
     ses_configuration_set: str | None = Field(default=None, validation_alias="SES_CONFIGURATION_SET")
     dunning_state_machine_arn: str | None = Field(default=None, validation_alias="DUNNING_STATE_MACHINE_ARN")
+    nudge_queue_url: str | None = Field(default=None, validation_alias="NUDGE_QUEUE_URL")
     stripe_secret_arn: str | None = Field(default=None, validation_alias="STRIPE_SECRET_ARN")
     stripe_api_base: str | None = Field(
         default=None, validation_alias="STRIPE_API_BASE", description="local runtime only: its Stripe stand-in"

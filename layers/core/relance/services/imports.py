@@ -49,7 +49,7 @@ from relance.errors import Conflict, Invalid, RelanceError, validation_fields
 from relance.services import contacts, customers, ledger, ratings
 from relance.services.access import require_admin
 from relance.services.custom_fields import list_definitions
-from relance.services.nudges import nudge
+from relance.services.nudges import nudge_later
 from relance.services.organizations import get_organization
 from relance.services.users import list_users
 from relance.services.workflows import list_workflows
@@ -384,8 +384,7 @@ class _Customers(_Importer):
             self.nudged.append(new.record_id)
 
     def finish(self) -> None:
-        for customer_id in self.nudged:
-            nudge(self.org_id, customer_id)
+        nudge_later(self.org_id, self.nudged)  # their executions start after the import has answered
 
     def _values(self, row: Row) -> dict[str, Any]:
         cells = row.cells
@@ -583,7 +582,7 @@ class _Invoices(_Importer):
 
     def finish(self) -> None:
         """Each customer given invoices is rated again (from the invoices read and written here, one
-        conditional write each) and, under a workflow, nudged."""
+        conditional write each) and, under a workflow, nudged (through the nudge queue)."""
         if not self.touched:
             return
         basis = RatingBasis(self.organization_basis())
@@ -598,8 +597,7 @@ class _Invoices(_Importer):
             stored = rating.model_dump(mode="json", by_alias=True)
             if not customer_store.save_rating(self.org_id, customer_id, stored, version):
                 ratings.refresh(self.org_id, customer_id, basis)  # another write got in: read it all again
-            if customer.get("dunningPlanId"):
-                nudge(self.org_id, customer_id)
+        nudge_later(self.org_id, [c for c in self.touched if self.customers[c].get("dunningPlanId")])
 
     def organization_basis(self) -> str:
         return get_organization(self.org_id).settings.rating_basis.value

@@ -8,12 +8,15 @@ execution starts, so any older execution ends at its next step even if stopping 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from relance.aws import client
 from relance.ids import new_id
 from relance.observability import logger
 from relance.settings import get_settings
 from relance.storage import customers as customer_store
+
+NUDGES_PER_MESSAGE = 100
 
 
 def nudge(org_id: str, customer_id: str) -> str | None:
@@ -37,6 +40,35 @@ def nudge(org_id: str, customer_id: str) -> str | None:
         stateMachineArn=arn, name=name, input=json.dumps({"organizationId": org_id, "customerId": customer_id})
     )
     return name
+
+
+def nudge_later(org_id: str, customer_ids: list[str]) -> None:
+    """Nudge many customers after the request has answered (a CSV import): 100 a message on the
+    nudge queue, ten messages a call; without a queue (a function that has none), nudge them now."""
+    queue = get_settings().nudge_queue_url
+    if not queue:
+        for customer_id in customer_ids:
+            nudge(org_id, customer_id)
+        return
+    bodies = [
+        json.dumps({"organizationId": org_id, "customerIds": customer_ids[start : start + NUDGES_PER_MESSAGE]})
+        for start in range(0, len(customer_ids), NUDGES_PER_MESSAGE)
+    ]
+    sqs = client("sqs")
+    for first in range(0, len(bodies), 10):
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[first : first + 10])]
+        failed = sqs.send_message_batch(QueueUrl=queue, Entries=entries).get("Failed", [])
+        for entry in failed:  # not queued: nudged now rather than never
+            for customer_id in json.loads(entries[int(entry["Id"])]["MessageBody"])["customerIds"]:
+                nudge(org_id, customer_id)
+
+
+def nudge_message(body: dict[str, Any]) -> int:
+    """The nudge queue's consumer: nudge each customer of one message; how many."""
+    customer_ids = [str(c) for c in body["customerIds"]]
+    for customer_id in customer_ids:
+        nudge(str(body["organizationId"]), customer_id)
+    return len(customer_ids)
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
