@@ -2,7 +2,7 @@
 
 Unmatched mail is the admins' to triage; a note mentions only people who see its customer, and
 a task goes only to one of them; account managers read contacts, do not resolve disputes, and
-change only the saved views they saved themselves.
+see and change only the saved views they saved themselves, see the ones an admin shared, and share none.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from relance.services import inbound
 from relance.services.notifications import list_notifications
 from relance.services.users import create_user
 from relance.settings import get_settings
+from relance.storage import keys
+from relance.storage.table import table
 
 PASSWORD = "Relance-Test-1"
 
@@ -33,7 +35,7 @@ def signed_in(
     """A new person of the runtime's organization with ``role``, and an HTTP session signed in as them."""
     org_id = runtime.session["organization"]["id"]
     admin = Principal(organization_id=org_id, role="admin", principal_id="test")
-    email = f"{name.split()[0].lower()}.{uuid.uuid4().hex[:8]}@scope.example"
+    email = f"{name.split(maxsplit=1)[0].lower()}.{uuid.uuid4().hex[:8]}@scope.example"
     user = create_user(admin, UserFields(email=email, name=name, role=role), password=PASSWORD)
     answer = aws.client("cognito-idp").admin_initiate_auth(
         UserPoolId=runtime.template.physical_ids["UserPool"],
@@ -240,25 +242,120 @@ def test_only_admins_resolve_a_dispute(api, url, customer_of, ann):
 # ---------------------------------------------------------------- saved views
 
 
-def test_a_saved_view_is_changed_only_by_who_saved_it_or_an_admin(api, url, ann, bob):
+def test_a_saved_view_is_changed_only_by_who_saved_it_or_an_admin(runtime, api, url, ann, bob):
     _, ann_api = ann
     _, bob_api = bob
-    shared = api.post(url("/views"), json={"name": "Overdue", "filter": {"overdue": True}}).json()
+    _, other_admin_api = signed_in(runtime, role="admin", name="Ada")
+    shared = api.post(url("/views"), json={"name": "Overdue", "filter": {"overdue": True}, "shared": True}).json()
 
     attempts = [
-        ann_api.put(url(f"/views/{shared['id']}"), json={"name": "Mine now"}),
+        ann_api.put(url(f"/views/{shared['id']}"), json={"name": "Mine now", "shared": True}),
         ann_api.delete(url(f"/views/{shared['id']}")),
     ]
 
     assert [a.status_code for a in attempts] == [403, 403], [a.text for a in attempts]
     assert api.get(url(f"/views/{shared['id']}")).json() == shared
+    renamed = other_admin_api.put(url(f"/views/{shared['id']}"), json={"name": "Late", "shared": True})
+    assert renamed.status_code == 200 and renamed.json()["owner"] == shared["owner"]  # still the key's
 
     own = ann_api.post(url("/views"), json={"name": "Ann's"}).json()
     assert (
         ann_api.put(url(f"/views/{own['id']}"), json={"name": "Ann's, sorted", "sort": "-outstanding"}).status_code
         == 200
     )
-    assert bob_api.delete(url(f"/views/{own['id']}")).status_code == 403
-    assert bob_api.get(url(f"/views/{own['id']}")).json()["name"] == "Ann's, sorted"
-    assert api.delete(url(f"/views/{own['id']}")).status_code == 204  # an admin tidies up
-    assert api.delete(url(f"/views/{shared['id']}")).status_code == 204
+    assert bob_api.delete(url(f"/views/{own['id']}")).status_code == 404  # not his to see, even less to delete
+    assert api.delete(url(f"/views/{own['id']}")).status_code == 404  # private to Ann, admins included
+    assert ann_api.get(url(f"/views/{own['id']}")).json()["name"] == "Ann's, sorted"
+    assert ann_api.delete(url(f"/views/{own['id']}")).status_code == 204
+    assert other_admin_api.delete(url(f"/views/{shared['id']}")).status_code == 204  # an admin tidies up
+
+
+def marks(session: requests.Session, url: Any, *names: str) -> dict[str, tuple[bool, bool]]:
+    """``{name: (mine, shared)}`` of the views named ``names`` that the session lists."""
+    listed = session.get(url("/views"))
+    assert listed.status_code == 200, listed.text
+    return {v["name"]: (v["mine"], v["shared"]) for v in listed.json()["items"] if v["name"] in names}
+
+
+def test_an_account_manager_sees_their_own_views_and_the_shared_ones_never_anothers_private_one(api, url, ann, bob):
+    _, ann_api = ann
+    _, bob_api = bob
+    mine, theirs = f"Ann's {uuid.uuid4().hex[:6]}", f"Team's {uuid.uuid4().hex[:6]}"
+    private = ann_api.post(url("/views"), json={"name": mine, "filter": {"overdue": True}})
+    team = api.post(url("/views"), json={"name": theirs, "sort": "-overdue", "shared": True})
+    assert (private.status_code, team.status_code) == (201, 201), (private.text, team.text)
+    private_id = private.json()["id"]
+
+    assert private.json()["owner"] == f"user:{ann[0]['id']}" and private.json()["shared"] is False
+    assert marks(ann_api, url, mine, theirs) == {mine: (True, False), theirs: (False, True)}
+    assert marks(bob_api, url, mine, theirs) == {theirs: (False, True)}
+    assert marks(api, url, mine, theirs) == {theirs: (True, True)}
+    answers = [
+        bob_api.get(url(f"/views/{private_id}")),
+        bob_api.put(url(f"/views/{private_id}"), json={"name": "Bob's now"}),
+        bob_api.delete(url(f"/views/{private_id}")),
+        api.get(url(f"/views/{private_id}")),
+    ]
+    unknown = bob_api.get(url("/views/vw_doesnotexist"))
+    assert [a.status_code for a in answers] == [404] * 4, [a.text for a in answers]
+    assert {a.json()["error"]["message"] for a in answers} == {unknown.json()["error"]["message"]}  # as if absent
+    assert ann_api.get(url(f"/views/{private_id}")).json() == private.json()
+    assert bob_api.get(url(f"/views/{team.json()['id']}")).json()["sort"] == "-overdue"
+
+    for session, view_id in ((ann_api, private_id), (api, team.json()["id"])):
+        assert session.delete(url(f"/views/{view_id}")).status_code == 204
+
+
+def test_only_an_admin_shares_a_view(api, url, ann):
+    _, ann_api = ann
+    tag = uuid.uuid4().hex[:6]
+    names = (f"Ann's {tag}", f"For everyone {tag}", f"Admin's {tag}")
+    own = ann_api.post(url("/views"), json={"name": names[0]}).json()
+
+    refused = [
+        ann_api.post(url("/views"), json={"name": names[1], "shared": True}),
+        ann_api.put(url(f"/views/{own['id']}"), json={"name": names[0], "shared": True}),
+    ]
+
+    for answer in refused:
+        assert answer.status_code == 403, answer.text
+        assert "shared" in answer.json()["error"]["fields"]
+    assert marks(ann_api, url, *names) == {names[0]: (True, False)}  # nothing written, nothing shared
+    made = api.post(url("/views"), json={"name": names[2]}).json()
+    assert marks(ann_api, url, *names) == {names[0]: (True, False)}
+    shared = api.put(url(f"/views/{made['id']}"), json={"name": names[2], "shared": True})
+    assert shared.status_code == 200 and shared.json()["shared"] is True
+    assert marks(ann_api, url, *names) == {names[0]: (True, False), names[2]: (False, True)}
+
+    for session, view_id in ((ann_api, own["id"]), (api, made["id"])):
+        assert session.delete(url(f"/views/{view_id}")).status_code == 204
+
+
+def test_a_view_saved_before_views_had_owners_is_shared_and_managed_by_admins(runtime, api, url, ann):
+    _, ann_api = ann
+    org_id = runtime.session["organization"]["id"]
+    view_id, name = f"vw_legacy{uuid.uuid4().hex[:8]}", f"Before owners {uuid.uuid4().hex[:6]}"
+    legacy = {
+        "id": view_id,
+        "name": name,
+        "filter": {},
+        "sort": "name",
+        "columns": [],
+        "createdBy": f"user:{ann[0]['id']}",
+        "createdAt": "2026-01-05T09:00:00+00:00",
+    }
+    table().put_item(Item={**keys.view(org_id, view_id), **legacy})
+
+    seen = ann_api.get(url(f"/views/{view_id}"))
+    refused = ann_api.delete(url(f"/views/{view_id}"))
+
+    assert seen.status_code == 200 and (seen.json()["owner"], seen.json()["shared"], seen.json()["mine"]) == (
+        None,
+        True,
+        False,
+    )
+    assert marks(ann_api, url, name) == {name: (False, True)}
+    assert refused.status_code == 403, refused.text
+    taken = api.put(url(f"/views/{view_id}"), json={"name": name, "shared": True})
+    assert taken.status_code == 200 and taken.json()["mine"] and taken.json()["owner"].startswith("apikey:")
+    assert api.delete(url(f"/views/{view_id}")).status_code == 204

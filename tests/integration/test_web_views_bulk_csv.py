@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -78,6 +79,62 @@ def test_a_saved_view_restores_filters_sort_and_columns(demo):
     assert soup.select_one("#views a.active").get_text(" ", strip=True).startswith("Late and rated D")
     again = browser.get(saved.url)
     assert headers(again) == ["Name", "Overdue", "Rating"]
+
+
+def signed_in_as(demo: LocalRuntime, person: dict) -> Browser:
+    browser = Browser(demo.base_url)
+    browser.sign_in(person["email"], person["password"])
+    return browser
+
+
+def side_list(page) -> dict[str, list[str]]:
+    """The views' side list: its groups' headings, and the views' names in each group."""
+    soup = BeautifulSoup(page.text, "html.parser")
+    listed = {
+        group: [a.span.get_text(strip=True) for a in soup.select(f'#views a[data-group="{group}"]')]
+        for group in ("mine", "shared")
+    }
+    return {"headings": [h.get_text(strip=True) for h in soup.select('#views [role="heading"]')], **listed}
+
+
+def save_view(browser: Browser, name: str, **extra: str):
+    page = browser.get("/customers")
+    fields = {"csrf": browser.csrf(page), "do": "save-view", "name": name, "query": "sort=-overdue", **extra}
+    return browser.post("/customers", fields)
+
+
+def test_the_side_list_shows_my_views_and_the_shared_ones_and_only_admins_share(demo):
+    ann, bob = (signed_in_as(demo, u) for u in demo.session["users"] if u["role"] == "account_manager")
+    boss = browser_of(demo, "admin")
+    tag = uuid.uuid4().hex[:6]
+    anns, team, bosss = f"Ann's {tag}", f"Team {tag}", f"Boss's {tag}"
+    sharing = BeautifulSoup(boss.get("/customers").text, "html.parser").select_one("#save-view-menu")
+    assert sharing.select_one("label[for=view-shared]").get_text(strip=True) == "Share with the team"
+    assert BeautifulSoup(ann.get("/customers").text, "html.parser").select_one("#view-shared") is None
+
+    saved = [save_view(ann, anns), save_view(boss, team, shared="on"), save_view(boss, bosss)]
+    forged = save_view(bob, f"Forged {tag}", shared="on")
+
+    assert [urlsplit(s.url).query[:8] for s in saved] == ["view=vw_"] * 3
+    assert forged.status_code == 403
+    lists = {name: side_list(b.get("/customers")) for name, b in (("ann", ann), ("bob", bob), ("boss", boss))}
+    assert lists["ann"]["headings"] == ["My views", "Shared views"]
+    assert anns in lists["ann"]["mine"] and team in lists["ann"]["shared"] and team not in lists["ann"]["mine"]
+    assert team in lists["bob"]["shared"] and team in lists["boss"]["mine"] and bosss in lists["boss"]["mine"]
+    everything = {name: set(found["mine"] + found["shared"]) for name, found in lists.items()}
+    assert anns not in everything["bob"] | everything["boss"] and bosss not in everything["ann"] | everything["bob"]
+    assert not any(f"Forged {tag}" in names for names in everything.values())
+    anns_id = parse_qs(urlsplit(saved[0].url).query)["view"][0]
+    assert anns not in bob.get(f"/customers?view={anns_id}").text  # someone else's private view: as if absent
+    team_page = saved[1].url
+    assert BeautifulSoup(bob.get(team_page).text, "html.parser").select_one('button[value="delete-view"]') is None
+
+    for browser, done in ((ann, saved[0]), (boss, saved[1]), (boss, saved[2])):
+        page = browser.get(done.url)
+        form = BeautifulSoup(page.text, "html.parser").select_one('button[value="delete-view"]').find_parent("form")
+        fields = [(i["name"], i.get("value", "")) for i in form.select("input")] + [("do", "delete-view")]
+        assert browser.post("/customers", fields).status_code == 200
+    assert not {anns, team, bosss} & set(side_list(boss.get("/customers"))["mine"])
 
 
 def test_bulk_assigns_a_workflow_to_all_that_match_after_a_confirmation(demo):

@@ -145,6 +145,7 @@ def customer_list_form() -> Response[str]:
                     filter=state.filter,
                     sort=state.sort,
                     columns=[Column(key=key) for key in state.columns],
+                    shared=first(fields, "shared") == "on",
                 ),
             )
             return redirect(f"/customers?view={saved.id}", person)

@@ -11,7 +11,9 @@ The rules, all enforced here (in ``relance.services``), so every caller inherits
 - a note may mention only people who see its customer (422 naming ``body``), and a task or call
   is assigned only to someone who sees its customer (422 naming ``owner``): nobody is told about a
   customer they cannot open;
-- a saved view is changed or deleted by whoever saved it, or by an admin (403).
+- a saved view is its owner's and private unless an admin shared it (``services/views.py``): another
+  person's private view is a 404, as if absent; only an admin shares one (403 naming ``shared``); a
+  view is changed or deleted by its owner, or by an admin when shared (403).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from relance.services.customers import (
 from relance.services.ledger import to_invoice
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
-from relance.services.views import View
+from relance.services.views import View, visible_views
 from relance.storage import directory as directory_store
 from relance.storage.table import plain
 
@@ -61,11 +61,12 @@ class Directory:
 
 
 def directory(principal: Principal) -> Directory:
-    """The organization's users, workflows and saved views (one Query) and custom fields (one Query)."""
+    """The organization's users, workflows and the saved views the principal sees (one Query) and custom
+    fields (one Query)."""
     found = directory_store.directory(principal.organization_id)
     users = [User.model_validate(plain(i)) for i in found["USER"]]
     workflows = [Workflow.model_validate(plain(i)) for i in found["WF"]]
-    views = sorted((View.model_validate(plain(i)) for i in found["VIEW"]), key=lambda v: v.name.lower())
+    views = visible_views(principal, [plain(i) for i in found["VIEW"]])
     return Directory(
         users={u.id: u.model_copy(update={"slack_webhook_url": None}) for u in users},
         workflows={w.id: w for w in sorted(workflows, key=lambda w: w.name.lower())},
