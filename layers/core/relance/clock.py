@@ -17,6 +17,12 @@ from datetime import UTC, datetime, timedelta
 JumpDriver = Callable[[timedelta], datetime]
 
 
+def real_seconds() -> float:
+    """Seconds since the epoch on the wall clock, however fast the simulated time runs: for what is
+    about real load (a request rate), never for business time."""
+    return time.time()
+
+
 class Clock:
     """Virtual time = anchor + (real time since the anchor) × scale, never past the horizon."""
 

@@ -38,7 +38,10 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(RelanceError)
     def _domain(ex: RelanceError) -> Response[Any]:
-        return error_response(ex.status, ex.code, ex.message, ex.fields)
+        response = error_response(ex.status, ex.code, ex.message, ex.fields)
+        if ex.status == 429:
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(ServiceError)
     def _service(ex: ServiceError) -> Response[Any]:

@@ -214,6 +214,11 @@ def note(org_id: str, note_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}
 
 
+def request_count(org_id: str, second: int) -> Key:
+    """How many API requests the organization made in one wall-clock second (``ttl`` removes it)."""
+    return {"PK": f"ORG#{org_id}", "SK": f"RATE#{second}"}
+
+
 def import_lock(org_id: str, digest: str) -> Key:
     """An import running: the SHA-256 of its type and CSV, so the same file is not imported twice at once."""
     return {"PK": f"ORG#{org_id}", "SK": f"IMPORT#{digest}"}
