@@ -14,11 +14,12 @@ from relance import clock
 from relance.domain.custom_fields import FieldType
 from relance.domain.customers import ContactFields, ContactPatch, CustomerPatch, PaymentMethods
 from relance.errors import Invalid, NotFound, validation_fields
-from relance.services import contacts, customers, documents, dunning, portal_links, workspace
+from relance.services import contacts, customers, documents, dunning, notes, portal_links, workspace
 from relance.services.access import require_admin
+from relance.services.notes import NoteFields, NotePatch
 from relance.services.portal_links import PortalLinkRequest
 from relance.web.session import SignedIn
-from screens.base import check_csrf, first, form, page, redirect, signed_in
+from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
 from screens.customers import ACTIONS, METHODS
 
 router = Router()
@@ -35,10 +36,21 @@ STATUS = {
 }
 
 
+def _names(known: workspace.Directory) -> dict[str, str]:
+    return {u.id: u.name for u in known.users.values()}
+
+
 def _show(
-    person: SignedIn, customer_id: str, *, errors: dict[str, str] | None = None, link: Any = None, status: int = 200
+    person: SignedIn,
+    customer_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    link: Any = None,
+    status: int = 200,
+    cursor: str | None = None,
 ) -> Response[str]:
     shown = workspace.customer_page(person.principal, customer_id)
+    seen = shown.customer.account_manager_ids
     return page(
         router,
         person,
@@ -55,12 +67,24 @@ def _show(
         statuses=STATUS,
         card_limit=shown.organization.settings.card_payment_limit,
         today=clock.now().date(),
+        timeline=workspace.customer_timeline(person.principal, customer_id, cursor),
+        base=f"/customers/{customer_id}",
+        names=_names(shown.directory),
+        mentionable=[u for u in shown.directory.managers if u.role == "admin" or u.id in seen],
     )
 
 
 @router.get("/customers/<customer_id>")
 def customer_page(customer_id: str) -> Response[str]:
-    return _show(signed_in(router), customer_id)
+    """The page; ``?timeline=<cursor>`` from htmx is the timeline's next page alone (scrolling)."""
+    person = signed_in(router)
+    cursor = router.current_event.get_query_string_value("timeline") or None
+    if cursor and is_htmx(router.current_event):
+        more = workspace.customer_timeline(person.principal, customer_id, cursor)
+        names = _names(workspace.directory(person.principal))
+        base = f"/customers/{customer_id}"
+        return page(router, person, "customer.html", block="timeline_rows", timeline=more, base=base, names=names)
+    return _show(person, customer_id, cursor=cursor)
 
 
 @router.get("/customers/<customer_id>/invoices/<invoice_id>/pdf")
@@ -112,6 +136,32 @@ def _custom_values(person: SignedIn, fields: dict[str, list[str]]) -> dict[str, 
     return values
 
 
+def _note(person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]]) -> str:
+    """Write a note (its mentions from the select), pin, unpin or delete one of this customer's."""
+    principal = person.principal
+    if intent == "note":
+        body = first(fields, "body")
+        if not body:
+            raise Invalid("please write the note", {"body": "a note needs some words"})
+        added = [f"@{u}" for u in fields.get("mention", []) if u and f"@{u}" not in body]
+        values = {"body": " ".join([body, *added]), "pinned": first(fields, "pinned") == "yes"}
+        try:
+            notes.create(principal, customer_id, _model(NoteFields, values))
+        except Invalid as refused:
+            raise Invalid(refused.message, {**refused.fields, "draft": body}) from refused
+        return "timeline"
+    note = notes.get_note(principal, first(fields, "note"))
+    if note["customerId"] != customer_id:
+        raise NotFound("note not found")
+    if intent == "note-delete":
+        notes.delete(principal, note["id"])
+        return "timeline"
+    if intent in ("note-pin", "note-unpin"):
+        notes.update(principal, note["id"], NotePatch(pinned=intent == "note-pin"))
+        return "timeline"
+    raise Invalid("unknown action", {"do": "not something this page does"})
+
+
 def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
     """Carry out the form's ``do``; the page's anchor to go back to."""
     principal = person.principal
@@ -141,6 +191,8 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
+    if intent == "note" or intent.startswith("note-"):
+        return _note(person, customer_id, intent, fields)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
         contacts.create_contact(principal, customer_id, _model(ContactFields, values, "contact."))
@@ -176,5 +228,7 @@ def customer_form(customer_id: str) -> Response[str]:
         anchor = _do(person, customer_id, fields)
     except Invalid as refused:
         errors = {"form": intent, "message": refused.message, **refused.fields}
+        if intent == "note" and "draft" not in errors:
+            errors["draft"] = first(fields, "body")
         return _show(person, customer_id, errors=errors, status=422)
     return redirect(f"/customers/{customer_id}#{anchor}", person)

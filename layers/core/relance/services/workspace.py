@@ -30,10 +30,11 @@ from relance.services.customers import (
     sort_key,
     to_customer,
 )
-from relance.services.ledger import to_invoice
+from relance.services.ledger import to_invoice, visible_invoice
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.services.views import View, visible_views
+from relance.storage import actions as action_store
 from relance.storage import directory as directory_store
 from relance.storage.table import plain
 
@@ -181,3 +182,58 @@ def _records(items: list[dict[str, Any]], kind: str) -> list[MoneyRecord]:
     return sorted(
         (MoneyRecord.model_validate({"kind": kind, **i}) for i in items), key=lambda r: r.created_at, reverse=True
     )
+
+
+# ---------------------------------------------------------------- timelines
+
+TIMELINE_PAGE = 25
+DELIVERY = {
+    "delivered": "received",
+    "opened": "opened",
+    "clicked": "opened",
+    "bounced": "failed",
+    "complained": "blocked",
+}
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of a customer's (or an invoice's) timeline, newest first, and the cursor of the next.
+
+    ``delivery`` is what became of each email of the page (received, opened, failed, blocked): the
+    timeline keeps what was done, the action what its recipients' servers said since."""
+
+    entries: list[dict[str, Any]]
+    next_cursor: str | None
+    delivery: dict[str, str]
+
+
+def _timeline_page(
+    principal: Principal, customer_id: str, entries: list[dict[str, Any]], next_cursor: str | None
+) -> TimelinePage:
+    delivery: dict[str, str] = {}
+    if any(e.get("kind") == "action" for e in entries):
+        for action in action_store.actions_of(principal.organization_id, customer_id):
+            status = action.get("deliveryStatus")
+            if status in DELIVERY:
+                delivery[str(action["id"])] = DELIVERY[str(status)]
+    return TimelinePage(entries, next_cursor, delivery)
+
+
+def customer_timeline(principal: Principal, customer_id: str, cursor: str | None = None) -> TimelinePage:
+    """One page of the customer's timeline (404 unless visible): its Query, and one of the customer's
+    actions for the emails' delivery when the page has any."""
+    item = customer_item(principal, customer_id)
+    entries, next_cursor = timeline.for_customer(
+        principal.organization_id, item, limit=TIMELINE_PAGE, cursor=cursor or None
+    )
+    return _timeline_page(principal, customer_id, entries, next_cursor)
+
+
+def invoice_timeline(principal: Principal, invoice_id: str, cursor: str | None = None) -> TimelinePage:
+    """One page of the invoice's timeline (404 unless its customer is visible)."""
+    invoice = visible_invoice(principal, invoice_id)
+    entries, next_cursor = timeline.page(
+        principal.organization_id, f"INV#{invoice_id}", limit=TIMELINE_PAGE, cursor=cursor or None
+    )
+    return _timeline_page(principal, str(invoice["customerId"]), entries, next_cursor)

@@ -1,0 +1,138 @@
+"""The customer page's timeline and notes through the local runtime: newest first, paged as it
+scrolls (htmx asks for the next page alone), the paused banner at the top, notes with mentions of
+only those who see the customer, pinned, unpinned and deleted by their author."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance.domain.organizations import Principal
+from relance.services import actions, customers, notes, users
+from relance.services.actions import ManualAction, ManualType
+from relance.services.customers import CustomerFilter
+from relance.services.notes import NoteFields
+from tests.integration.helpers import clock_start
+from tests.integration.web import Browser, text_of
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
+        seed=lambda: seed(demo=True)
+    ) as started:
+        yield started
+
+
+def admin(demo: LocalRuntime) -> Principal:
+    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+
+
+def browser_of(demo: LocalRuntime, role: str) -> tuple[Browser, dict[str, str]]:
+    person = next(u for u in demo.session["users"] if u["role"] == role)
+    browser = Browser(demo.base_url)
+    browser.sign_in(person["email"], person["password"])
+    return browser, person
+
+
+def user_id(demo: LocalRuntime, email: str) -> str:
+    return next(u.id for u in users.list_users(admin(demo)) if u.email == email)
+
+
+def post(browser: Browser, customer_id: str, page, **fields):
+    return browser.post(f"/customers/{customer_id}", {"csrf": browser.csrf(page), **fields})
+
+
+def entries(page) -> list:
+    return BeautifulSoup(page.text, "html.parser").select("#timeline-list > li.tl-entry")
+
+
+def test_the_timeline_is_newest_first_and_pages_as_it_scrolls(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = customers.matching_customers(admin(demo), CustomerFilter())[-1]
+    for n in range(30):
+        notes.create(admin(demo), customer.id, NoteFields(body=f"Paging note {n:02d}"))
+
+    page = browser.get(f"/customers/{customer.id}")
+    shown = entries(page)
+    more = BeautifulSoup(page.text, "html.parser").select_one("#timeline-list > li.tl-more")
+    following = browser.get(more["hx-get"], headers={"HX-Request": "true"})
+
+    assert "Paging note 29" in shown[0].text and len(shown) == 25
+    assert more["hx-trigger"] == "revealed" and more.a["href"].endswith("#timeline")
+    assert following.status_code == 200 and "<html" not in following.text
+    rest = BeautifulSoup(following.text, "html.parser").select("li.tl-entry")
+    assert "Paging note 04" in rest[0].text and any("Paging note 00" in r.text for r in rest)
+    without_js = browser.get(more.a["href"].split("#")[0])  # the link loads the page from there
+    assert without_js.status_code == 200 and "Paging note 04" in entries(without_js)[0].text
+
+
+def test_paused_collection_shows_first_and_pause_and_resume_are_told_with_who(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = customers.matching_customers(admin(demo), CustomerFilter())[0]
+    page = browser.get(f"/customers/{customer.id}")
+
+    paused = post(browser, customer.id, page, do="pause")
+    first = entries(paused)[0]
+    resumed = post(browser, customer.id, paused, do="resume")
+    top = entries(resumed)[0]
+
+    assert "Collection is paused" in first.text
+    assert "Collection resumed" in top.text and top.find("abbr", class_="initials")["title"]
+    assert "Collection is paused" not in text_of(resumed)
+
+
+def test_a_note_mentions_only_people_who_see_the_customer_and_is_pinned_and_deleted(demo):
+    browser, _ = browser_of(demo, "admin")
+    manager = next(u for u in demo.session["users"] if u["role"] == "account_manager")
+    manager_id = user_id(demo, manager["email"])
+    everyone = customers.matching_customers(admin(demo), CustomerFilter())
+    theirs = next(c for c in everyone if manager_id in c.account_manager_ids)
+    other = next(c for c in everyone if manager_id not in c.account_manager_ids)
+    page = browser.get(f"/customers/{other.id}")
+    offered = [o["value"] for o in BeautifulSoup(page.text, "html.parser").select("#note-mention option")]
+
+    refused = post(browser, other.id, page, do="note", body="Call them", mention=manager_id)
+    page = browser.get(f"/customers/{theirs.id}")
+    written = post(browser, theirs.id, page, do="note", body="Please call their CFO", mention=manager_id)
+
+    assert manager_id not in offered
+    assert refused.status_code == 422 and "cannot see this customer" in text_of(refused)
+    assert "Call them" in BeautifulSoup(refused.text, "html.parser").select_one("#note-body").text
+    assert written.status_code == 200
+    note = entries(written)[0]
+    name = next(u.name for u in users.list_users(admin(demo)) if u.id == manager_id)
+    assert "Please call their CFO" in note.text and f"@{name}" in note.text
+    assert manager_id not in note.text  # the mention reads as the person's name
+    note_id = note.find("input", {"name": "note"})["value"]
+
+    pinned = post(browser, theirs.id, written, do="note-pin", note=note_id)
+    assert "Pinned notes" in pinned.text and entries(pinned)[0].find(string="Unpin")
+    unpinned = post(browser, theirs.id, pinned, do="note-unpin", note=note_id)
+    assert "Pinned notes" not in unpinned.text
+
+    their_browser, _ = browser_of(demo, "account_manager")
+    theirs_page = their_browser.get(f"/customers/{theirs.id}")
+    assert not entries(theirs_page)[0].find("button", value="note-delete")  # not their note
+    assert post(their_browser, theirs.id, theirs_page, do="note-delete", note=note_id).status_code == 403
+
+    deleted = post(browser, theirs.id, unpinned, do="note-delete", note=note_id)
+    assert deleted.status_code == 200 and "Please call their CFO" not in deleted.text
+
+
+def test_an_action_shows_its_status_and_its_owner_by_initials_named_on_hover(demo):
+    browser, person = browser_of(demo, "admin")
+    customer = customers.matching_customers(admin(demo), CustomerFilter())[1]
+    owner = user_id(demo, person["email"])
+    signed = Principal(organization_id=admin(demo).organization_id, role="admin", principal_id=owner, user_id=owner)
+    actions.create_manual(signed, ManualAction(customer_id=customer.id, type=ManualType.CALL, note="Ask for the PO"))
+
+    top = entries(browser.get(f"/customers/{customer.id}"))[0]
+
+    initials = top.find("abbr", class_="initials")
+    assert "Call" in top.text and "To do" in top.text and "Ask for the PO" in top.text
+    assert initials["title"] == initials["aria-label"] and initials["tabindex"] == "0" and initials.text.strip()
