@@ -220,7 +220,12 @@ class LocalRuntime:
     def _apply_local_parameters(self) -> None:
         """Local values of the deployment parameters the template declares (unless given explicitly)."""
         declared = self.template.raw.get("Parameters", {})
-        local = {"PublicBaseUrl": self.base_url, "ReplyDomain": "replies.relance.local"}
+        local = {
+            "PublicBaseUrl": self.base_url,
+            "ReplyDomain": "replies.relance.local",
+            # One organization drives the local API (the tests, the demo): its share is the whole stage.
+            "OrganizationRequestsPerSecond": "1000",
+        }
         for name, value in local.items():
             if name in declared and name not in self.parameters:
                 self.template.parameters[name] = value
