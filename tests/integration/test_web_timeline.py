@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
-from relance.services import actions, customers, notes, users
+from relance.services import actions, customers, inbound, notes, timeline, users
 from relance.services.actions import ManualAction, ManualType
 from relance.services.customers import CustomerFilter
 from relance.services.notes import NoteFields
@@ -136,3 +136,30 @@ def test_an_action_shows_its_status_and_its_owner_by_initials_named_on_hover(dem
     initials = top.find("abbr", class_="initials")
     assert "Call" in top.text and "To do" in top.text and "Ask for the PO" in top.text
     assert initials["title"] == initials["aria-label"] and initials["tabindex"] == "0" and initials.text.strip()
+
+
+def test_a_customer_mail_is_answered_from_the_timeline_with_recipients_added_and_the_mail_quoted(demo):
+    browser, _ = browser_of(demo, "admin")
+    org = admin(demo).organization_id
+    asked, reply = next(
+        (c, e)
+        for c in customers.matching_customers(admin(demo), CustomerFilter())
+        for e in timeline.page(org, f"CUS#{c.id}", limit=200)[0]
+        if e["kind"] == "reply_in"
+    )
+    if not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId"):  # whatever the settings
+        inbound.open_reply_task(org, customers.customer_item(admin(demo), asked.id), reply, [])
+    page = browser.get(f"/customers/{asked.id}")
+    mail = next(e for e in entries(page) if "tl-reply_in" in e["class"])
+    form = mail.find("form")
+    task = form.find("input", {"name": "action"})["value"]
+
+    refused = post(browser, asked.id, page, do="reply", action=task, body="Attached.", to="not an address")
+    sent = post(browser, asked.id, page, do="reply", action=task, body="Here is INV-1.", to="ap@buyer.example")
+
+    assert "Could you send us a copy" in form.find("blockquote").text  # the history, quoted
+    assert refused.status_code == 422 and "to" in text_of(refused)
+    assert sent.status_code == 200
+    ours = next(e for e in entries(sent) if "tl-reply_out" in e["class"])
+    assert "Here is INV-1." in ours.text and "ap@buyer.example" in ours.text
+    assert not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId")  # answered: the hold is gone

@@ -14,10 +14,11 @@ from relance import clock
 from relance.domain.custom_fields import FieldType
 from relance.domain.customers import ContactFields, ContactPatch, CustomerPatch, PaymentMethods
 from relance.errors import Invalid, NotFound, validation_fields
-from relance.services import contacts, customers, documents, dunning, notes, portal_links, workspace
+from relance.services import contacts, customers, documents, dunning, notes, portal_links, replies, workspace
 from relance.services.access import require_admin
 from relance.services.notes import NoteFields, NotePatch
 from relance.services.portal_links import PortalLinkRequest
+from relance.services.replies import ReplyFields
 from relance.web.session import SignedIn
 from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
 from screens.customers import ACTIONS, METHODS
@@ -162,6 +163,22 @@ def _note(person: SignedIn, customer_id: str, intent: str, fields: dict[str, lis
     raise Invalid("unknown action", {"do": "not something this page does"})
 
 
+def _addresses(text: str) -> list[str]:
+    return [a.strip() for a in text.replace(";", ",").split(",") if a.strip()]
+
+
+def _reply(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
+    """Answer an email we sent, or the customer's mail a Reply task is about (the reply service)."""
+    action = workspace.action_of(person.principal, customer_id, first(fields, "action"))
+    values = {
+        "body": first(fields, "body"),
+        "to": _addresses(first(fields, "to")),
+        "cc": _addresses(first(fields, "cc")),
+    }
+    replies.reply(person.principal, str(action["id"]), _model(ReplyFields, values))
+    return "timeline"
+
+
 def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
     """Carry out the form's ``do``; the page's anchor to go back to."""
     principal = person.principal
@@ -191,8 +208,8 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
-    if intent == "note" or intent.startswith("note-"):
-        return _note(person, customer_id, intent, fields)
+    if intent in {"reply", "note"} or intent.startswith("note-"):  # the timeline's forms
+        return _reply(person, customer_id, fields) if intent == "reply" else _note(person, customer_id, intent, fields)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
         contacts.create_contact(principal, customer_id, _model(ContactFields, values, "contact."))

@@ -19,6 +19,7 @@ from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
 from relance.domain.organizations import Organization, Principal
 from relance.domain.users import User
 from relance.domain.workflows import Workflow
+from relance.errors import NotFound
 from relance.services import actions, contacts, custom_fields, dunning, timeline
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
@@ -206,18 +207,44 @@ class TimelinePage:
     entries: list[dict[str, Any]]
     next_cursor: str | None
     delivery: dict[str, str]
+    answers: dict[str, tuple[str, list[str]]]  # entry id -> the action a reply answers (replies.reply), to whom
 
 
 def _timeline_page(
     principal: Principal, customer_id: str, entries: list[dict[str, Any]], next_cursor: str | None
 ) -> TimelinePage:
     delivery: dict[str, str] = {}
-    if any(e.get("kind") == "action" for e in entries):
-        for action in action_store.actions_of(principal.organization_id, customer_id):
+    answers: dict[str, tuple[str, list[str]]] = {}
+    if any(e.get("kind") in ("action", "reply_in") for e in entries):
+        found = action_store.actions_of(principal.organization_id, customer_id)
+        sent = {
+            str(a["id"]): list(a.get("to", [])) for a in found if a.get("type") == "email" and a.get("status") == "sent"
+        }
+        tasks = {str(a["replyId"]): str(a["id"]) for a in found if a.get("replyId") and a.get("status") == "open"}
+        for action in found:
             status = action.get("deliveryStatus")
             if status in DELIVERY:
                 delivery[str(action["id"])] = DELIVERY[str(status)]
-    return TimelinePage(entries, next_cursor, delivery)
+        for entry in entries:
+            entry_id = str(entry.get("id"))
+            if entry.get("kind") == "reply_in":
+                answered = str(entry.get("actionId"))
+                if entry_id in tasks:
+                    answers[entry_id] = (tasks[entry_id], [str(entry.get("from"))])
+                elif answered in sent:
+                    answers[entry_id] = (answered, sent[answered])
+            elif entry.get("kind") == "action" and entry_id in sent and entry.get("status") == "sent":
+                answers[entry_id] = (entry_id, sent[entry_id])
+    return TimelinePage(entries, next_cursor, delivery, answers)
+
+
+def action_of(principal: Principal, customer_id: str, action_id: str) -> dict[str, Any]:
+    """One of the customer's actions (404 unless the customer is visible and the action is theirs)."""
+    customer_item(principal, customer_id)
+    action = action_store.get_action(principal.organization_id, action_id)
+    if action is None or action.get("customerId") != customer_id:
+        raise NotFound("action not found")
+    return action
 
 
 def customer_timeline(principal: Principal, customer_id: str, cursor: str | None = None) -> TimelinePage:
