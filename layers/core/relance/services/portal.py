@@ -39,6 +39,7 @@ from relance.observability import logger
 from relance.payments import stripe_checkout
 from relance.services import notifications, online_payments, timeline
 from relance.services.access import require_admin
+from relance.services.customers import customer_item
 from relance.services.ledger import get_invoice, visible_invoice
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -333,7 +334,10 @@ def dispute(token: str, invoice_id: str, request: Dispute) -> None:
     """The customer disputes an invoice: out of dunning until the team resolves it."""
     visit = open_link(token)
     _changes_allowed(visit)
-    org, customer = visit.organization, visit.customer
+    _open_dispute(visit.organization, visit.customer, invoice_id, request, "portal")
+
+
+def _open_dispute(org: Organization, customer: dict[str, Any], invoice_id: str, request: Dispute, by: str) -> None:
     if request.reason not in org.settings.dispute_reasons:
         raise Invalid("unknown reason", {"reason": f"one of: {', '.join(org.settings.dispute_reasons)}"})
     invoice = _open_invoice_of(org.id, customer["id"], invoice_id, "invoiceId")
@@ -344,19 +348,20 @@ def dispute(token: str, invoice_id: str, request: Dispute) -> None:
         org.id,
         invoice_id,
         "disputed",
-        {"reason": request.reason, "comment": request.comment, "at": now, "by": "portal"},
+        {"reason": request.reason, "comment": request.comment, "at": now, "by": by},
     )
     data = {
         "event": "dispute_opened",
         "reason": request.reason,
         "comment": request.comment,
         "number": invoice["number"],
+        **({"by": by} if by != "portal" else {}),
     }
     entry_id = "evt_" + hashlib.sha256(f"dispute:{invoice_id}:{now}".encode()).hexdigest()[:26]
     timeline.record(org.id, customer["id"], [invoice_id], "event", now, entry_id, data)
     notifications.notify(
         org.id,
-        list(customer.get("accountManagerIds", [])),
+        [u for u in customer.get("accountManagerIds", []) if u != by],
         "dispute_opened",
         f"{customer['name']} disputes invoice {invoice['number']}: {request.reason}",
         entry_id,
@@ -372,7 +377,10 @@ def promise(token: str, request: Promise) -> None:
     until the team clears it (``reset_promise``). All the invoices are promised, or none."""
     visit = open_link(token)
     _changes_allowed(visit)
-    org, customer = visit.organization, visit.customer
+    _record_promise(visit.organization, visit.customer, request, None)
+
+
+def _record_promise(org: Organization, customer: dict[str, Any], request: Promise, by: str | None) -> None:
     today = clock.now().date()
     check_promise_date(request.promised_for, today)
     invoices = [_open_invoice_of(org.id, customer["id"], i, "invoiceIds") for i in dict.fromkeys(request.invoice_ids)]
@@ -400,11 +408,12 @@ def promise(token: str, request: Promise) -> None:
         "promisedFor": request.promised_for.isoformat(),
         "comment": request.comment,
         "numbers": [i["number"] for i in invoices],
+        **({"by": by} if by else {}),
     }
     timeline.record(org.id, customer["id"], ids, "event", now, entry_id, data)
     notifications.notify(
         org.id,
-        list(customer.get("accountManagerIds", [])),
+        [u for u in customer.get("accountManagerIds", []) if u != by],
         "promise_to_pay",
         f"{customer['name']} promises to pay {len(ids)} invoice(s) by {request.promised_for.isoformat()}",
         entry_id,
@@ -452,6 +461,25 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
             raise Conflict("the invoice is not disputed") from error
         raise Conflict("the invoice changed meanwhile: try again") from error
     nudge(org_id, invoice["customerId"])
+    return get_invoice(principal, invoice_id)
+
+
+def raise_dispute(principal: Principal, invoice_id: str, request: Dispute) -> Invoice:
+    """The team records the customer's dispute (told by phone or mail), as the portal would: the
+    invoice is out of dunning until an admin resolves it."""
+    invoice = visible_invoice(principal, invoice_id)
+    customer = customer_item(principal, invoice["customerId"])
+    _open_dispute(get_organization(principal.organization_id), customer, invoice_id, request, principal.principal_id)
+    return get_invoice(principal, invoice_id)
+
+
+def record_promise(principal: Principal, invoice_id: str, promised_for: date, comment: str | None) -> Invoice:
+    """The team records the customer's promise to pay the invoice by a date (same rules as the portal's:
+    one per invoice until cleared with ``reset_promise``)."""
+    invoice = visible_invoice(principal, invoice_id)
+    customer = customer_item(principal, invoice["customerId"])
+    request = Promise(invoice_ids=[invoice_id], promised_for=promised_for, comment=comment)
+    _record_promise(get_organization(principal.organization_id), customer, request, principal.principal_id)
     return get_invoice(principal, invoice_id)
 
 

@@ -264,3 +264,26 @@ def invoice_timeline(principal: Principal, invoice_id: str, cursor: str | None =
         principal.organization_id, f"INV#{invoice_id}", limit=TIMELINE_PAGE, cursor=cursor or None
     )
     return _timeline_page(principal, str(invoice["customerId"]), entries, next_cursor)
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    invoice: Invoice
+    customer: Customer
+    dispute_reasons: list[str]
+    names: dict[str, str]
+
+
+def invoice_page(principal: Principal, invoice_id: str) -> InvoicePage:
+    """One invoice (404 unless its customer is visible), its customer, the organization's dispute
+    reasons and the people's names (for mentions on its timeline)."""
+    item = visible_invoice(principal, invoice_id)
+    customer = to_customer(customer_item(principal, str(item["customerId"])), clock.now().date())
+    organization = get_organization(principal.organization_id)
+    known = directory(principal)
+    return InvoicePage(
+        invoice=to_invoice(item),
+        customer=customer,
+        dispute_reasons=list(organization.settings.dispute_reasons),
+        names={u.id: u.name for u in known.users.values()},
+    )
