@@ -318,3 +318,10 @@ def test_an_edit_moves_the_external_id_guard_with_it(api, url):
     assert ok(api.put(url("/customers/external/MOVE-1"), json={"name": "New one"}), 201)["id"] != customer["id"]
     assert ok(api.put(url("/customers/external/HELD-1"), json={"name": "Holds id"}), 200)["id"] == other["id"]
     assert ok(api.get(url(f"/customers/{customer['id']}")))["externalId"] is None
+
+
+def test_an_address_pydantic_takes_but_cognito_refuses_is_a_422_on_email(api, url):
+    response = api.post(url("/users"), json={"name": "Pipe", "email": "|@d1.example", "role": "account_manager"})
+
+    assert response.status_code == 422 and "email" in response.json()["error"]["fields"], response.text
+    assert "|@d1.example" not in [u["email"] for u in ok(api.get(url("/users")))["items"]]

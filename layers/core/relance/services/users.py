@@ -97,6 +97,8 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
             **extra,
         )
     except ClientError as error:
+        if error.response["Error"]["Code"] == "InvalidParameterException":  # an address only Cognito refuses
+            raise Invalid("the user pool refuses this address", {"email": "not an address Cognito accepts"}) from error
         if error.response["Error"]["Code"] != "UsernameExistsException":
             raise
         identity = _identity(user.email) or {}
