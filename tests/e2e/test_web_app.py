@@ -246,3 +246,34 @@ def test_the_list_url_holds_the_state_and_the_back_button_restores_it(app, sessi
     expect(page.locator("#results tbody tr")).to_have_count(first)
     assert parse_qs(urlsplit(page.url).query) == {"rating": ["A"]}
     context.close()
+
+
+def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, session, chromium):
+    api = requests.Session()
+    api.headers["X-Api-Key"] = session["apiKey"]
+    customer = api.get(f"{app.base_url}/v1/customers", params={"q": "ERP-1002"}).json()["items"][0]
+    for n in range(30):
+        api.post(f"{app.base_url}/v1/customers/{customer['id']}/notes", json={"body": f"E2E note {n:02d}"})
+    context = new_context(chromium, app)
+    page = sign_in(context, person(session, "admin"), f"/customers/{customer['id']}")
+    timeline = page.locator("#timeline-list")
+    expect(timeline.locator("li.tl-entry").first).to_contain_text("E2E note 29")
+    before = timeline.locator("li.tl-entry").count()
+
+    timeline.locator("li.tl-more").scroll_into_view_if_needed()  # the next page loads as it shows
+    expect(timeline.locator("li.tl-entry", has_text="E2E note 00")).to_have_count(1)
+    assert timeline.locator("li.tl-entry").count() > before
+
+    page.get_by_label("Write a note").fill("Ask for the remittance advice")
+    page.get_by_role("button", name="Add note").click()
+    expect(timeline.locator("li.tl-entry").first).to_contain_text("Ask for the remittance advice")
+    check(page, "customer-timeline", docs=True)
+
+    page.locator("#invoices tbody a[href^='/invoices/']").first.click()
+    expect(page).to_have_url(re.compile(r"/invoices/"))
+    check(page, "invoice-page", docs=True)
+    if page.locator("#dispute-reason").count():
+        page.get_by_role("button", name="Raise a dispute").click()
+        expect(page.locator("#invoice-status")).to_contain_text("Disputed")
+        check(page, "invoice-disputed")
+    context.close()
