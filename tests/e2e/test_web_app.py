@@ -277,3 +277,30 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
         expect(page.locator("#invoice-status")).to_contain_text("Disputed")
         check(page, "invoice-disputed")
     context.close()
+
+
+def test_the_collectors_queue_logs_a_call(app, session, chromium):
+    api = requests.Session()
+    api.headers["X-Api-Key"] = session["apiKey"]
+    manager = person(session, "account_manager")
+    context = new_context(chromium, app)
+    page = sign_in(context, manager, "/customers")
+    first = page.locator("#results tbody a[href^='/customers/']").first.get_attribute("href")
+    owner = next(u["id"] for u in api.get(f"{app.base_url}/v1/users").json()["items"] if u["email"] == manager["email"])
+    customer_id = (first or "").rsplit("/", 1)[-1]
+    call = {"customerId": customer_id, "type": "call", "owner": owner, "note": "E2E call"}
+    assert api.post(f"{app.base_url}/v1/actions", json=call).status_code == 201
+
+    page.get_by_role("link", name="Actions").click()
+    row = page.locator("tbody tr", has_text="E2E call")
+    expect(row).to_have_count(1)
+    check(page, "actions-to-do", docs=True)
+    row.get_by_role("textbox").fill("They pay on Friday")
+    row.get_by_role("button", name="Log the call").click()
+    expect(page.locator("tbody tr", has_text="E2E call")).to_have_count(0)
+
+    page.get_by_role("link", name="All actions").click()
+    page.get_by_label("Status").select_option("sent")
+    expect(page).to_have_url(re.compile(r"status=sent"))
+    check(page, "actions-all")
+    context.close()

@@ -18,8 +18,8 @@ from relance.domain.customers import Contact, Customer, Position
 from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
 from relance.domain.organizations import Organization, Principal
 from relance.domain.users import User
-from relance.domain.workflows import Workflow
-from relance.errors import NotFound
+from relance.domain.workflows import ActionType, Workflow
+from relance.errors import Invalid, NotFound
 from relance.services import actions, contacts, custom_fields, dunning, timeline
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
@@ -287,3 +287,49 @@ def invoice_page(principal: Principal, invoice_id: str) -> InvoicePage:
         dispute_reasons=list(organization.settings.dispute_reasons),
         names={u.id: u.name for u in known.users.values()},
     )
+
+
+# ---------------------------------------------------------------- the collector's queue
+
+QUEUE_LIMIT = 200
+QUEUE_STATUSES = ("planned", "sent", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class ActionQueue:
+    rows: list[dict[str, Any]]  # actions with customerName and customerOverdue (per currency)
+    next_cursor: str | None
+
+
+def _overdue_of(principal: Principal) -> dict[str, dict[str, int]]:
+    return {c.id: dict(c.overdue) for c in matching_customers(principal, CustomerFilter())}
+
+
+def my_tasks(principal: Principal, action_type: str | None = None) -> ActionQueue:
+    """The signed-in person's open tasks, calls and Reply tasks, the customer owing most overdue first
+    (amounts of every currency added up: an order, not a sum to show)."""
+    mine = actions.ActionFilter(status="open", type=_action_type(action_type), owner=principal.user_id)
+    rows, _ = actions.list_actions(principal, mine, QUEUE_LIMIT, None)
+    overdue = _overdue_of(principal)
+    shown = [{**a, "customerOverdue": overdue.get(a["customerId"], {})} for a in rows]
+    shown.sort(key=lambda a: (-sum(a["customerOverdue"].values()), str(a.get("scheduledAt"))))
+    return ActionQueue(shown, None)
+
+
+def all_actions(
+    principal: Principal, status: str | None, action_type: str | None, cursor: str | None, limit: int = 50
+) -> ActionQueue:
+    """Actions of the customers one sees (planned, sent, skipped, failed…), newest scheduled first."""
+    if status and status not in QUEUE_STATUSES:
+        raise Invalid("unknown status", {"status": f"one of: {', '.join(QUEUE_STATUSES)}"})
+    chosen = actions.ActionFilter(status=status or None, type=_action_type(action_type))
+    rows, next_cursor = actions.list_actions(principal, chosen, limit, cursor)
+    return ActionQueue(rows, next_cursor)
+
+
+def _action_type(text: str | None) -> ActionType | None:
+    if not text:
+        return None
+    if text not in {t.value for t in ActionType}:
+        raise Invalid("unknown type", {"type": f"one of: {', '.join(t.value for t in ActionType)}"})
+    return ActionType(text)
