@@ -12,7 +12,7 @@ PORT ?= 3000
 TIME_SCALE ?= 8640
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint format typecheck template unit integration e2e bench openapi requirements deploy clean install test-calendars web-assets
+.PHONY: help run test lint format typecheck template unit integration e2e fuzz bench openapi requirements deploy clean install test-calendars web-assets
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,8 +63,9 @@ install: $(VENV)/.installed ## the Python environment (the rest installs on dema
 run: $(VENV)/.installed $(WEB_ASSETS) ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
-test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests
+test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests, the API fuzz
 	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest tests/fuzz
 
 # ---------------------------------------------------------------- parts of `make test`
 lint: $(VENV)/.installed ## ruff check and format check
@@ -98,6 +99,9 @@ test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests
 
 e2e: $(VENV)/.installed $(WEB_ASSETS) .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
 	$(BIN)/pytest tests/e2e -x
+
+fuzz: $(VENV)/.installed ## the API fuzz: requests generated from the OpenAPI document, 0 5xx, every answer as documented (FUZZ_EXAMPLES=30 per operation and mode, seeded)
+	$(BIN)/pytest tests/fuzz
 
 bench: $(VENV)/.installed $(WEB_ASSETS) ## benchmarks, with figures printed
 	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider

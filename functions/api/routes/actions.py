@@ -53,7 +53,9 @@ def list_actions(
     return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
 
-@router.post("/v1/actions", tags=["dunning"], summary="An action out of the blue: an email now, a task, a call")
+@router.post(
+    "/v1/actions", status_code=201, tags=["dunning"], summary="An action out of the blue: an email now, a task, a call"
+)
 def create_action(principal: Caller, body: ManualAction) -> tuple[dict[str, Any], int]:
     return actions.create_manual(principal, body), 201
 

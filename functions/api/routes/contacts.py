@@ -21,7 +21,7 @@ def list_contacts(principal: Caller, customer_id: str) -> Page[Contact]:
     return Page[Contact](items=contacts.list_contacts(principal, customer_id))
 
 
-@router.post("/v1/customers/<customer_id>/contacts", tags=["contacts"], summary="Add a contact")
+@router.post("/v1/customers/<customer_id>/contacts", status_code=201, tags=["contacts"], summary="Add a contact")
 def create_contact(principal: Caller, customer_id: str, body: ContactFields) -> tuple[Contact, int]:
     return contacts.create_contact(principal, customer_id, body), 201
 
@@ -36,7 +36,7 @@ def update_contact(principal: Caller, contact_id: str, body: ContactPatch) -> Co
     return contacts.update_contact(principal, contact_id, body)
 
 
-@router.delete("/v1/contacts/<contact_id>", tags=["contacts"], summary="Delete a contact")
+@router.delete("/v1/contacts/<contact_id>", status_code=204, tags=["contacts"], summary="Delete a contact")
 def delete_contact(principal: Caller, contact_id: str) -> tuple[None, int]:
     contacts.delete_contact(principal, contact_id)
     return None, 204
@@ -52,7 +52,7 @@ def list_positions(principal: Caller) -> Page[Position]:
     return Page[Position](items=contacts.list_positions(principal))
 
 
-@router.post("/v1/positions", tags=["positions"], summary="Add a position")
+@router.post("/v1/positions", status_code=201, tags=["positions"], summary="Add a position")
 def create_position(principal: Caller, body: PositionFields) -> tuple[Position, int]:
     return contacts.create_position(principal, body), 201
 
@@ -62,7 +62,7 @@ def rename_position(principal: Caller, position_id: str, body: PositionFields) -
     return contacts.rename_position(principal, position_id, body)
 
 
-@router.delete("/v1/positions/<position_id>", tags=["positions"], summary="Delete a position")
+@router.delete("/v1/positions/<position_id>", status_code=204, tags=["positions"], summary="Delete a position")
 def delete_position(
     principal: Caller,
     position_id: str,

@@ -47,7 +47,12 @@ def invoice_timeline(
 # ---------------------------------------------------------------- notes
 
 
-@router.post("/v1/customers/<customer_id>/notes", tags=["notes"], summary="Write a note (with @mentions and files)")
+@router.post(
+    "/v1/customers/<customer_id>/notes",
+    status_code=201,
+    tags=["notes"],
+    summary="Write a note (with @mentions and files)",
+)
 def create_note(principal: Caller, customer_id: str, body: NoteFields) -> tuple[dict[str, Any], int]:
     return notes.create(principal, customer_id, body), 201
 
@@ -67,14 +72,19 @@ def update_note(principal: Caller, note_id: str, body: NotePatch) -> dict[str, A
     return notes.update(principal, note_id, body)
 
 
-@router.delete("/v1/notes/<note_id>", tags=["notes"], summary="Delete a note and its files (author or admin)")
+@router.delete(
+    "/v1/notes/<note_id>", status_code=204, tags=["notes"], summary="Delete a note and its files (author or admin)"
+)
 def delete_note(principal: Caller, note_id: str) -> tuple[None, int]:
     notes.delete(principal, note_id)
     return None, 204
 
 
 @router.post(
-    "/v1/notes/<note_id>/attachments", tags=["notes"], summary="Add a file to a note: answers a presigned upload"
+    "/v1/notes/<note_id>/attachments",
+    status_code=201,
+    tags=["notes"],
+    summary="Add a file to a note: answers a presigned upload",
 )
 def add_note_attachment(principal: Caller, note_id: str, body: FileDeclaration) -> tuple[dict[str, Any], int]:
     return notes.add_attachment(principal, note_id, body), 201
@@ -84,7 +94,10 @@ def add_note_attachment(principal: Caller, note_id: str, body: FileDeclaration) 
 
 
 @router.post(
-    "/v1/actions/<action_id>/reply", tags=["replies"], summary="Answer an email (or a Reply task) from the timeline"
+    "/v1/actions/<action_id>/reply",
+    status_code=201,
+    tags=["replies"],
+    summary="Answer an email (or a Reply task) from the timeline",
 )
 def reply(principal: Caller, action_id: str, body: ReplyFields) -> tuple[dict[str, Any], int]:
     return replies.reply(principal, action_id, body), 201
@@ -124,7 +137,12 @@ def list_notifications(principal: Caller) -> dict[str, Any]:
     return notifications.list_notifications(principal)
 
 
-@router.post("/v1/notifications/<notification_id>/read", tags=["notifications"], summary="Mark a notification read")
+@router.post(
+    "/v1/notifications/<notification_id>/read",
+    status_code=204,
+    tags=["notifications"],
+    summary="Mark a notification read",
+)
 def read_notification(principal: Caller, notification_id: str) -> tuple[None, int]:
     notifications.mark_read(principal, notification_id)
     return None, 204

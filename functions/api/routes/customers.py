@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import Field, ValidationError
 
 from relance.api.caller import caller
@@ -105,7 +106,20 @@ def list_customers(
     return Page[Customer](items=items, next_cursor=next_cursor)
 
 
-@router.get("/v1/customers/export.csv", tags=["customers"], summary="The customer list as CSV (same filters)")
+CSV_RESPONSE: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "The customers as CSV, one line each after the header",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/v1/customers/export.csv",
+    tags=["customers"],
+    summary="The customer list as CSV (same filters)",
+    responses=CSV_RESPONSE,
+)
 def export_customers(principal: Caller, query: Annotated[CustomerQuery, Query()]) -> Response[str]:
     body = spreadsheets.export_customers(principal, query.to_filter(), query.sort)
     headers = {"Content-Disposition": 'attachment; filename="customers.csv"'}
@@ -117,7 +131,7 @@ def bulk_update(principal: Caller, body: BulkRequest) -> BulkResult:
     return bulk.apply(principal, body)
 
 
-@router.post("/v1/customers", tags=["customers"], summary="Create a customer")
+@router.post("/v1/customers", status_code=201, tags=["customers"], summary="Create a customer")
 def create_customer(principal: Caller, body: CustomerFields) -> tuple[Customer, int]:
     return customers.create_customer(principal, body), 201
 
@@ -138,12 +152,19 @@ def update_customer(principal: Caller, customer_id: str, body: CustomerPatch) ->
     return customers.update_customer(principal, customer_id, body)
 
 
-@router.post("/v1/customers/<customer_id>/portal-link", tags=["customers"], summary="A link to the customer's portal")
+@router.post(
+    "/v1/customers/<customer_id>/portal-link",
+    status_code=201,
+    tags=["customers"],
+    summary="A link to the customer's portal",
+)
 def portal_link(principal: Caller, customer_id: str, body: PortalLinkRequest | None = None) -> tuple[PortalLink, int]:
     return portal_links.create(principal, customer_id, body or PortalLinkRequest()), 201
 
 
-@router.delete("/v1/customers/<customer_id>", tags=["customers"], summary="Delete a customer without ledger")
+@router.delete(
+    "/v1/customers/<customer_id>", status_code=204, tags=["customers"], summary="Delete a customer without ledger"
+)
 def delete_customer(principal: Caller, customer_id: str) -> tuple[None, int]:
     customers.delete_customer(principal, customer_id)
     return None, 204
@@ -151,6 +172,7 @@ def delete_customer(principal: Caller, customer_id: str) -> tuple[None, int]:
 
 @router.delete(
     "/v1/customers/<customer_id>/portal-links",
+    status_code=204,
     tags=["customers"],
     summary="Revoke every portal link of the customer: each answers as an unknown link",
 )

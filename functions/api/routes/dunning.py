@@ -28,7 +28,7 @@ def list_workflows(principal: Caller) -> Page[Workflow]:
     return Page[Workflow](items=workflows.list_workflows(principal))
 
 
-@router.post("/v1/workflows", tags=["workflows"], summary="Create a workflow (admin)")
+@router.post("/v1/workflows", status_code=201, tags=["workflows"], summary="Create a workflow (admin)")
 def create_workflow(principal: Caller, body: WorkflowFields) -> tuple[Workflow, int]:
     return workflows.create_workflow(principal, body), 201
 
@@ -46,7 +46,9 @@ def replace_workflow(principal: Caller, workflow_id: str, body: WorkflowFields) 
     return workflows.replace_workflow(principal, workflow_id, body)
 
 
-@router.delete("/v1/workflows/<workflow_id>", tags=["workflows"], summary="Delete a workflow nobody follows")
+@router.delete(
+    "/v1/workflows/<workflow_id>", status_code=204, tags=["workflows"], summary="Delete a workflow nobody follows"
+)
 def delete_workflow(principal: Caller, workflow_id: str) -> tuple[None, int]:
     workflows.delete_workflow(principal, workflow_id)
     return None, 204
@@ -57,7 +59,9 @@ def list_templates(principal: Caller) -> Page[EmailTemplate]:
     return Page[EmailTemplate](items=templates.list_templates(principal))
 
 
-@router.post("/v1/templates", tags=["templates"], summary="Create an email template (Jinja2, sandboxed)")
+@router.post(
+    "/v1/templates", status_code=201, tags=["templates"], summary="Create an email template (Jinja2, sandboxed)"
+)
 def create_template(principal: Caller, body: TemplateFields) -> tuple[EmailTemplate, int]:
     return templates.save_template(principal, body), 201
 
@@ -72,7 +76,7 @@ def replace_template(principal: Caller, template_id: str, body: TemplateFields) 
     return templates.save_template(principal, body, template_id)
 
 
-@router.delete("/v1/templates/<template_id>", tags=["templates"], summary="Delete an email template")
+@router.delete("/v1/templates/<template_id>", status_code=204, tags=["templates"], summary="Delete an email template")
 def delete_template(principal: Caller, template_id: str) -> tuple[None, int]:
     templates.delete_template(principal, template_id)
     return None, 204

@@ -41,7 +41,7 @@ def list_invoices(
     return Page[Invoice](items=items, next_cursor=next_cursor)
 
 
-@router.post("/v1/invoices", tags=["invoices"], summary="Create an invoice")
+@router.post("/v1/invoices", status_code=201, tags=["invoices"], summary="Create an invoice")
 def create_invoice(principal: Caller, body: InvoiceFields) -> tuple[Invoice, int]:
     return ledger.create_invoice(principal, body), 201
 
@@ -75,7 +75,12 @@ def reset_promise(principal: Caller, invoice_id: str, body: PromiseReset) -> Inv
     return portal.reset_promise(principal, invoice_id, body)
 
 
-@router.post("/v1/invoices/<invoice_id>/pdf", tags=["invoices"], summary="Upload the invoice PDF (presigned POST)")
+@router.post(
+    "/v1/invoices/<invoice_id>/pdf",
+    status_code=201,
+    tags=["invoices"],
+    summary="Upload the invoice PDF (presigned POST)",
+)
 def start_pdf_upload(principal: Caller, invoice_id: str) -> tuple[PresignedUpload, int]:
     return documents.start_pdf_upload(principal, invoice_id), 201
 
@@ -93,7 +98,9 @@ def list_payments(
     return Page[MoneyRecord](items=items, next_cursor=next_cursor)
 
 
-@router.post("/v1/payments", tags=["payments"], summary="Record a payment (allocations settle invoices)")
+@router.post(
+    "/v1/payments", status_code=201, tags=["payments"], summary="Record a payment (allocations settle invoices)"
+)
 def create_payment(principal: Caller, body: PaymentFields) -> tuple[MoneyRecord, int]:
     return ledger.record_payment(principal, body), 201
 
@@ -111,7 +118,7 @@ def list_credit_notes(
     return Page[MoneyRecord](items=items, next_cursor=next_cursor)
 
 
-@router.post("/v1/credit-notes", tags=["credit notes"], summary="Record a credit note")
+@router.post("/v1/credit-notes", status_code=201, tags=["credit notes"], summary="Record a credit note")
 def create_credit_note(principal: Caller, body: CreditNoteFields) -> tuple[MoneyRecord, int]:
     return ledger.record_credit_note(principal, body), 201
 
@@ -129,6 +136,8 @@ def list_refunds(
     return Page[MoneyRecord](items=items, next_cursor=next_cursor)
 
 
-@router.post("/v1/refunds", tags=["refunds"], summary="Record a refund (consumes the customer's credit)")
+@router.post(
+    "/v1/refunds", status_code=201, tags=["refunds"], summary="Record a refund (consumes the customer's credit)"
+)
 def create_refund(principal: Caller, body: RefundFields) -> tuple[MoneyRecord, int]:
     return ledger.record_refund(principal, body), 201

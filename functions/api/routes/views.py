@@ -21,7 +21,7 @@ def list_views(principal: Caller) -> Page[View]:
     return Page[View](items=views.list_views(principal))
 
 
-@router.post("/v1/views", tags=["views"], summary="Save a view (filter, sort, columns)")
+@router.post("/v1/views", status_code=201, tags=["views"], summary="Save a view (filter, sort, columns)")
 def create_view(principal: Caller, body: ViewFields) -> tuple[View, int]:
     return views.create_view(principal, body), 201
 
@@ -36,7 +36,7 @@ def replace_view(principal: Caller, view_id: str, body: ViewFields) -> View:
     return views.replace_view(principal, view_id, body)
 
 
-@router.delete("/v1/views/<view_id>", tags=["views"], summary="Delete a saved view")
+@router.delete("/v1/views/<view_id>", status_code=204, tags=["views"], summary="Delete a saved view")
 def delete_view(principal: Caller, view_id: str) -> tuple[None, int]:
     views.delete_view(principal, view_id)
     return None, 204
