@@ -291,7 +291,8 @@ def test_the_collectors_queue_logs_a_call(app, session, chromium):
     call = {"customerId": customer_id, "type": "call", "owner": owner, "note": "E2E call"}
     assert api.post(f"{app.base_url}/v1/actions", json=call).status_code == 201
 
-    page.get_by_role("link", name="Actions").click()
+    expect(page.locator("#bell-count")).to_contain_text("unread")  # loaded by htmx after the page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Actions", exact=True).click()
     row = page.locator("tbody tr", has_text="E2E call")
     expect(row).to_have_count(1)
     check(page, "actions-to-do", docs=True)
@@ -303,4 +304,8 @@ def test_the_collectors_queue_logs_a_call(app, session, chromium):
     page.get_by_label("Status").select_option("sent")
     expect(page).to_have_url(re.compile(r"status=sent"))
     check(page, "actions-all")
+
+    page.get_by_role("link", name=re.compile("Notifications")).click()
+    expect(page).to_have_url(re.compile(r"/notifications$"))
+    check(page, "notifications", docs=True)
     context.close()

@@ -1,0 +1,69 @@
+"""Notifications: the bell in the top bar (its unread count, loaded by htmx after the page), the
+list, marked read one by one; each opens what it is about (marked read on the way)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from relance.errors import Invalid
+from relance.services import notifications
+from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
+
+router = Router()
+KINDS = {
+    "mention": "Mention",
+    "reply": "Customer reply",
+    "contact_invalidated": "Contact invalidated",
+    "dispute_opened": "Dispute",
+    "promise_to_pay": "Promise to pay",
+    "promise_broken": "Promise broken",
+    "portal_message": "Portal message",
+    "payment_in_flight_expired": "Payment never arrived",
+}
+
+
+def link_of(item: dict[str, Any]) -> str:
+    """Where a notification leads: its invoice, its customer (at the timeline entry), else the list."""
+    invoices = item.get("invoiceIds") or []
+    if len(invoices) == 1:
+        return f"/invoices/{invoices[0]}"
+    if item.get("customerId"):
+        return f"/customers/{item['customerId']}#tl-{item.get('noteId') or item.get('about', '')}"
+    return "/notifications"
+
+
+@router.get("/notifications")
+def notifications_page() -> Response[str]:
+    person = signed_in(router)
+    listed = notifications.list_notifications(person.principal, limit=100)
+    bell = router.current_event.get_query_string_value("part") == "bell" and is_htmx(router.current_event)
+    return page(
+        router,
+        person,
+        "notifications.html",
+        block="bell" if bell else None,
+        nav="notifications",
+        items=listed["items"],
+        unread=listed["unread"],
+        kinds=KINDS,
+        link_of=link_of,
+    )
+
+
+@router.post("/notifications")
+def notifications_form() -> Response[str]:
+    person = signed_in(router)
+    fields = form(router.current_event)
+    check_csrf(router, person, fields)
+    intent = first(fields, "do")
+    notification_id = first(fields, "notification")
+    if intent not in ("read", "open"):
+        raise Invalid("unknown action", {"do": "not something this page does"})
+    listed = notifications.list_notifications(person.principal, limit=100)["items"]
+    item = next((i for i in listed if i["id"] == notification_id), None)
+    if item is not None and not item["read"]:
+        notifications.mark_read(person.principal, notification_id)
+    if intent == "open" and item is not None:
+        return redirect(link_of(item), person)
+    return redirect("/notifications", person)
