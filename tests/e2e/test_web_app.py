@@ -276,6 +276,9 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
         page.get_by_role("button", name="Raise a dispute").click()
         expect(page.locator("#invoice-status")).to_contain_text("Disputed")
         check(page, "invoice-disputed")
+    page.get_by_role("link", name="Unmatched replies").click()
+    expect(page.get_by_role("heading", name="Unmatched replies")).to_be_visible()
+    check(page, "unmatched-replies", docs=True)
     context.close()
 
 
