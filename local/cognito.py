@@ -40,14 +40,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
-import botocore.handlers
 import jwt
 from botocore.awsrequest import AWSResponse
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
+from local import hooks
 from local.functions import FunctionError
 from local.template import ACCOUNT, REGION
 from relance import aws
@@ -100,16 +99,12 @@ class LocalCognito:
     def install(self) -> None:
         """Answer ``AdminLinkProviderForUser`` (moto has no federation) for every cognito-idp client."""
         entry = (_LINK, self._link)
-        if entry not in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.append(entry)
-        aws.client("cognito-idp").meta.events.register(*entry)
-        if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION._session.register(*entry)
+        hooks.install([entry])
+        aws.client("cognito-idp").meta.events.register(*entry)  # made already, before the hook
 
     def uninstall(self) -> None:
         entry = (_LINK, self._link)
-        if entry in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+        hooks.uninstall([entry])
         aws.client("cognito-idp").meta.events.unregister(*entry)
 
     def _link(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:

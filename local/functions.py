@@ -26,11 +26,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
-import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
+from local import hooks
 from local.template import Template
 from local.virtual_time import Activity
 
@@ -195,18 +194,10 @@ class FunctionRegistry:
     # ------------------------------------------------------------ Invoke hook
     def install_invoke_hook(self) -> None:
         """Answer ``lambda.Invoke`` in-process for every boto3 client made from now on."""
-        entry = ("before-call.lambda.Invoke", self._on_invoke)
-        if entry not in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.append(entry)
-        if boto3.DEFAULT_SESSION is not None:  # already made: it copied the handlers
-            boto3.DEFAULT_SESSION._session.register(*entry)
+        hooks.install([("before-call.lambda.Invoke", self._on_invoke)])
 
     def uninstall_invoke_hook(self) -> None:
-        entry = ("before-call.lambda.Invoke", self._on_invoke)
-        if entry in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.remove(entry)
-        if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION._session.unregister(*entry)
+        hooks.uninstall([("before-call.lambda.Invoke", self._on_invoke)])
 
     def _on_invoke(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         # url_path is /2015-03-31/functions/<name>/invocations; the body is the payload.

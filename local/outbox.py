@@ -13,10 +13,9 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
 
-import boto3
-import botocore.handlers
 from moto.ses.models import Message, RawMessage, ses_backends
 
+from local import hooks
 from local.ses_identities import SesIdentities
 from local.template import ACCOUNT, REGION
 from relance import clock
@@ -36,21 +35,11 @@ class Outbox:
 
     def install(self) -> None:
         self.identities.install()
-        for event in _SEND_EVENTS:
-            entry = (event, self._on_sent)
-            if entry not in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.append(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.register(*entry)
+        hooks.install((event, self._on_sent) for event in _SEND_EVENTS)
 
     def uninstall(self) -> None:
         self.identities.uninstall()
-        for event in _SEND_EVENTS:
-            entry = (event, self._on_sent)
-            if entry in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.unregister(*entry)
+        hooks.uninstall((event, self._on_sent) for event in _SEND_EVENTS)
 
     def _on_sent(self, parsed: dict[str, Any], **_: Any) -> None:
         message_id = parsed.get("MessageId")

@@ -13,9 +13,7 @@ import json
 import threading
 from typing import Any
 
-import boto3
-import botocore.handlers
-
+from local import hooks
 from local.template import Template
 from local.virtual_time import Activity
 from relance import clock
@@ -39,19 +37,11 @@ class SesEvents:
         self._entries = [("before-call.sesv2.SendEmail", self._before), ("after-call.sesv2.SendEmail", self._after)]
 
     def install(self) -> None:
-        for entry in self._entries:
-            if entry not in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.append(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.register(*entry)
+        hooks.install(self._entries)
 
     def uninstall(self) -> None:
         """Stop emitting; events already on their way are published before moto goes away."""
-        for entry in self._entries:
-            if entry in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.unregister(*entry)
+        hooks.uninstall(self._entries)
         for thread in self._publishing:
             thread.join(timeout=5)
         self._publishing = []

@@ -29,11 +29,10 @@ from email import message_from_bytes
 from email.utils import parseaddr
 from typing import Any
 
-import boto3
-import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from moto.ses.models import EmailIdentity, ses_backends
 
+from local import hooks
 from local.template import ACCOUNT, REGION
 from relance import clock
 
@@ -85,18 +84,10 @@ class SesIdentities:
             self._entries.append((f"after-call.{operation}", self._pending))
 
     def install(self) -> None:
-        for entry in self._entries:
-            if entry not in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.append(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.register(*entry)
+        hooks.install(self._entries)
 
     def uninstall(self) -> None:
-        for entry in self._entries:
-            if entry in botocore.handlers.BUILTIN_HANDLERS:
-                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION._session.unregister(*entry)
+        hooks.uninstall(self._entries)
 
     def describe(self) -> list[dict[str, Any]]:
         """Every identity SES has, with its status and when its verification email went."""
