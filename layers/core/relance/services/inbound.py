@@ -44,7 +44,7 @@ from relance.observability import logger, metrics
 from relance.services import timeline
 from relance.services.access import require_admin
 from relance.services.customers import customer_item
-from relance.services.notifications import notify
+from relance.services.notifications import notify, people_to_tell
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
@@ -53,7 +53,6 @@ from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import keys
 from relance.storage import organizations as organization_store
-from relance.storage import users as user_store
 from relance.storage.records import get
 from relance.storage.table import put_if, query_all, update_if, without_keys
 
@@ -308,14 +307,6 @@ def _unmatch(org_id: str, reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, **changes}
 
 
-def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
-    """The customer's account managers; nobody assigned, the organization's admins."""
-    managers = list(customer.get("accountManagerIds", []))
-    if managers:
-        return managers
-    return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
-
-
 def _land(org_id: str, reply: dict[str, Any]) -> bool:
     """Put the reply on its customer's timeline, tell the AMs and, if asked, open a Reply task;
     False (nothing done) when the customer is no more."""
@@ -351,7 +342,7 @@ def _land(org_id: str, reply: dict[str, Any]) -> bool:
         who = f"{who} (unverified sender)"
     notify(
         org_id,
-        _people_to_tell(org_id, customer),
+        people_to_tell(org_id, customer),
         "reply_in",
         f"{who} ({customer['name']}) replied: {reply['subject'] or '(no subject)'}",
         reply["id"],

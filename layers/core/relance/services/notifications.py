@@ -108,6 +108,15 @@ def post_to_slack(webhook_url: str, summary: str) -> bool:
     return True
 
 
+def people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
+    """Who hears about a customer's money or mail: its account managers; nobody assigned, the
+    organization's admins (something must reach someone)."""
+    managers = list(customer.get("accountManagerIds") or [])
+    if managers:
+        return managers
+    return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
+
+
 def list_notifications(principal: Principal, limit: int = 50) -> dict[str, Any]:
     """The caller's in-app notifications, newest first, and how many are unread (Query of their partition)."""
     if not principal.user_id:

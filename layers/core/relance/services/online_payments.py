@@ -78,7 +78,6 @@ from relance.storage import checkouts as checkout_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
-from relance.storage import users as user_store
 
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe retries a webhook for up to three days
 BANK_TRANSFER_TYPES: dict[str, dict[str, Any]] = {
@@ -375,7 +374,7 @@ def _mismatch(org_id: str, checkout: dict[str, Any], session: dict[str, Any], ev
     customer = customer_store.get_customer(org_id, checkout["customerId"]) or {}
     notifications.notify(
         org_id,
-        _people_to_tell(org_id, customer),
+        notifications.people_to_tell(org_id, customer),
         "payment_mismatch",
         f"A portal payment by {customer.get('name', 'a customer')} does not match what was asked: "
         "nothing was recorded, check it in Stripe",
@@ -384,14 +383,6 @@ def _mismatch(org_id: str, checkout: dict[str, Any], session: dict[str, Any], ev
     )
     nudge(org_id, checkout["customerId"])
     return "mismatch"
-
-
-def _people_to_tell(org_id: str, customer: dict[str, Any]) -> list[str]:
-    """The customer's account managers; nobody assigned, the organization's admins (money needs someone)."""
-    managers = list(customer.get("accountManagerIds", []))
-    if managers:
-        return managers
-    return [u["id"] for u in user_store.list_users(org_id) if u.get("role") == "admin"]
 
 
 def _allocations(org_id: str, checkout: dict[str, Any], amount: int) -> list[Allocation]:
@@ -516,7 +507,7 @@ def _tell_in_flight_expired(
     logger.warning("portal payment never arrived", organization_id=org_id, checkout_id=checkout_id, invoice_ids=ids)
     notifications.notify(
         org_id,
-        _people_to_tell(org_id, customer),
+        notifications.people_to_tell(org_id, customer),
         "payment_in_flight_expired",
         f"The payment {customer.get('name', 'a customer')} started on the portal has not arrived after {days} days: "
         f"{len(ids)} invoice(s) are back in dunning",
