@@ -269,6 +269,11 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
     expect(timeline.locator("li.tl-entry").first).to_contain_text("Ask for the remittance advice")
     check(page, "customer-timeline", docs=True)
 
+    page.get_by_role("button", name="Choose a template…").click()
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.locator("#remind-preview")).to_contain_text("Subject")
+    check(page, "remind-now")
+
     page.locator("#invoices tbody a[href^='/invoices/']").first.click()
     expect(page).to_have_url(re.compile(r"/invoices/"))
     check(page, "invoice-page", docs=True)

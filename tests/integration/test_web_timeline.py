@@ -163,3 +163,20 @@ def test_a_customer_mail_is_answered_from_the_timeline_with_recipients_added_and
     ours = next(e for e in entries(sent) if "tl-reply_out" in e["class"])
     assert "Here is INV-1." in ours.text and "ap@buyer.example" in ours.text
     assert not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId")  # answered: the hold is gone
+
+
+def test_remind_now_previews_a_template_for_the_customer_then_sends_it(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = max(customers.matching_customers(admin(demo), CustomerFilter()), key=lambda c: sum(c.overdue.values()))
+    plain = browser.get(f"/customers/{customer.id}")
+    chooser = browser.get(f"/customers/{customer.id}?remind=choose")
+    template = BeautifulSoup(chooser.text, "html.parser").select("#remind-template option")[1]["value"]
+    shown = browser.get(f"/customers/{customer.id}?remind={template}")
+    preview = BeautifulSoup(shown.text, "html.parser").select_one("#remind-preview")
+
+    assert BeautifulSoup(plain.text, "html.parser").select_one("#remind-template") is None  # read only when asked
+    assert preview is not None and preview.text.strip()
+    sent = post(browser, customer.id, shown, do="remind", template=template)
+    assert sent.status_code == 200, text_of(sent)[:500]
+    top = entries(sent)[0]
+    assert "Email" in top.text

@@ -14,8 +14,20 @@ from relance import clock
 from relance.domain.custom_fields import FieldType
 from relance.domain.customers import ContactFields, ContactPatch, CustomerPatch, PaymentMethods
 from relance.errors import Invalid, NotFound, validation_fields
-from relance.services import contacts, customers, documents, dunning, notes, portal_links, replies, workspace
+from relance.services import (
+    actions,
+    contacts,
+    customers,
+    documents,
+    dunning,
+    notes,
+    portal_links,
+    replies,
+    templates,
+    workspace,
+)
 from relance.services.access import require_admin
+from relance.services.actions import ManualAction, ManualType
 from relance.services.notes import NoteFields, NotePatch
 from relance.services.portal_links import PortalLinkRequest
 from relance.services.replies import ReplyFields
@@ -49,8 +61,11 @@ def _show(
     link: Any = None,
     status: int = 200,
     cursor: str | None = None,
+    remind: str | None = None,
 ) -> Response[str]:
     shown = workspace.customer_page(person.principal, customer_id)
+    choices = templates.list_templates(person.principal) if remind else None  # read only when asked
+    preview = templates.preview(person.principal, remind, customer_id, None) if remind and remind != "choose" else None
     seen = shown.customer.account_manager_ids
     return page(
         router,
@@ -72,6 +87,9 @@ def _show(
         base=f"/customers/{customer_id}",
         names=_names(shown.directory),
         mentionable=[u for u in shown.directory.managers if u.role == "admin" or u.id in seen],
+        remind=remind,
+        choices=choices,
+        preview=preview,
     )
 
 
@@ -85,7 +103,8 @@ def customer_page(customer_id: str) -> Response[str]:
         names = _names(workspace.directory(person.principal))
         base = f"/customers/{customer_id}"
         return page(router, person, "customer.html", block="timeline_rows", timeline=more, base=base, names=names)
-    return _show(person, customer_id, cursor=cursor)
+    remind = router.current_event.get_query_string_value("remind") or None
+    return _show(person, customer_id, cursor=cursor, remind=remind)
 
 
 @router.get("/customers/<customer_id>/invoices/<invoice_id>/pdf")
@@ -179,6 +198,17 @@ def _reply(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> 
     return "timeline"
 
 
+def _timeline_form(person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]]) -> str:
+    if intent == "remind":  # an email now, from the chosen template (the manual email service)
+        chosen = first(fields, "template")
+        email = ManualAction(customer_id=customer_id, type=ManualType.EMAIL, template_id=chosen)
+        actions.create_manual(person.principal, email)
+        return "timeline"
+    if intent == "reply":
+        return _reply(person, customer_id, fields)
+    return _note(person, customer_id, intent, fields)
+
+
 def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
     """Carry out the form's ``do``; the page's anchor to go back to."""
     principal = person.principal
@@ -208,8 +238,8 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
-    if intent in {"reply", "note"} or intent.startswith("note-"):  # the timeline's forms
-        return _reply(person, customer_id, fields) if intent == "reply" else _note(person, customer_id, intent, fields)
+    if intent in {"reply", "note", "remind"} or intent.startswith("note-"):  # the timeline's forms
+        return _timeline_form(person, customer_id, intent, fields)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
         contacts.create_contact(principal, customer_id, _model(ContactFields, values, "contact."))
