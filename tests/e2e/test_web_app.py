@@ -284,6 +284,9 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
     page.get_by_role("link", name="Unmatched replies").click()
     expect(page.get_by_role("heading", name="Unmatched replies")).to_be_visible()
     check(page, "unmatched-replies", docs=True)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    expect(page.locator("#sender")).to_contain_text("Verified")
+    check(page, "settings", docs=True)
     context.close()
 
 

@@ -1,0 +1,70 @@
+"""Settings through the local runtime (admins): the sender and its verification, the form saved or
+refused with the field at fault; account managers get a 403."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+
+from local.demo import seed
+from local.runtime import LocalRuntime
+from relance.services import organizations
+from tests.integration.helpers import clock_start
+from tests.integration.web import Browser, text_of
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
+        seed=lambda: seed(demo=True)
+    ) as started:
+        yield started
+
+
+def browser_of(demo: LocalRuntime, role: str) -> Browser:
+    person = next(u for u in demo.session["users"] if u["role"] == role)
+    browser = Browser(demo.base_url)
+    browser.sign_in(person["email"], person["password"])
+    return browser
+
+
+def form_of(page) -> dict[str, list[str]]:
+    """The settings form's fields as the browser would send them."""
+    soup = BeautifulSoup(page.text, "html.parser").select("form")[-1]
+    fields: dict[str, list[str]] = {}
+    for control in soup.select("input, textarea"):
+        name = control.get("name")
+        if not name or (control.get("type") == "checkbox" and not control.has_attr("checked")):
+            continue
+        value = control.text if control.name == "textarea" else control.get("value", "")
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def test_settings_are_saved_refused_with_the_field_and_a_new_sender_is_verified(demo):
+    admin = browser_of(demo, "admin")
+    org = demo.session["organization"]["id"]
+    page = admin.get("/settings")
+
+    assert page.status_code == 200 and "Verified" in text_of(page)
+    refused = admin.post("/settings", {**form_of(page), "sendTime": "25:00", "do": "save"})
+    assert refused.status_code == 422 and "sendTime" in refused.text
+    assert BeautifulSoup(refused.text, "html.parser").select_one("#f-sendTime.is-invalid")
+    saved = admin.post("/settings", {**form_of(page), "sendTime": "09:15", "do": "save"})
+    assert saved.status_code == 200 and organizations.get_organization(org).settings.send_time == "09:15"
+
+    moved = admin.post("/settings", {**form_of(saved), "senderEmail": "billing@new-sender.example", "do": "save"})
+    assert moved.status_code == 200 and "billing@new-sender.example" in text_of(moved)
+    assert "Verified" not in BeautifulSoup(moved.text, "html.parser").select_one("#sender").text
+    assert BeautifulSoup(moved.text, "html.parser").find("button", value="send-verification")
+    too_soon = admin.post("/settings", {"csrf": admin.csrf(moved), "do": "send-verification"})
+    assert too_soon.status_code == 429 and "less than a minute ago" in text_of(too_soon)
+
+
+def test_an_account_manager_has_no_settings(demo):
+    manager = browser_of(demo, "account_manager")
+
+    assert manager.get("/settings").status_code == 403
+    assert BeautifulSoup(manager.get("/customers").text, "html.parser").find("a", href="/settings") is None
