@@ -287,6 +287,9 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     expect(page.locator("#sender")).to_contain_text("Verified")
     check(page, "settings", docs=True)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
+    expect(page.get_by_role("heading", name="Workflows", exact=True)).to_be_visible()
+    check(page, "workflows")
     context.close()
 
 
