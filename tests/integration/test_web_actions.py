@@ -10,10 +10,12 @@ from bs4 import BeautifulSoup
 
 from local.demo import seed
 from local.runtime import LocalRuntime
+from relance import clock
 from relance.domain.organizations import Principal
 from relance.services import actions, customers, users
 from relance.services.actions import ManualAction, ManualType
 from relance.services.customers import CustomerFilter
+from relance.storage import actions as action_store
 from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
 
@@ -90,3 +92,36 @@ def test_all_actions_filter_by_status_and_a_failure_says_why(demo):
     assert boss.get("/actions?tab=all&status=nonsense").status_code == 422
     seen = BeautifulSoup(browser.get("/actions?tab=all").text, "html.parser").select("tbody a[href^='/customers/']")
     assert seen and {a["href"].split("/")[-1] for a in seen} <= theirs  # an account manager: their customers only
+
+
+def test_a_failed_action_links_to_its_fix(demo):
+    org = admin(demo).organization_id
+    customer = customers.matching_customers(admin(demo), CustomerFilter())[0]
+    now = clock.now().isoformat()
+    for action_id, reason in (
+        ("act_webfixcontact", "no valid contact to write to"),
+        ("act_webfixsender", "the organization has no sender address"),
+    ):
+        action_store.create_if_absent(
+            org,
+            {
+                "id": action_id,
+                "customerId": customer.id,
+                "stepId": "s1",
+                "type": "email",
+                "status": "failed",
+                "scheduledAt": now,
+                "invoiceIds": [],
+                "reason": reason,
+            },
+        )
+    boss = Browser(demo.base_url)
+    who = next(u for u in demo.session["users"] if u["role"] == "admin")
+    boss.sign_in(who["email"], who["password"])
+
+    failed = BeautifulSoup(boss.get("/actions?tab=all&status=failed").text, "html.parser")
+
+    contact = failed.select_one("#action-act_webfixcontact")
+    sender = failed.select_one("#action-act_webfixsender")
+    assert contact.find("a", href=f"/customers/{customer.id}#contacts")
+    assert sender.find("a", href="/settings#sender") and "no sender address" in sender.text
