@@ -48,7 +48,7 @@ DEFAULT_POSITIONS = ("Accountant", "Payer", "Purchaser", "Sales")
 
 
 class PaymentMethods(RelanceModel):
-    """Which ways to pay the portal offers this customer (names as in shared/API.md)."""
+    """Which ways to pay the portal offers this customer (names as in docs/api.md)."""
 
     card: bool = True
     bank_transfer: bool = Field(default=True, alias="bank_transfer")
