@@ -52,6 +52,15 @@ def api(runtime: LocalRuntime) -> requests.Session:
     return session
 
 
+@pytest.fixture(scope="module")
+def demo() -> Iterator[LocalRuntime]:
+    """template.yaml with the demo organization (``make run``'s data), the clock held still."""
+    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
+        seed=lambda: seed(demo=True)
+    ) as started:
+        yield started
+
+
 @contextmanager
 def mailing_runtime(time_scale: float = 0) -> Iterator[LocalRuntime]:
     """template.yaml with a verified sender, so dunning sends mail; ``api_session`` is the admin's.

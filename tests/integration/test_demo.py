@@ -1,21 +1,10 @@
 """The demo organization `make run` starts with: lived-in, consistent, and scoped per person."""
 
-from collections.abc import Iterator
-
-import pytest
 import requests
 
-from local.demo import seed
-from local.runtime import LocalRuntime
 from relance.services.nightly import reconcile_customer
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None).start(seed=lambda: seed(demo=True)) as started:
-        yield started
 
 
 def test_demo_has_life_in_it(demo):

@@ -3,12 +3,8 @@ overdue first), completed with a note or skipped with a reason; all actions filt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance import clock
 from relance.domain.organizations import Principal
@@ -16,20 +12,7 @@ from relance.services import actions, customers, users
 from relance.services.actions import ManualAction, ManualType
 from relance.services.customers import CustomerFilter
 from relance.storage import actions as action_store
-from tests.integration.helpers import clock_start
-from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
-
-
-def admin(demo: LocalRuntime) -> Principal:
-    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+from tests.integration.web import Browser, admin, text_of
 
 
 def manager_of(demo: LocalRuntime) -> tuple[Browser, Principal]:

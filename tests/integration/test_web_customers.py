@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.domain.custom_fields import CustomFieldDefinition, FieldType
 from relance.domain.customers import CustomerPatch
 from relance.domain.organizations import Principal
 from relance.services import custom_fields, customers, users
 from relance.services.customers import CustomerFilter
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def signed_in(demo: LocalRuntime, role: str, index: int = 0) -> tuple[Browser, dict[str, str]]:

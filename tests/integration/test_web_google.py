@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
 from relance.services import organizations, users
 from relance.web import session
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def with_google(demo: LocalRuntime, email: str, next_path: str = "/customers"):

@@ -3,33 +3,16 @@ the team and resolved by an admin only; a promise to pay recorded and cleared; o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance import clock
 from relance.domain.ledger import InvoiceStatus
-from relance.domain.organizations import Principal
 from relance.services import customers, ledger, users
 from relance.services.customers import CustomerFilter
-from tests.integration.helpers import clock_start
-from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
-
-
-def admin(demo: LocalRuntime) -> Principal:
-    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+from tests.integration.web import Browser, admin, text_of
 
 
 def browser_of(demo: LocalRuntime, role: str) -> tuple[Browser, dict[str, str]]:

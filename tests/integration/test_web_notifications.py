@@ -3,27 +3,13 @@ marked read, each opening what it is about."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
-from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
 from relance.services import customers, notes, notifications, users
 from relance.services.customers import CustomerFilter
 from relance.services.notes import NoteFields
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def test_a_mention_rings_the_bell_opens_its_customer_and_is_read(demo):

@@ -3,13 +3,10 @@ it lands on the timeline; account managers do not see the inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import EmailMessage
 
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.aws import client
 from relance.domain.inbound import VERDICTS, inbound_address
@@ -17,16 +14,7 @@ from relance.domain.organizations import Principal
 from relance.services import customers, inbound
 from relance.services.customers import CustomerFilter
 from relance.settings import get_settings
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def browser_of(demo: LocalRuntime, role: str) -> Browser:

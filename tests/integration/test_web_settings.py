@@ -3,24 +3,11 @@ refused with the field at fault; account managers get a 403."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.services import organizations
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def browser_of(demo: LocalRuntime, role: str) -> Browser:

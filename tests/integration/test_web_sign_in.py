@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 
-from local.demo import seed
 from local.runtime import LocalRuntime
 from relance.web import session
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser, text_of
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def user(demo: LocalRuntime, role: str) -> dict[str, str]:

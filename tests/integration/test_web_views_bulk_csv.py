@@ -5,31 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
 from local.runtime import LocalRuntime
-from relance.domain.organizations import Principal
 from relance.services import customers, workflows
 from relance.services.customers import CustomerFilter
-from tests.integration.helpers import clock_start
-from tests.integration.web import Browser
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
-
-
-def admin(demo: LocalRuntime) -> Principal:
-    return Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
+from tests.integration.web import Browser, admin
 
 
 def browser_of(demo: LocalRuntime, role: str) -> Browser:

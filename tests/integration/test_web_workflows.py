@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from bs4 import BeautifulSoup
 
-from local.demo import seed
-from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
 from relance.services import workflows
-from tests.integration.helpers import clock_start
 from tests.integration.web import Browser
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[LocalRuntime]:
-    with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
-        seed=lambda: seed(demo=True)
-    ) as started:
-        yield started
 
 
 def test_the_workflows_are_listed_with_their_steps(demo):

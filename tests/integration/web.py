@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from bs4 import BeautifulSoup
 
+from relance.domain.organizations import Principal
+
 
 class Browser:
     def __init__(self, base_url: str) -> None:
@@ -67,3 +69,8 @@ class Browser:
 
 def text_of(response: requests.Response) -> str:
     return " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
+
+
+def admin(runtime: Any) -> Principal:
+    """An admin of the runtime's organization, for setting up through the services."""
+    return Principal(organization_id=runtime.session["organization"]["id"], role="admin", principal_id="test")
