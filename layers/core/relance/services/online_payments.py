@@ -355,11 +355,9 @@ def _mismatch(org_id: str, checkout: dict[str, Any], session: dict[str, Any], ev
         "currency": session.get("currency"),
         "eventId": event.get("id"),
     }
-    if not checkout_store.move(org_id, checkout["id"], "mismatch", ("open", "processing"), {"received": received}):
+    invoice_ids = _close_unpaid(org_id, checkout, "mismatch", {"received": received})
+    if invoice_ids is None:
         return "already past"
-    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
-    for invoice_id in invoice_ids:
-        ledger_store.clear_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
     logger.error(
         "portal payment does not match its checkout",
         organization_id=org_id,
@@ -385,6 +383,17 @@ def _mismatch(org_id: str, checkout: dict[str, Any], session: dict[str, Any], ev
     return "mismatch"
 
 
+def _close_unpaid(org_id: str, checkout: dict[str, Any], status: str, fields: dict[str, Any]) -> list[str] | None:
+    """Close a checkout that paid nothing (``status``) and give its invoices back to dunning; their
+    ids, or None when the checkout was already past open or processing."""
+    if not checkout_store.move(org_id, checkout["id"], status, ("open", "processing"), fields):
+        return None
+    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
+    for invoice_id in invoice_ids:
+        ledger_store.clear_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
+    return invoice_ids
+
+
 def _allocations(org_id: str, checkout: dict[str, Any], amount: int) -> list[Allocation]:
     """What each invoice still owes of what was paid for it (paid meanwhile: the rest is unapplied)."""
     allocations, left = [], amount
@@ -403,11 +412,9 @@ def _allocations(org_id: str, checkout: dict[str, Any], amount: int) -> list[All
 
 
 def _failed(org_id: str, checkout: dict[str, Any], session: dict[str, Any], event: dict[str, Any]) -> str:
-    if not checkout_store.move(org_id, checkout["id"], "failed", ("open", "processing"), {}):
+    invoice_ids = _close_unpaid(org_id, checkout, "failed", {})
+    if invoice_ids is None:
         return "already past"
-    invoice_ids = [a["invoiceId"] for a in checkout["allocations"]]
-    for invoice_id in invoice_ids:
-        ledger_store.clear_invoice_mark(org_id, invoice_id, "paymentInFlight", checkout["id"])
     logger.warning(
         "portal payment failed",
         organization_id=org_id,
