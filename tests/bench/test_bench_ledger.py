@@ -3,6 +3,7 @@
 import random
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -47,30 +48,33 @@ def big_org(runtime):
 
 @pytest.mark.timeout(900)
 def test_list_10000_customers_filtered_page_of_50(benchmark, runtime, api, big_org, dynamodb_requests):
-    """One page reads the list projection of every customer (6 Query pages of ~1 MB, see docs/data-model.md).
-
-    Also timed once on moto's own Query and rendering (``moto_dynamodb.moto_reads``): the page before
-    local/moto_dynamodb.py.
-    """
+    """In name order (the default) a page reads GSI3 a batch at a time until 50 match (pattern 10 of
+    docs/data-model.md); sorted on a column the ledger moves, it reads every customer (pattern 10b),
+    timed once, and once more on moto's own Query (the page before local/moto_dynamodb.py)."""
     url = f"{runtime.base_url}/v1/customers"
-    params = {"tag": "retail", "overdue": "true", "sort": "-outstanding", "limit": 50}
+    params = {"tag": "retail", "overdue": "true", "limit": 50}
 
     before = dynamodb_requests.count
-    response = benchmark.pedantic(api.get, args=(url,), kwargs={"params": params}, rounds=3, iterations=1)
-    per_page = (dynamodb_requests.count - before) / 3
+    response = benchmark.pedantic(api.get, args=(url,), kwargs={"params": params}, rounds=5, iterations=1)
+    per_page = (dynamodb_requests.count - before) / 5
+    by_outstanding, on_everyone = timed(api.get, url, params={**params, "sort": "-outstanding"})
     with moto_dynamodb.moto_reads():
-        started = time.perf_counter()
-        moto_response = api.get(url, params=params)
-        on_moto = time.perf_counter() - started
+        _, on_moto = timed(api.get, url, params={**params, "sort": "-outstanding"})
 
     assert response.status_code == 200 and len(response.json()["items"]) == 50
-    assert moto_response.json() == response.json()
-    assert all(c["overdue"] for c in response.json()["items"])
+    assert all(c["overdue"] and "retail" in c["tags"] for c in response.json()["items"])
+    assert len(by_outstanding.json()["items"]) == 50
     name = "customer list, 10,000 customers, filtered page of 50"
-    FIGURES[f"{name}: DynamoDB requests per page"] = f"{per_page:g}"
-    FIGURES[f"{name}: seconds per page"] = f"{benchmark.stats.stats.mean:.2f}"
-    FIGURES[f"{name}: seconds per page on moto's own Query"] = f"{on_moto:.2f}"
-    print(f"\n{name}: {benchmark.stats.stats.mean:.2f} s a page ({on_moto:.2f} s on moto's own Query)")
+    FIGURES[f"{name}: DynamoDB requests per page (authorizer included)"] = f"{per_page:g}"
+    FIGURES[f"{name}: seconds per page, name order (target ≤ 1 s)"] = f"{benchmark.stats.stats.mean:.2f}"
+    FIGURES[f"{name}: seconds per page sorted by outstanding (reads every customer)"] = f"{on_everyone:.2f}"
+    FIGURES[f"{name}: the same on moto's own Query"] = f"{on_moto:.2f}"
+
+
+def timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    answer = call(*args, **kwargs)
+    return answer, time.perf_counter() - started
 
 
 def test_customer_summary(benchmark, runtime, api, big_org, dynamodb_requests):

@@ -33,15 +33,15 @@ def signed_in(runtime):
 
 @pytest.mark.timeout(900)
 def test_web_customer_list_page_of_50_out_of_10000(benchmark, runtime, big_org, signed_in, dynamodb_requests):  # noqa: F811
-    url = "/customers?tag=retail&overdue=yes&sort=-outstanding"
+    url = "/customers?tag=retail&overdue=yes"
 
     before = dynamodb_requests.count
     page = benchmark.pedantic(signed_in.get, args=(url,), rounds=3, iterations=1)
     per_page = (dynamodb_requests.count - before) / 3
 
     assert page.status_code == 200 and page.text.count('name="ids"') == 50
-    name = "web customer list, 10,000 customers, filtered page of 50"
-    FIGURES[f"{name}: seconds per page"] = f"{benchmark.stats.stats.mean:.2f}"
+    name = "web customer list, 10,000 customers, filtered page of 50 in name order"
+    FIGURES[f"{name}: seconds per page (its count follows apart)"] = f"{benchmark.stats.stats.mean:.2f}"
     FIGURES[f"{name}: DynamoDB requests per page"] = f"{per_page:g}"
 
 

@@ -12,7 +12,7 @@ def test_table_has_its_index_and_ttl(runtime):
     described = dynamodb.describe_table(TableName=name)["Table"]
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
 
-    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2", "GSI3"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
 

@@ -94,6 +94,22 @@ def test_htmx_gets_the_results_block_of_the_same_template(demo):
     assert "<html" not in fragment.text and 'id="count"' in fragment.text and "<table" in fragment.text
 
 
+def test_a_page_in_name_order_asks_for_its_count_apart(demo):
+    admin, _ = signed_in(demo, "admin")
+    expected = customers.matching_customers(admin_principal(demo), CustomerFilter(overdue=True))
+
+    listed = BeautifulSoup(admin.get("/customers?overdue=yes").text, "html.parser").find(id="count")
+    counted = admin.get(listed["hx-get"], headers={"HX-Request": "true"})
+    by_overdue = BeautifulSoup(admin.get("/customers?overdue=yes&sort=-overdue").text, "html.parser").find(id="count")
+
+    assert listed.get_text(strip=True) == "Counting customers…" and listed["hx-trigger"] == "load"
+    assert listed["hx-get"] == "/customers/count?overdue=yes"
+    assert counted.status_code == 200 and "<table" not in counted.text
+    assert " ".join(BeautifulSoup(counted.text, "html.parser").get_text().split()) == f"{len(expected)} customers match"
+    assert by_overdue.get_text(strip=True) == f"{len(expected)} customers match"  # a full read counts as it goes
+    assert admin.get("/customers/count?overdueMin=abc").status_code == 200  # named on the page itself
+
+
 def test_columns_show_every_kind_of_value_and_custom_fields(demo):
     admin, _ = signed_in(demo, "admin")
     principal = admin_principal(demo)

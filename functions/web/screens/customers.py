@@ -19,7 +19,7 @@ from relance.services.views import Column, ViewFields
 from relance.web import customer_list, security
 from relance.web.customer_list import ListState
 from relance.web.session import SignedIn
-from screens.base import check_csrf, first, form, page, redirect, signed_in
+from screens.base import RENDER, check_csrf, first, form, html, page, redirect, signed_in
 
 router = Router()
 
@@ -83,6 +83,21 @@ def customer_list_page() -> Response[str]:
         known = workspace.directory(person.principal)
         return redirect(customer_list.parse(params, customer_list.columns_of(known.custom_fields)).url(), person)
     return _list(person, params)
+
+
+@router.get("/customers/count")
+def customer_count() -> Response[str]:
+    """How many customers match the list's filters: the line above the table, asked for once the page
+    is shown (counting reads every customer; a page in name order does not)."""
+    person = signed_in(router)
+    known = workspace.directory(person.principal)
+    try:
+        state = _state(router.current_event.multi_value_query_string_parameters or {}, known)
+        matching: int | None = workspace.count_matching(person.principal, state.filter)
+    except Invalid:
+        state, matching = ListState(filter=CustomerFilter()), None
+    values = {"person": person, "state": state, "matching": matching, "errors": matching is None}
+    return html(RENDER.block("customers.html", "count", **values), person=person)
 
 
 @router.get("/customers/export.csv")
@@ -157,11 +172,8 @@ def customer_list_form() -> Response[str]:
             if intent == "bulk":
                 done = bulk.apply(person.principal, request)
                 return redirect(state.url(updated=done.updated, cursor=None), person)
-            count = (
-                len(request.ids)
-                if request.ids is not None
-                else workspace.list_page(person.principal, state.filter, state.sort, 1, None).matching
-            )
+            principal = person.principal
+            count = len(request.ids) if request.ids is not None else workspace.count_matching(principal, state.filter)
             known = workspace.directory(person.principal)
             return page(
                 router,

@@ -22,7 +22,7 @@ from relance.services import custom_fields, timeline
 from relance.services.access import can_see, require_admin, visible
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
-from relance.services.pagination import paginate
+from relance.services.pagination import check_limit, decode_cursor, encode_cursor, paginate
 from relance.storage import contacts as contact_store
 from relance.storage import customers as store
 from relance.storage import keys
@@ -378,10 +378,45 @@ def list_customers(
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Customer], str | None]:
-    """One page of the customers the principal may see, filtered and sorted; and the next cursor."""
+    """One page of the customers the principal may see, filtered and sorted; and the next cursor.
+
+    In name order (the default) the page reads GSI3 a batch at a time and stops once full; any other
+    sort works on a column the ledger or the clock moves (outstanding, overdue...) and reads the list
+    projection of every customer (docs/data-model.md, patterns 10 and 10b).
+    """
     column, descending = check_sort(sort)
+    if column == "name":
+        return _page_in_name_order(principal, filters, descending, limit, cursor)
     rows = matching_customers(principal, filters)
     return paginate(rows, sort_key(column, descending), limit=limit, cursor=cursor, descending=descending)
+
+
+def _page_in_name_order(
+    principal: Principal, filters: CustomerFilter, descending: bool, limit: int, cursor: str | None
+) -> tuple[list[Customer], str | None]:
+    """The page of :func:`list_customers` in name order, with the same cursor as the sort in memory
+    (``[rank, name lower case, id]``), so either can follow the other's."""
+    check_limit(limit)
+    after = _name_cursor(cursor, descending) if cursor else None
+    today = clock.now().date()
+    page: list[Customer] = []
+    batches = store.customers_in_name_order(
+        principal.organization_id, descending=descending, after=after, batch=max(2 * limit, 100)
+    )
+    for batch in batches:
+        page += [c for c in (to_customer(i, today) for i in batch if can_see(principal, i)) if filters.matches(c)]
+        if len(page) > limit:
+            break
+    key = sort_key("name", descending)
+    next_cursor = encode_cursor(list(key(page[limit - 1]))) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def _name_cursor(cursor: str, descending: bool) -> tuple[str, str]:
+    rank, *rest = decode_cursor(cursor)
+    if rank != int(descending) or len(rest) != 2 or not isinstance(rest[0], str):
+        raise Invalid("cursor does not fit this sort", {"cursor": "invalid for this sort"})
+    return rest[0], rest[1]
 
 
 def must_exist(principal: Principal, customer_id: str) -> dict[str, Any]:

@@ -77,8 +77,8 @@ def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] 
 
 def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     """Recompute every customer's rating, reconcile its balance and put back into dunning the invoices
-    whose promise to pay was not kept or whose payment on its way never arrived; once per organization
-    and date."""
+    whose promise to pay was not kept or whose payment on its way never arrived, and place in the
+    name-ordered index the customers written before it; once per organization and date."""
     key = keys.nightly_run(org_id, run_date.isoformat())
     done = get(key, consistent=True)
     if done and done.get("status") == "done":
@@ -90,6 +90,8 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     drift = []
     broken = 0
     expired = 0
+    unplaced = customer_store.unplaced_customers(org_id)  # written before the name-ordered index (GSI3)
+    placed = sum(customer_store.place_in_name_order(org_id, c["id"], c["name"]) for c in unplaced)
     customers = customer_store.list_customers(org_id)
     for summary in customers:
         customer = customer_store.get_customer(org_id, summary["id"], consistent=True)
@@ -110,6 +112,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         "drift": drift,
         "brokenPromises": broken,
         "paymentsInFlightExpired": expired,
+        "placedInNameOrder": placed,
         "finishedAt": clock.now().isoformat(),
     }
     table().put_item(Item={**key, **report})

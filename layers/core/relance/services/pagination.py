@@ -30,6 +30,11 @@ def decode_cursor(cursor: str) -> list[Any]:
     return list(key)
 
 
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid("limit out of range", {"limit": f"between 1 and {MAX_LIMIT}"})
+
+
 def paginate(
     rows: list[T],
     key: Callable[[T], tuple[Any, ...]],
@@ -39,8 +44,7 @@ def paginate(
     descending: bool = False,
 ) -> tuple[list[T], str | None]:
     """The page of ``rows`` (sorted here by ``key``: scalars, the last one the id) after ``cursor``."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid("limit out of range", {"limit": f"between 1 and {MAX_LIMIT}"})
+    check_limit(limit)
     keyed = sorted(((key(row), row) for row in rows), key=lambda pair: pair[0], reverse=descending)
     if cursor:
         after = tuple(decode_cursor(cursor))

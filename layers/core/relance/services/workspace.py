@@ -27,6 +27,7 @@ from relance.services.customers import (
     CustomerFilter,
     check_sort,
     customer_item,
+    list_customers,
     matching_customers,
     sort_key,
     to_customer,
@@ -81,7 +82,9 @@ def directory(principal: Principal) -> Directory:
 class ListPage:
     rows: list[Customer]
     next_cursor: str | None
-    matching: int
+    matching: int | None
+    """How many customers match; None when the page was read in name order, stopping once full (the
+    count, which reads every customer, is :func:`count_matching`'s, asked for apart)."""
     directory: Directory
 
 
@@ -93,14 +96,22 @@ def list_page(
     cursor: str | None,
     known: Directory | None = None,
 ) -> ListPage:
-    """A page of the customers list: the customers Query (the list projection; filtered and
-    sorted in the function, as ``GET /v1/customers``) and the directory."""
+    """A page of the customers list (as ``GET /v1/customers``: in name order a page of GSI3, otherwise
+    the list projection of every customer, filtered and sorted in the function) and the directory."""
     column, descending = check_sort(sort)
+    if column == "name":
+        rows, next_cursor = list_customers(principal, filters, sort, limit, cursor)
+        return ListPage(rows, next_cursor, None, known or directory(principal))
     matching = matching_customers(principal, filters)
     rows, next_cursor = paginate(
         matching, sort_key(column, descending), limit=limit, cursor=cursor, descending=descending
     )
     return ListPage(rows, next_cursor, len(matching), known or directory(principal))
+
+
+def count_matching(principal: Principal, filters: CustomerFilter) -> int:
+    """How many customers the principal may see match ``filters`` (the list projection of every customer)."""
+    return len(matching_customers(principal, filters))
 
 
 # ---------------------------------------------------------------- the customer page

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
@@ -43,9 +45,70 @@ def list_customers(org_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def customers_in_name_order(
+    org_id: str, *, descending: bool, after: tuple[str, str] | None, batch: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Query GSI3 ``ORG#<org>#CUSTOMERS`` (name lower case, then id), a batch at a time, from after
+    ``after`` (a name lower case and an id): the list projection, for a page that stops once full."""
+    condition = KeyCondition("GSI3PK").eq(keys.customers_by_name(org_id))
+    request: dict[str, Any] = {
+        "IndexName": "GSI3",
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": not descending,
+    }
+    if after:
+        name_lower, customer_id = after
+        request["ExclusiveStartKey"] = {
+            **keys.customer(org_id, customer_id),
+            **keys.customer_by_name(org_id, name_lower, customer_id),
+        }
+    while True:
+        answer = table().query(**request, Limit=batch)
+        yield [without_keys(i) for i in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        batch = min(batch * 2, MAX_BATCH)
+
+
+MAX_BATCH = 1000
+
+
+def unplaced_customers(org_id: str) -> list[dict[str, Any]]:
+    """Customers written before the name-ordered index (no ``GSI3PK``): Query ``ORG#<org>``, SK begins
+    with ``CUS#``, filtered (maintenance: the nightly run places them)."""
+    prefix = keys.customers_prefix(org_id)
+    return list(
+        query_all(
+            KeyConditionExpression=KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"]),
+            FilterExpression=Attr("GSI3PK").not_exists(),
+            ProjectionExpression="id, #n",
+            ExpressionAttributeNames={"#n": "name"},
+        )
+    )
+
+
+def place_in_name_order(org_id: str, customer_id: str, name: str) -> bool:
+    """Give a customer its GSI3 keys, unless it was renamed (or deleted) since ``name`` was read."""
+    return update_if(
+        keys.customer(org_id, customer_id),
+        "SET #l = :l, GSI3PK = :pk, GSI3SK = :sk",
+        names={"#n": "name", "#l": "nameLower"},
+        values={
+            ":n": name,
+            ":l": name.lower(),
+            ":pk": keys.customers_by_name(org_id),
+            ":sk": keys.customer_by_name(org_id, name.lower(), customer_id)["GSI3SK"],
+        },
+        condition="#n = :n",
+    )
+
+
 def create_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
     """Transaction entries that create a customer and claim its external id."""
-    entries = [put({**keys.customer(org_id, customer["id"]), **customer}, condition="attribute_not_exists(PK)")]
+    place = keys.customer_by_name(org_id, customer["nameLower"], customer["id"])
+    key = {**keys.customer(org_id, customer["id"]), **place}
+    entries = [put({**key, **customer}, condition="attribute_not_exists(PK)")]
     if customer.get("externalId"):
         guard = {**keys.customer_external_id(org_id, customer["externalId"]), "customerId": customer["id"]}
         entries.append(put(guard, condition="attribute_not_exists(PK)"))
@@ -61,9 +124,12 @@ def update_entries(org_id: str, before: dict[str, Any], changes: dict[str, Any])
     An UpdateExpression of the changed fields alone: what others write meanwhile (dunning's
     execution, pause, planned action, last contact; the ledger's open items and credit) stays as
     they left it. The external id is conditioned on its value as read, so its guard item moves
-    from the id actually stored; ``nameLower`` is the caller's to send with ``name``.
+    from the id actually stored; ``nameLower`` is the caller's to send with ``name``, and moves the
+    customer's place in the name-ordered index (GSI3) with it.
     """
     fields = {k: v for k, v in changes.items() if k not in LEDGER_STATE}
+    if "nameLower" in fields:
+        fields.update(keys.customer_by_name(org_id, fields["nameLower"], before["id"]))
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     values = {f":f{i}": value for i, value in enumerate(fields.values())}
     expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))

@@ -17,6 +17,13 @@ class Key(TypedDict):
     SK: str
 
 
+class NameOrder(TypedDict):
+    """A customer's keys in GSI3 (the customer list in name order)."""
+
+    GSI3PK: str
+    GSI3SK: str
+
+
 def organization(org_id: str) -> Key:
     """An organization's profile and settings."""
     return {"PK": f"ORG#{org_id}", "SK": "ORG"}
@@ -67,6 +74,21 @@ def customer(org_id: str, customer_id: str) -> Key:
 
 def customers_prefix(org_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": "CUS#"}
+
+
+NAME_SEPARATOR = "\x1f"
+"""Between a name and an id in ``GSI3SK``: below every character a name may hold (no control characters),
+so the index orders as ``(name lower case, id)`` does."""
+
+
+def customers_by_name(org_id: str) -> str:
+    """GSI3's partition: an organization's customers, in name order."""
+    return f"ORG#{org_id}#CUSTOMERS"
+
+
+def customer_by_name(org_id: str, name_lower: str, customer_id: str) -> NameOrder:
+    """A customer's place in GSI3 (the customer list in name order)."""
+    return {"GSI3PK": customers_by_name(org_id), "GSI3SK": f"{name_lower}{NAME_SEPARATOR}{customer_id}"}
 
 
 def customer_external_id(org_id: str, external_id: str) -> Key:

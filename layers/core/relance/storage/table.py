@@ -16,7 +16,7 @@ from relance.settings import get_settings
 from relance.storage.keys import Key
 
 T = TypeVar("T")
-INDEX_ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl"}
+INDEX_ATTRIBUTES = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "ttl"}
 
 
 def table() -> Any:
