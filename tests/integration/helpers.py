@@ -16,13 +16,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
 
 from relance import clock
+from relance.domain.send_window import SendWindow
 
 T = TypeVar("T")
 
@@ -93,16 +95,25 @@ def workflow_id(runtime: Any, name: str) -> str:
 
 
 def start_customer(
-    runtime: Any, name: str, email: str | None, due_days_ago: int = 2, workflow: str = "Standard"
+    runtime: Any,
+    name: str,
+    email: str | None,
+    due_days_ago: int = 2,
+    workflow: str = "Standard",
+    *,
+    due_at: date | None = None,
 ) -> tuple[str, str]:
     """A customer with one contact (unless ``email`` is None) and one invoice of €500 due
-    ``due_days_ago`` days ago (negative: ahead), then put under ``workflow``: its dunning starts."""
+    ``due_days_ago`` days ago (negative: ahead), or on ``due_at`` when given, then put under
+    ``workflow``: its dunning starts."""
     api, base = runtime.api_session, f"{runtime.base_url}/v1"
     chosen = workflow_id(runtime, workflow)
     customer = ok(api.post(f"{base}/customers", json={"name": name, "currency": "EUR"}), 201)
     if email is not None:
         ok(api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": email, "firstName": "Pat"}), 201)
     today = clock.now().date()
+    if due_at is not None:
+        due_days_ago = (today - due_at).days
     invoice = ok(
         api.post(
             f"{base}/invoices",
@@ -146,6 +157,25 @@ def timeline(runtime: Any, customer_id: str) -> list[dict[str, Any]]:
 
 def organization_settings(runtime: Any) -> dict[str, Any]:
     return ok(runtime.api_session.get(f"{runtime.base_url}/v1/organization"))["settings"]
+
+
+def send_window(settings: dict[str, Any]) -> SendWindow:
+    """The organization's send window, as the planner reads it (for a customer without a time zone)."""
+    hour, minute = (int(part) for part in settings["sendTime"].split(":"))
+    return SendWindow(
+        timezone=ZoneInfo(settings["timezone"]),
+        send_time=time_of_day(hour, minute),
+        business_days=frozenset(settings["businessDays"]),
+        holidays=frozenset(date.fromisoformat(day) for day in settings["holidays"]),
+    )
+
+
+def next_send_day(runtime: Any) -> date:
+    """The day, in the organization's time zone, of its next send moment: a step due that day goes
+    at that moment, alone, whatever day and hour the clock shows (a step due on a weekend would
+    go on the Monday, with a later step due by then superseding it)."""
+    window = send_window(organization_settings(runtime))
+    return window.first_at_or_after(clock.now()).astimezone(window.timezone).date()
 
 
 def in_send_window(moment: str, settings: dict[str, Any]) -> bool:

@@ -22,6 +22,7 @@ from tests.integration.helpers import (
     in_send_window,
     jump,
     jump_until,
+    next_send_day,
     ok,
     organization_settings,
     outbox,
@@ -250,7 +251,11 @@ def test_a_call_holds_the_workflow_until_completed(fast):
         ),
         201,
     )
-    customer_id, _ = start_customer(fast, "Callable Co", "ap@callable.example", due_days_ago=-1, workflow="Call first")
+    # Due on the next send day, the call goes at that send moment; the email, a day later, cannot
+    # fall due by then (a call due on a Saturday would be superseded on Monday by the email due Sunday).
+    customer_id, _ = start_customer(
+        fast, "Callable Co", "ap@callable.example", workflow="Call first", due_at=next_send_day(fast)
+    )
 
     def open_calls():  # the customer's own actions: the organization's list pages through every test's
         return [a for a in actions_of(fast, customer_id, "open") if a["type"] == "call"]
