@@ -14,9 +14,10 @@ from relance.domain.customers import CustomerFields, CustomerPatch
 from relance.domain.organizations import Principal
 from relance.domain.users import Role, UserFields
 from relance.errors import Invalid
-from relance.services import customers, users
+from relance.services import customers, users, workspace
 from relance.services.customers import CustomerFilter
 from relance.services.nightly import run_for_organization
+from relance.storage import directory as directory_store
 from relance.storage import keys
 from relance.storage.table import table
 from tests.integration.web import admin
@@ -106,3 +107,26 @@ def test_the_nightly_run_places_customers_written_before_the_index(runtime, list
 
     assert report["placedInNameOrder"] == 1
     assert walk(admin(runtime), CustomerFilter(), "name", 200) == in_memory(admin(runtime), CustomerFilter(), "name")
+
+
+def test_a_directory_written_before_gsi3_is_placed_on_its_first_read(runtime, manager):
+    org_id = admin(runtime).organization_id
+    before = workspace.directory(admin(runtime))
+    position = keys.position(org_id, before.positions[0].id)
+    for key in (keys.organization(org_id), keys.user(org_id, manager.user_id), position):
+        table().update_item(Key=key, UpdateExpression="REMOVE GSI3PK, GSI3SK")
+
+    after = workspace.directory(admin(runtime))
+
+    assert after == before and manager.user_id in after.users and after.organization.id == org_id
+    assert directory_store.place_directory(org_id) == 0  # all placed
+
+
+def test_the_customer_page_reads_a_customer_written_before_its_gsi1_place(runtime, listed):
+    org_id = admin(runtime).organization_id
+    customer = listed[2]
+    table().update_item(Key=keys.customer(org_id, customer.id), UpdateExpression="REMOVE GSI1PK, GSI1SK")
+
+    shown = workspace.customer_page(admin(runtime), customer.id)
+
+    assert shown.customer.id == customer.id and shown.item["id"] == customer.id

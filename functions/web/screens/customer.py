@@ -83,7 +83,7 @@ def _show(
         statuses=STATUS,
         card_limit=shown.organization.settings.card_payment_limit,
         today=clock.now().date(),
-        timeline=workspace.customer_timeline(person.principal, customer_id, cursor),
+        timeline=workspace.customer_timeline(person.principal, customer_id, cursor, shown),
         base=f"/customers/{customer_id}",
         names=_names(shown.directory),
         mentionable=[u for u in shown.directory.managers if u.role == "admin" or u.id in seen],

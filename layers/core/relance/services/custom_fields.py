@@ -22,6 +22,7 @@ def save_definition(principal: Principal, definition: CustomFieldDefinition) -> 
     require_admin(principal)
     item = {
         **keys.custom_field(principal.organization_id, definition.key),
+        **keys.in_directory(principal.organization_id, keys.custom_field(principal.organization_id, definition.key)),
         **definition.model_dump(mode="json"),
     }
     table().put_item(Item=item)

@@ -100,7 +100,8 @@ def _check_sharing(principal: Principal, fields: ViewFields, before: View | None
 def _save(principal: Principal, view: View) -> View:
     check_sort(view.sort)
     stored = view.model_dump(mode="json", by_alias=True, exclude={"mine"})
-    table().put_item(Item={**keys.view(principal.organization_id, view.id), **stored})
+    key = keys.view(principal.organization_id, view.id)
+    table().put_item(Item={**key, **keys.in_directory(principal.organization_id, key), **stored})
     return view.model_copy(update={"mine": _mine(principal, view)})
 
 

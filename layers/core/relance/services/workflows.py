@@ -19,7 +19,8 @@ from relance.storage.table import table
 
 
 def workflow_item(org_id: str, workflow: Workflow) -> dict[str, Any]:
-    return {**keys.workflow(org_id, workflow.id), **workflow.model_dump(mode="json", by_alias=True)}
+    key = keys.workflow(org_id, workflow.id)
+    return {**key, **keys.in_directory(org_id, key), **workflow.model_dump(mode="json", by_alias=True)}
 
 
 def default_workflow_items(org_id: str, positions: list[dict[str, Any]]) -> list[dict[str, Any]]:

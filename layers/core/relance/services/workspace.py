@@ -20,7 +20,8 @@ from relance.domain.organizations import Organization, Principal
 from relance.domain.users import User
 from relance.domain.workflows import ActionType, Workflow
 from relance.errors import Invalid, NotFound
-from relance.services import actions, contacts, custom_fields, dunning, timeline
+from relance.services import actions, dunning, timeline
+from relance.services.access import visible
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
 from relance.services.customers import (
@@ -33,7 +34,6 @@ from relance.services.customers import (
     to_customer,
 )
 from relance.services.ledger import to_invoice, visible_invoice
-from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.services.views import View, visible_views
 from relance.storage import actions as action_store
@@ -47,6 +47,8 @@ class Directory:
     workflows: dict[str, Workflow]
     views: list[View]
     custom_fields: list[CustomFieldDefinition]
+    organization: Organization
+    positions: list[Position]
 
     def user_name(self, user_id: str) -> str:
         user = self.users.get(user_id)
@@ -64,17 +66,23 @@ class Directory:
 
 
 def directory(principal: Principal) -> Directory:
-    """The organization's users, workflows and the saved views the principal sees (one Query) and custom
-    fields (one Query)."""
+    """The organization with its users, workflows, custom fields, positions and the saved views the
+    principal sees: one Query (GSI3, the organization's directory)."""
     found = directory_store.directory(principal.organization_id)
     users = [User.model_validate(plain(i)) for i in found["USER"]]
     workflows = [Workflow.model_validate(plain(i)) for i in found["WF"]]
     views = visible_views(principal, [plain(i) for i in found["VIEW"]])
+    if not found["ORG"]:
+        raise NotFound("organization not found")
     return Directory(
         users={u.id: u.model_copy(update={"slack_webhook_url": None}) for u in users},
         workflows={w.id: w for w in sorted(workflows, key=lambda w: w.name.lower())},
         views=views,
-        custom_fields=custom_fields.list_definitions(principal.organization_id),
+        custom_fields=sorted(
+            (CustomFieldDefinition.model_validate(plain(i)) for i in found["CF"]), key=lambda d: d.key
+        ),
+        organization=Organization.model_validate(plain(found["ORG"][0])),
+        positions=sorted((Position.model_validate(plain(i)) for i in found["POS"]), key=lambda p: p.id),
     )
 
 
@@ -134,6 +142,10 @@ class CustomerPage:
     positions: list[Position]
     organization: Organization
     directory: Directory
+    item: dict[str, Any]
+    """The customer as stored (visible to the principal)."""
+    action_items: list[dict[str, Any]]
+    """Every action of the customer, as stored (the timeline's delivery and reply links)."""
 
     @property
     def open_invoices(self) -> list[Invoice]:
@@ -147,15 +159,17 @@ class CustomerPage:
 
 
 def customer_page(principal: Principal, customer_id: str) -> CustomerPage:
-    """One customer with everything about it: GetItem of the customer (404 unless visible), one Query of
-    everything filed under it; the organization's settings, directory, custom fields and positions."""
-    item = customer_item(principal, customer_id)
+    """One customer with everything about it: one Query of its GSI1 partition (the customer itself, 404
+    unless visible, and everything filed under it) and one of the organization's directory (settings,
+    users, workflows, custom fields, positions)."""
     org_id = principal.organization_id
     today = clock.now().date()
     records = directory_store.customer_records(org_id, customer_id)
+    # (a customer written before it had its place in GSI1 is read apart, until the nightly run places it)
+    item = visible(principal, records["CUS"][0]) if records.get("CUS") else customer_item(principal, customer_id)
     customer = to_customer(item, today)
-    organization = get_organization(org_id)
     known = directory(principal)
+    organization = known.organization
     contact_items = records.get("CON", [])
     invoice_items = records.get("INV", [])
     workflow = known.workflows.get(customer.dunning_plan_id or "")
@@ -184,9 +198,11 @@ def customer_page(principal: Principal, customer_id: str) -> CustomerPage:
         actions=sorted(done, key=lambda a: str(a.get("scheduledAt")), reverse=True)[:RECENT_ACTIONS],
         upcoming=upcoming,
         pinned_notes=[timeline.with_links(n) for n in reversed(records.get("PINNED", []))],
-        positions=contacts.list_positions(principal),
+        positions=known.positions,
         organization=organization,
         directory=known,
+        item=item,
+        action_items=records.get("ACT", []),
     )
 
 
@@ -222,12 +238,18 @@ class TimelinePage:
 
 
 def _timeline_page(
-    principal: Principal, customer_id: str, entries: list[dict[str, Any]], next_cursor: str | None
+    principal: Principal,
+    customer_id: str,
+    entries: list[dict[str, Any]],
+    next_cursor: str | None,
+    action_items: list[dict[str, Any]] | None = None,
 ) -> TimelinePage:
     delivery: dict[str, str] = {}
     answers: dict[str, tuple[str, list[str]]] = {}
     if any(e.get("kind") in ("action", "reply_in") for e in entries):
-        found = action_store.actions_of(principal.organization_id, customer_id)
+        found = action_items
+        if found is None:
+            found = action_store.actions_of(principal.organization_id, customer_id)
         sent = {
             str(a["id"]): list(a.get("to", [])) for a in found if a.get("type") == "email" and a.get("status") == "sent"
         }
@@ -258,14 +280,17 @@ def action_of(principal: Principal, customer_id: str, action_id: str) -> dict[st
     return action
 
 
-def customer_timeline(principal: Principal, customer_id: str, cursor: str | None = None) -> TimelinePage:
+def customer_timeline(
+    principal: Principal, customer_id: str, cursor: str | None = None, shown: CustomerPage | None = None
+) -> TimelinePage:
     """One page of the customer's timeline (404 unless visible): its Query, and one of the customer's
-    actions for the emails' delivery when the page has any."""
-    item = customer_item(principal, customer_id)
+    actions for the emails' delivery when the page has any — none of the customer's reads again when
+    the customer page ``shown`` has them."""
+    item = shown.item if shown is not None else customer_item(principal, customer_id)
     entries, next_cursor = timeline.for_customer(
         principal.organization_id, item, limit=TIMELINE_PAGE, cursor=cursor or None
     )
-    return _timeline_page(principal, customer_id, entries, next_cursor)
+    return _timeline_page(principal, customer_id, entries, next_cursor, shown.action_items if shown else None)
 
 
 def invoice_timeline(principal: Principal, invoice_id: str, cursor: str | None = None) -> TimelinePage:
@@ -290,8 +315,8 @@ def invoice_page(principal: Principal, invoice_id: str) -> InvoicePage:
     reasons and the people's names (for mentions on its timeline)."""
     item = visible_invoice(principal, invoice_id)
     customer = to_customer(customer_item(principal, str(item["customerId"])), clock.now().date())
-    organization = get_organization(principal.organization_id)
     known = directory(principal)
+    organization = known.organization
     return InvoicePage(
         invoice=to_invoice(item),
         customer=customer,

@@ -75,7 +75,8 @@ def positions(org_id: str) -> list[dict[str, Any]]:
 
 
 def position_item(org_id: str, position: dict[str, Any]) -> dict[str, Any]:
-    return {**keys.position(org_id, position["id"]), **position}
+    key = keys.position(org_id, position["id"])
+    return {**key, **keys.in_directory(org_id, key), **position}
 
 
 def save_position(org_id: str, position: dict[str, Any]) -> None:

@@ -55,6 +55,8 @@ def customers_in_name_order(
         "IndexName": "GSI3",
         "KeyConditionExpression": condition,
         "ScanIndexForward": not descending,
+        "ProjectionExpression": LIST_PROJECTION,
+        "ExpressionAttributeNames": {"#n": "name", "#l": "language"},
     }
     if after:
         name_lower, customer_id = after
@@ -75,13 +77,14 @@ MAX_BATCH = 1000
 
 
 def unplaced_customers(org_id: str) -> list[dict[str, Any]]:
-    """Customers written before the name-ordered index (no ``GSI3PK``): Query ``ORG#<org>``, SK begins
-    with ``CUS#``, filtered (maintenance: the nightly run places them)."""
+    """Customers written before the name-ordered index (no ``GSI3PK``) or before the customer page's
+    one Query (no ``GSI1PK``): Query ``ORG#<org>``, SK begins with ``CUS#``, filtered (maintenance:
+    the nightly run places them)."""
     prefix = keys.customers_prefix(org_id)
     return list(
         query_all(
             KeyConditionExpression=KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"]),
-            FilterExpression=Attr("GSI3PK").not_exists(),
+            FilterExpression=Attr("GSI3PK").not_exists() | Attr("GSI1PK").not_exists(),
             ProjectionExpression="id, #n",
             ExpressionAttributeNames={"#n": "name"},
         )
@@ -89,16 +92,19 @@ def unplaced_customers(org_id: str) -> list[dict[str, Any]]:
 
 
 def place_in_name_order(org_id: str, customer_id: str, name: str) -> bool:
-    """Give a customer its GSI3 keys, unless it was renamed (or deleted) since ``name`` was read."""
+    """Give a customer its GSI3 and GSI1 keys, unless it was renamed (or deleted) since ``name`` was read."""
+    itself = keys.customer_itself(org_id, customer_id)
     return update_if(
         keys.customer(org_id, customer_id),
-        "SET #l = :l, GSI3PK = :pk, GSI3SK = :sk",
+        "SET #l = :l, GSI3PK = :pk, GSI3SK = :sk, GSI1PK = :rpk, GSI1SK = :rsk",
         names={"#n": "name", "#l": "nameLower"},
         values={
             ":n": name,
             ":l": name.lower(),
             ":pk": keys.customers_by_name(org_id),
             ":sk": keys.customer_by_name(org_id, name.lower(), customer_id)["GSI3SK"],
+            ":rpk": itself["GSI1PK"],
+            ":rsk": itself["GSI1SK"],
         },
         condition="#n = :n",
     )
@@ -106,7 +112,10 @@ def place_in_name_order(org_id: str, customer_id: str, name: str) -> bool:
 
 def create_entries(org_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
     """Transaction entries that create a customer and claim its external id."""
-    place = keys.customer_by_name(org_id, customer["nameLower"], customer["id"])
+    place = {
+        **keys.customer_by_name(org_id, customer["nameLower"], customer["id"]),
+        **keys.customer_itself(org_id, customer["id"]),
+    }
     key = {**keys.customer(org_id, customer["id"]), **place}
     entries = [put({**key, **customer}, condition="attribute_not_exists(PK)")]
     if customer.get("externalId"):

@@ -251,10 +251,24 @@ def checkout(org_id: str, checkout_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}
 
 
-def directory_range(org_id: str) -> tuple[str, str, str]:
-    """The partition and the sort-key range holding an organization's users, saved views and
-    workflows, which sort next to each other (``USER#`` < ``VIEW#`` < ``WF#``): one Query reads all three."""
-    return f"ORG#{org_id}", "USER#", "WF#\uffff"
+DIRECTORY_PREFIXES = ("USER#", "VIEW#", "WF#", "CF#", "POS#")
+"""The organization's small lists that every screen of the web app shows (with the organization)."""
+
+
+def directory(org_id: str) -> str:
+    """GSI3's partition of an organization's directory: the organization, its users, saved views,
+    workflows, custom fields and positions — one Query reads them all."""
+    return f"ORG#{org_id}#DIRECTORY"
+
+
+def in_directory(org_id: str, key: Key) -> dict[str, str]:
+    """The GSI3 keys of an item of the directory: its own sort key, in the directory's partition."""
+    return {"GSI3PK": directory(org_id), "GSI3SK": key["SK"]}
+
+
+def customer_itself(org_id: str, customer_id: str) -> dict[str, str]:
+    """The customer's own place in its GSI1 partition (beside its records): the customer page is one Query."""
+    return {"GSI1PK": customer_records(org_id, customer_id), "GSI1SK": "CUS"}
 
 
 def invitation(email: str, invitation_id: str) -> Key:

@@ -13,7 +13,8 @@ from relance.storage.table import put, query_all, table, transact, without_keys
 def create(org: dict[str, Any], api_key: dict[str, Any], secret_hash: str, extra: list[dict[str, Any]]) -> None:
     """Write a new organization, its first API key and ``extra`` items together, or none."""
     org_id = org["id"]
-    org_item = {**keys.organization(org_id), **keys.organization_index_entry(org_id), **org}
+    key = keys.organization(org_id)
+    org_item = {**key, **keys.organization_index_entry(org_id), **keys.in_directory(org_id, key), **org}
     key_item = {**keys.api_key(org_id, secret_hash), **api_key}
     items = [org_item, key_item, *extra]
     transact([put(item, condition="attribute_not_exists(PK)") for item in items])

@@ -20,7 +20,8 @@ def list_users(org_id: str) -> list[dict[str, Any]]:
 
 
 def save_user(org_id: str, user: dict[str, Any]) -> None:
-    table().put_item(Item={**keys.user(org_id, user["id"]), **user})
+    key = keys.user(org_id, user["id"])
+    table().put_item(Item={**key, **keys.in_directory(org_id, key), **user})
 
 
 def delete_user(org_id: str, user_id: str) -> None:
