@@ -12,13 +12,14 @@ import pytest
 from relance import clock
 from relance.domain.customers import CustomerFields, CustomerPatch
 from relance.domain.organizations import Principal
-from relance.domain.users import Role, UserFields
+from relance.domain.users import ApiKeyFields, Role, UserFields
 from relance.errors import Invalid
 from relance.services import customers, users, workspace
 from relance.services.customers import CustomerFilter
 from relance.services.nightly import run_for_organization
 from relance.storage import directory as directory_store
 from relance.storage import keys
+from relance.storage import organizations as org_store
 from relance.storage.table import table
 from tests.integration.web import admin
 
@@ -120,6 +121,19 @@ def test_a_directory_written_before_gsi3_is_placed_on_its_first_read(runtime, ma
 
     assert after == before and manager.user_id in after.users and after.organization.id == org_id
     assert directory_store.place_directory(org_id) == 0  # all placed
+
+
+def test_a_directory_older_than_its_last_kind_is_placed_again_on_its_first_read(runtime):
+    org_id = admin(runtime).organization_id
+    api_key = users.create_api_key(admin(runtime), ApiKeyFields(name="Billing sync"))
+    stored = next(k for k in org_store.list_api_keys(org_id) if k["id"] == api_key.id)
+    table().update_item(Key=keys.api_key(org_id, stored["secretHash"]), UpdateExpression="REMOVE GSI3PK, GSI3SK")
+    table().update_item(Key=keys.organization(org_id), UpdateExpression="REMOVE directoryVersion")  # version 1
+
+    after = workspace.directory(admin(runtime))
+
+    assert after.people[f"apikey:{api_key.id}"] == ("Billing sync", "API")
+    assert directory_store.place_directory(org_id) == 0  # all placed, the organization at the last version
 
 
 def test_the_customer_page_reads_a_customer_written_before_its_gsi1_place(runtime, listed):

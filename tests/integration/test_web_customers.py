@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
 from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
-from relance import aws
 from relance.domain.custom_fields import CustomFieldDefinition, FieldType
 from relance.domain.customers import CustomerPatch
 from relance.domain.organizations import Principal
@@ -111,38 +108,6 @@ def test_a_page_in_name_order_asks_for_its_count_apart(demo):
     assert " ".join(BeautifulSoup(counted.text, "html.parser").get_text().split()) == f"{len(expected)} customers match"
     assert by_overdue.get_text(strip=True) == f"{len(expected)} customers match"  # a full read counts as it goes
     assert admin.get("/customers/count?overdueMin=abc").status_code == 200  # named on the page itself
-
-
-def dynamodb_requests_of(call: Callable[[], requests.Response]) -> tuple[requests.Response, int]:
-    """The answer of ``call`` and how many DynamoDB requests the web server's request threads made
-    meanwhile (the web function runs in the local runtime's process)."""
-    made: list[object] = []
-
-    def count(**request: object) -> None:
-        if "process_request" in threading.current_thread().name:  # not the runtime's executions meanwhile
-            made.append(request.get("model"))
-
-    clients = (aws.resource("dynamodb").meta.client, aws.client("dynamodb"))
-    for client in clients:
-        client.meta.events.register("before-call.dynamodb", count)
-    try:
-        answer = call()
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-call.dynamodb", count)
-    return answer, len(made)
-
-
-def test_the_list_takes_two_dynamodb_requests_and_the_customer_page_three(demo):
-    admin, _ = signed_in(demo, "admin")
-    customer = customers.matching_customers(admin_principal(demo), CustomerFilter())[0]
-    admin.get("/customers")  # the session is renewed, assets cached: what follows is the page alone
-
-    listed, on_list = dynamodb_requests_of(lambda: admin.get("/customers"))
-    shown, on_page = dynamodb_requests_of(lambda: admin.get(f"/customers/{customer.id}"))
-
-    assert listed.status_code == shown.status_code == 200 and customer.name in shown.text
-    assert (on_list, on_page) == (2, 3)  # the directory; the customers in name order / its partition, its timeline
 
 
 def test_columns_show_every_kind_of_value_and_custom_fields(demo):

@@ -49,10 +49,6 @@ STATUS = {
 }
 
 
-def _names(known: workspace.Directory) -> dict[str, str]:
-    return {u.id: u.name for u in known.users.values()}
-
-
 def _show(
     person: SignedIn,
     customer_id: str,
@@ -63,7 +59,7 @@ def _show(
     cursor: str | None = None,
     remind: str | None = None,
 ) -> Response[str]:
-    shown = workspace.customer_page(person.principal, customer_id)
+    shown = workspace.customer_page(person.principal, customer_id, cursor)
     choices = templates.list_templates(person.principal) if remind else None  # read only when asked
     preview = templates.preview(person.principal, remind, customer_id, None) if remind and remind != "choose" else None
     seen = shown.customer.account_manager_ids
@@ -83,9 +79,9 @@ def _show(
         statuses=STATUS,
         card_limit=shown.organization.settings.card_payment_limit,
         today=clock.now().date(),
-        timeline=workspace.customer_timeline(person.principal, customer_id, cursor, shown),
+        timeline=shown.timeline,
         base=f"/customers/{customer_id}",
-        names=_names(shown.directory),
+        names=shown.timeline.names,
         mentionable=[u for u in shown.directory.managers if u.role == "admin" or u.id in seen],
         remind=remind,
         choices=choices,
@@ -100,9 +96,8 @@ def customer_page(customer_id: str) -> Response[str]:
     cursor = router.current_event.get_query_string_value("timeline") or None
     if cursor and is_htmx(router.current_event):
         more = workspace.customer_timeline(person.principal, customer_id, cursor)
-        names = _names(workspace.directory(person.principal))
         base = f"/customers/{customer_id}"
-        return page(router, person, "customer.html", block="timeline_rows", timeline=more, base=base, names=names)
+        return page(router, person, "customer.html", block="timeline_rows", timeline=more, base=base, names=more.names)
     remind = router.current_event.get_query_string_value("remind") or None
     return _show(person, customer_id, cursor=cursor, remind=remind)
 

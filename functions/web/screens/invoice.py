@@ -25,8 +25,8 @@ router = Router()
 def _show(
     person: SignedIn, invoice_id: str, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response[str]:
-    shown = workspace.invoice_page(person.principal, invoice_id)
     cursor = router.current_event.get_query_string_value("timeline") or None
+    shown = workspace.invoice_page(person.principal, invoice_id, cursor)
     return page(
         router,
         person,
@@ -37,7 +37,7 @@ def _show(
         i=shown.invoice,
         errors=errors or {},
         today=clock.now().date(),
-        timeline=workspace.invoice_timeline(person.principal, invoice_id, cursor),
+        timeline=shown.timeline,
         base=f"/invoices/{invoice_id}",
         names=shown.names,
     )
@@ -49,10 +49,9 @@ def invoice_page(invoice_id: str) -> Response[str]:
     person = signed_in(router)
     cursor = router.current_event.get_query_string_value("timeline") or None
     if cursor and is_htmx(router.current_event):
-        more = workspace.invoice_timeline(person.principal, invoice_id, cursor)
-        names = {u.id: u.name for u in workspace.directory(person.principal).users.values()}
+        more = workspace.invoice_page(person.principal, invoice_id, cursor).timeline
         base = f"/invoices/{invoice_id}"
-        return page(router, person, "invoice.html", block="timeline_rows", timeline=more, base=base, names=names)
+        return page(router, person, "invoice.html", block="timeline_rows", timeline=more, base=base, names=more.names)
     return _show(person, invoice_id)
 
 

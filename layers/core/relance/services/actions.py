@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance import clock
+from relance.aws import together
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.domain.planner import OpenInvoice, PlanKind, plan_next
@@ -42,10 +43,22 @@ def list_actions(
     principal: Principal, filters: ActionFilter, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Actions of the customers the principal may see, newest scheduled first."""
+    rows, _ = matching_actions(principal, filters)
+    return paginate(rows, lambda a: (a["scheduledAt"], a["id"]), limit=limit, cursor=cursor, descending=True)
+
+
+def matching_actions(
+    principal: Principal, filters: ActionFilter
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Every action that passes the filters of the customers the principal may see (with the customer's
+    name), and those customers (the list projection, by id): the two Queries made together."""
     org_id = principal.organization_id
-    customers = {c["id"]: c for c in customer_store.list_customers(org_id) if can_see(principal, c)}
+    customer_items, action_items = together(
+        lambda: customer_store.list_customers(org_id), lambda: action_store.actions_of_organization(org_id)
+    )
+    customers = {c["id"]: c for c in customer_items if can_see(principal, c)}
     rows = []
-    for action in action_store.actions_of_organization(org_id):
+    for action in action_items:
         customer = customers.get(action["customerId"])
         if customer is None:
             continue
@@ -61,7 +74,7 @@ def list_actions(
             and (filters.until is None or day <= filters.until)
         ):
             rows.append({**action, "customerName": customer["name"]})
-    return paginate(rows, lambda a: (a["scheduledAt"], a["id"]), limit=limit, cursor=cursor, descending=True)
+    return rows, customers
 
 
 class ManualType(StrEnum):

@@ -9,6 +9,7 @@ hold (``by`` holds a principal id: ``user:<user id>`` or ``apikey:<key id>``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from relance.domain.organizations import Principal
@@ -40,24 +41,38 @@ def author_of(principal: Principal) -> dict[str, Any]:
     return {"owner": principal.principal_id, "ownerName": display_name(principal)}
 
 
-def names(org_id: str, references: set[str]) -> dict[str, tuple[str, str]]:
-    """``reference`` → (name, initials) for each user or live API key among ``references``."""
+def people(users: Iterable[dict[str, Any]], api_keys: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Every reference to one of ``users`` or ``api_keys`` (as stored) → (name, initials)."""
     found: dict[str, tuple[str, str]] = {}
-    if any(not r.startswith(API_KEY_PREFIX) for r in references):
-        for user in user_store.list_users(org_id):
-            person = (str(user.get("name") or ""), str(user.get("initials") or ""))
-            found[user["id"]] = found[f"{USER_PREFIX}{user['id']}"] = person
-    if any(r.startswith(API_KEY_PREFIX) for r in references):
-        for reference, label in _key_names(org_id).items():
-            found[reference] = (label, API_KEY_INITIALS)
+    for user in users:
+        person = (str(user.get("name") or ""), str(user.get("initials") or ""))
+        found[user["id"]] = found[f"{USER_PREFIX}{user['id']}"] = person
+    for key in api_keys:
+        found[f"{API_KEY_PREFIX}{key['id']}"] = (str(key.get("name") or "API key"), API_KEY_INITIALS)
+    return found
+
+
+def names(org_id: str, references: set[str]) -> dict[str, tuple[str, str]]:
+    """``reference`` → (name, initials) for each user or live API key among ``references`` (a Query of
+    the users, one of the keys, each only when referred to)."""
+    users = user_store.list_users(org_id) if any(not r.startswith(API_KEY_PREFIX) for r in references) else []
+    api_keys = org_store.list_api_keys(org_id) if any(r.startswith(API_KEY_PREFIX) for r in references) else []
+    found = people(users, api_keys)
     return {r: found[r] for r in references if r in found}
 
 
-def name_people(org_id: str, items: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The items with ``<field>Name``/``<field>Initials`` for each of ``fields`` that names someone.
-    A name stored with the item (an API key's, kept when the key is revoked) is kept."""
-    references = {item[f] for item in items for f in fields if isinstance(item.get(f), str)}
-    known = names(org_id, references) if references else {}
+def name_people(
+    org_id: str,
+    items: list[dict[str, Any]],
+    fields: tuple[str, ...],
+    known: dict[str, tuple[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """The items with ``<field>Name``/``<field>Initials`` for each of ``fields`` that names someone, from
+    ``known`` people (``people``) or else read. A name stored with the item (an API key's, kept when the
+    key is revoked) is kept."""
+    if known is None:
+        references = {item[f] for item in items for f in fields if isinstance(item.get(f), str)}
+        known = names(org_id, references) if references else {}
     named = []
     for item in items:
         entry = dict(item)

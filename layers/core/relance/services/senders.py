@@ -7,7 +7,7 @@ sends from it once someone clicks. ``GET /v1/organization`` shows where that sta
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,6 +28,9 @@ from relance.mail import identities
 from relance.observability import logger
 from relance.storage import senders as store
 from relance.storage.table import TransactionCancelled
+
+RECORD_EVERY = timedelta(hours=1)
+"""How often an unchanged status is written again as SES's last word (for when SES cannot answer)."""
 
 
 def is_registered(org_id: str, email: str) -> bool:
@@ -74,7 +77,10 @@ def sender_of(org: Organization) -> Sender | None:
         return Sender(email=email, status=status, checked_at=_when(record, "checkedAt"), verification_sent_at=sent_at)
     now = clock.now()
     status = sender_status(address, domain)
-    if record is not None:  # only an address registered here has a record (never one made by a read)
+    # Only an address registered here has a record (never one made by a read); it is written when the
+    # status moved or its last check is old, not on every look at the settings.
+    last = _when(record, "checkedAt")
+    if record is not None and (record.get("status") != status.value or last is None or now - last >= RECORD_EVERY):
         store.record_check(org.id, key, status.value, now.isoformat())
     return Sender(email=email, status=status, checked_at=now, verification_sent_at=sent_at)
 

@@ -78,7 +78,16 @@ def _decode(cursor: str) -> str:
 def page(
     org_id: str, subject: str, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Query ``ORG#<org>#TL#<subject>`` newest first: one page and the cursor of the next."""
+    """Query ``ORG#<org>#TL#<subject>`` newest first: one page, as shown, and the cursor of the next."""
+    items, next_cursor = raw_page(org_id, subject, limit=limit, cursor=cursor)
+    return present(org_id, items), next_cursor
+
+
+def raw_page(
+    org_id: str, subject: str, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One Query of ``ORG#<org>#TL#<subject>`` newest first: a page as stored (``present`` shows it) and
+    the cursor of the next."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("limit out of range", {"limit": f"between 1 and {MAX_LIMIT}"})
     pk = keys.timeline(org_id, subject)
@@ -92,14 +101,15 @@ def page(
     answer = table().query(**query)
     last = answer.get("LastEvaluatedKey")
     next_cursor = base64.urlsafe_b64encode(last["SK"].encode()).decode() if last else None
-    items = [without_keys(item) for item in answer["Items"]]
-    return present(org_id, items), next_cursor
+    return [without_keys(item) for item in answer["Items"]], next_cursor
 
 
-def present(org_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Names and initials of the people (and API keys) in the entries (one Query of the users, one of
-    the keys), files as links."""
-    return [with_links(entry) for entry in authorship.name_people(org_id, items, PEOPLE_FIELDS)]
+def present(
+    org_id: str, items: list[dict[str, Any]], people: dict[str, tuple[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Names and initials of the people (and API keys) in the entries — from ``people`` when known
+    (``authorship.people``), else one Query of the users, one of the keys — files as links."""
+    return [with_links(entry) for entry in authorship.name_people(org_id, items, PEOPLE_FIELDS, people)]
 
 
 def download_url(key: str, filename: str, content_type: str | None = None) -> str:
@@ -156,9 +166,14 @@ def for_customer(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The customer's timeline, newest first; while collection is paused, that shows first."""
     items, next_cursor = page(org_id, f"CUS#{customer['id']}", limit=limit, cursor=cursor)
+    return paused_first(customer, items, cursor), next_cursor
+
+
+def paused_first(customer: dict[str, Any], items: list[dict[str, Any]], cursor: str | None) -> list[dict[str, Any]]:
+    """A page of the customer's timeline (``page``) as shown: while collection is paused, that first."""
     if customer.get("collectionPaused") and not cursor:
-        items = [
+        return [
             {"kind": "event", "event": "collection_paused", "pinned": True, "since": customer.get("pausedAt")},
             *items,
         ]
-    return items, next_cursor
+    return items

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from relance import clock
+from relance.aws import together
 from relance.domain.custom_fields import CustomFieldDefinition
 from relance.domain.customers import Contact, Customer, Position
 from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
@@ -20,7 +21,7 @@ from relance.domain.organizations import Organization, Principal
 from relance.domain.users import User
 from relance.domain.workflows import ActionType, Workflow
 from relance.errors import Invalid, NotFound
-from relance.services import actions, dunning, timeline
+from relance.services import actions, authorship, dunning, timeline
 from relance.services.access import visible
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
@@ -33,11 +34,12 @@ from relance.services.customers import (
     sort_key,
     to_customer,
 )
-from relance.services.ledger import to_invoice, visible_invoice
+from relance.services.ledger import to_invoice
 from relance.services.pagination import paginate
 from relance.services.views import View, visible_views
 from relance.storage import actions as action_store
 from relance.storage import directory as directory_store
+from relance.storage import ledger as ledger_store
 from relance.storage.table import plain
 
 
@@ -49,6 +51,8 @@ class Directory:
     custom_fields: list[CustomFieldDefinition]
     organization: Organization
     positions: list[Position]
+    people: dict[str, tuple[str, str]]
+    """Every reference to a user or a live API key → (name, initials): who did what on a timeline."""
 
     def user_name(self, user_id: str) -> str:
         user = self.users.get(user_id)
@@ -83,6 +87,7 @@ def directory(principal: Principal) -> Directory:
         ),
         organization=Organization.model_validate(plain(found["ORG"][0])),
         positions=sorted((Position.model_validate(plain(i)) for i in found["POS"]), key=lambda p: p.id),
+        people=authorship.people(found["USER"], found["APIKEY"]),
     )
 
 
@@ -108,13 +113,15 @@ def list_page(
     the list projection of every customer, filtered and sorted in the function) and the directory."""
     column, descending = check_sort(sort)
     if column == "name":
-        rows, next_cursor = list_customers(principal, filters, sort, limit, cursor)
-        return ListPage(rows, next_cursor, None, known or directory(principal))
-    matching = matching_customers(principal, filters)
+        (rows, next_cursor), names = together(
+            lambda: list_customers(principal, filters, sort, limit, cursor), lambda: known or directory(principal)
+        )
+        return ListPage(rows, next_cursor, None, names)
+    matching, names = together(lambda: matching_customers(principal, filters), lambda: known or directory(principal))
     rows, next_cursor = paginate(
         matching, sort_key(column, descending), limit=limit, cursor=cursor, descending=descending
     )
-    return ListPage(rows, next_cursor, len(matching), known or directory(principal))
+    return ListPage(rows, next_cursor, len(matching), names)
 
 
 def count_matching(principal: Principal, filters: CustomerFilter) -> int:
@@ -144,8 +151,7 @@ class CustomerPage:
     directory: Directory
     item: dict[str, Any]
     """The customer as stored (visible to the principal)."""
-    action_items: list[dict[str, Any]]
-    """Every action of the customer, as stored (the timeline's delivery and reply links)."""
+    timeline: TimelinePage
 
     @property
     def open_invoices(self) -> list[Invoice]:
@@ -158,17 +164,21 @@ class CustomerPage:
         return sum(i.outstanding for i in self.open_invoices if i.currency == currency)
 
 
-def customer_page(principal: Principal, customer_id: str) -> CustomerPage:
-    """One customer with everything about it: one Query of its GSI1 partition (the customer itself, 404
-    unless visible, and everything filed under it) and one of the organization's directory (settings,
-    users, workflows, custom fields, positions)."""
+def customer_page(principal: Principal, customer_id: str, timeline_cursor: str | None = None) -> CustomerPage:
+    """One customer with everything about it, in one round trip: a Query of its GSI1 partition (the
+    customer itself, 404 unless visible, and everything filed under it), one of the organization's
+    directory (settings, users, workflows, custom fields, positions) and one of its timeline, made
+    together."""
     org_id = principal.organization_id
     today = clock.now().date()
-    records = directory_store.customer_records(org_id, customer_id)
+    records, known, (entries, next_cursor) = together(
+        lambda: directory_store.customer_records(org_id, customer_id),
+        lambda: directory(principal),
+        lambda: timeline.raw_page(org_id, f"CUS#{customer_id}", limit=TIMELINE_PAGE, cursor=timeline_cursor),
+    )
     # (a customer written before it had its place in GSI1 is read apart, until the nightly run places it)
     item = visible(principal, records["CUS"][0]) if records.get("CUS") else customer_item(principal, customer_id)
     customer = to_customer(item, today)
-    known = directory(principal)
     organization = known.organization
     contact_items = records.get("CON", [])
     invoice_items = records.get("INV", [])
@@ -202,7 +212,9 @@ def customer_page(principal: Principal, customer_id: str) -> CustomerPage:
         organization=organization,
         directory=known,
         item=item,
-        action_items=records.get("ACT", []),
+        timeline=_timeline_page(
+            timeline.paused_first(item, entries, timeline_cursor), next_cursor, records.get("ACT", []), known
+        ),
     )
 
 
@@ -235,40 +247,38 @@ class TimelinePage:
     next_cursor: str | None
     delivery: dict[str, str]
     answers: dict[str, tuple[str, list[str]]]  # entry id -> the action a reply answers (replies.reply), to whom
+    names: dict[str, str]  # user id -> name (mentions, authors)
 
 
 def _timeline_page(
-    principal: Principal,
-    customer_id: str,
-    entries: list[dict[str, Any]],
-    next_cursor: str | None,
-    action_items: list[dict[str, Any]] | None = None,
+    entries: list[dict[str, Any]], next_cursor: str | None, action_items: list[dict[str, Any]], known: Directory
 ) -> TimelinePage:
+    """A page of entries (as stored) as shown: people named from the directory, with what became of its
+    emails and whom a reply answers, from the customer's actions as stored."""
+    entries = timeline.present(known.organization.id, entries, known.people)
     delivery: dict[str, str] = {}
     answers: dict[str, tuple[str, list[str]]] = {}
-    if any(e.get("kind") in ("action", "reply_in") for e in entries):
-        found = action_items
-        if found is None:
-            found = action_store.actions_of(principal.organization_id, customer_id)
-        sent = {
-            str(a["id"]): list(a.get("to", [])) for a in found if a.get("type") == "email" and a.get("status") == "sent"
-        }
-        tasks = {str(a["replyId"]): str(a["id"]) for a in found if a.get("replyId") and a.get("status") == "open"}
-        for action in found:
-            status = action.get("deliveryStatus")
-            if status in DELIVERY:
-                delivery[str(action["id"])] = DELIVERY[str(status)]
-        for entry in entries:
-            entry_id = str(entry.get("id"))
-            if entry.get("kind") == "reply_in":
-                answered = str(entry.get("actionId"))
-                if entry_id in tasks:
-                    answers[entry_id] = (tasks[entry_id], [str(entry.get("from"))])
-                elif answered in sent:
-                    answers[entry_id] = (answered, sent[answered])
-            elif entry.get("kind") == "action" and entry_id in sent and entry.get("status") == "sent":
-                answers[entry_id] = (entry_id, sent[entry_id])
-    return TimelinePage(entries, next_cursor, delivery, answers)
+    sent = {
+        str(a["id"]): list(a.get("to", []))
+        for a in action_items
+        if a.get("type") == "email" and a.get("status") == "sent"
+    }
+    tasks = {str(a["replyId"]): str(a["id"]) for a in action_items if a.get("replyId") and a.get("status") == "open"}
+    for action in action_items:
+        status = action.get("deliveryStatus")
+        if status in DELIVERY:
+            delivery[str(action["id"])] = DELIVERY[str(status)]
+    for entry in entries:
+        entry_id = str(entry.get("id"))
+        if entry.get("kind") == "reply_in":
+            answered = str(entry.get("actionId"))
+            if entry_id in tasks:
+                answers[entry_id] = (tasks[entry_id], [str(entry.get("from"))])
+            elif answered in sent:
+                answers[entry_id] = (answered, sent[answered])
+        elif entry.get("kind") == "action" and entry_id in sent and entry.get("status") == "sent":
+            answers[entry_id] = (entry_id, sent[entry_id])
+    return TimelinePage(entries, next_cursor, delivery, answers, {u.id: u.name for u in known.users.values()})
 
 
 def action_of(principal: Principal, customer_id: str, action_id: str) -> dict[str, Any]:
@@ -280,26 +290,17 @@ def action_of(principal: Principal, customer_id: str, action_id: str) -> dict[st
     return action
 
 
-def customer_timeline(
-    principal: Principal, customer_id: str, cursor: str | None = None, shown: CustomerPage | None = None
-) -> TimelinePage:
-    """One page of the customer's timeline (404 unless visible): its Query, and one of the customer's
-    actions for the emails' delivery when the page has any — none of the customer's reads again when
-    the customer page ``shown`` has them."""
-    item = shown.item if shown is not None else customer_item(principal, customer_id)
-    entries, next_cursor = timeline.for_customer(
-        principal.organization_id, item, limit=TIMELINE_PAGE, cursor=cursor or None
+def customer_timeline(principal: Principal, customer_id: str, cursor: str | None = None) -> TimelinePage:
+    """One page of the customer's timeline (404 unless visible), in one round trip: the customer, the
+    page, the customer's actions (the emails' delivery) and the directory (names), read together."""
+    org_id = principal.organization_id
+    item, (entries, next_cursor), action_items, known = together(
+        lambda: customer_item(principal, customer_id),
+        lambda: timeline.raw_page(org_id, f"CUS#{customer_id}", limit=TIMELINE_PAGE, cursor=cursor or None),
+        lambda: action_store.actions_of(org_id, customer_id),
+        lambda: directory(principal),
     )
-    return _timeline_page(principal, customer_id, entries, next_cursor, shown.action_items if shown else None)
-
-
-def invoice_timeline(principal: Principal, invoice_id: str, cursor: str | None = None) -> TimelinePage:
-    """One page of the invoice's timeline (404 unless its customer is visible)."""
-    invoice = visible_invoice(principal, invoice_id)
-    entries, next_cursor = timeline.page(
-        principal.organization_id, f"INV#{invoice_id}", limit=TIMELINE_PAGE, cursor=cursor or None
-    )
-    return _timeline_page(principal, str(invoice["customerId"]), entries, next_cursor)
+    return _timeline_page(timeline.paused_first(item, entries, cursor), next_cursor, action_items, known)
 
 
 @dataclass(frozen=True)
@@ -308,20 +309,36 @@ class InvoicePage:
     customer: Customer
     dispute_reasons: list[str]
     names: dict[str, str]
+    timeline: TimelinePage
 
 
-def invoice_page(principal: Principal, invoice_id: str) -> InvoicePage:
-    """One invoice (404 unless its customer is visible), its customer, the organization's dispute
-    reasons and the people's names (for mentions on its timeline)."""
-    item = visible_invoice(principal, invoice_id)
-    customer = to_customer(customer_item(principal, str(item["customerId"])), clock.now().date())
-    known = directory(principal)
-    organization = known.organization
+def invoice_page(principal: Principal, invoice_id: str, timeline_cursor: str | None = None) -> InvoicePage:
+    """One invoice (404 unless its customer is visible) with a page of its timeline, its customer, the
+    organization's dispute reasons and the people's names, in two round trips: the invoice, its
+    timeline and the directory together; then its customer and the customer's actions (the emails'
+    delivery) together."""
+    org_id = principal.organization_id
+    item, (entries, next_cursor), known = together(
+        lambda: ledger_store.get_invoice(org_id, invoice_id),
+        lambda: timeline.raw_page(org_id, f"INV#{invoice_id}", limit=TIMELINE_PAGE, cursor=timeline_cursor or None),
+        lambda: directory(principal),
+    )
+    if item is None:
+        raise NotFound("invoice not found")
+    customer_id = str(item["customerId"])
+    try:
+        customer, action_items = together(
+            lambda: customer_item(principal, customer_id), lambda: action_store.actions_of(org_id, customer_id)
+        )
+    except NotFound as error:
+        raise NotFound("invoice not found") from error
+    page = _timeline_page(entries, next_cursor, action_items, known)
     return InvoicePage(
         invoice=to_invoice(item),
-        customer=customer,
-        dispute_reasons=list(organization.settings.dispute_reasons),
-        names={u.id: u.name for u in known.users.values()},
+        customer=to_customer(customer, clock.now().date()),
+        dispute_reasons=list(known.organization.settings.dispute_reasons),
+        names=page.names,
+        timeline=page,
     )
 
 
@@ -337,17 +354,15 @@ class ActionQueue:
     next_cursor: str | None
 
 
-def _overdue_of(principal: Principal) -> dict[str, dict[str, int]]:
-    return {c.id: dict(c.overdue) for c in matching_customers(principal, CustomerFilter())}
-
-
 def my_tasks(principal: Principal, action_type: str | None = None) -> ActionQueue:
     """The signed-in person's open tasks, calls and Reply tasks, the customer owing most overdue first
     (amounts of every currency added up: an order, not a sum to show)."""
     mine = actions.ActionFilter(status="open", type=_action_type(action_type), owner=principal.user_id)
-    rows, _ = actions.list_actions(principal, mine, QUEUE_LIMIT, None)
-    overdue = _overdue_of(principal)
-    shown = [{**a, "customerOverdue": overdue.get(a["customerId"], {})} for a in rows]
+    found, customers = actions.matching_actions(principal, mine)
+    today = clock.now().date()
+    overdue = {a["customerId"]: dict(to_customer(customers[a["customerId"]], today).overdue) for a in found}
+    rows = sorted(found, key=lambda a: (str(a["scheduledAt"]), str(a["id"])), reverse=True)[:QUEUE_LIMIT]
+    shown = [{**a, "customerOverdue": overdue[a["customerId"]]} for a in rows]
     shown.sort(key=lambda a: (-sum(a["customerOverdue"].values()), str(a.get("scheduledAt"))))
     return ActionQueue(shown, None)
 

@@ -1,5 +1,6 @@
 """Reads of the web app's screens: an organization's directory (the organization, users, saved views,
-workflows, custom fields, positions), and everything filed under one customer — each in one Query."""
+workflows, custom fields, positions, API keys), and everything filed under one customer — each in one
+Query."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 from relance.storage import keys
 from relance.storage.table import query_all, update_if, without_keys
 
-KINDS = ("ORG", "USER", "VIEW", "WF", "CF", "POS")
+KINDS = ("ORG", "USER", "VIEW", "WF", "CF", "POS", "APIKEY")
 
 
 def directory(org_id: str) -> dict[str, list[dict[str, Any]]]:
     """One Query of GSI3 ``ORG#<org>#DIRECTORY``: ``{"ORG": [org], "USER": [...], "VIEW": [...], "WF": [...],
-    "CF": [...], "POS": [...]}``. An organization written before that index has its directory placed in
-    it first (once: ``ORG`` is placed last, so a directory with its ``ORG`` is whole)."""
+    "CF": [...], "POS": [...], "APIKEY": [...]}``. An organization written before that index, or before
+    the directory's last new kind (``keys.DIRECTORY_VERSION``), has its directory placed first (once:
+    ``ORG`` is placed last with the version, so a directory whose ``ORG`` has it is whole)."""
     found = _directory(org_id)
-    if not found["ORG"]:
+    if not found["ORG"] or found["ORG"][0].get("directoryVersion", 1) < keys.DIRECTORY_VERSION:
         place_directory(org_id)
         found = _directory(org_id)
     return found
@@ -44,7 +46,19 @@ def place_directory(org_id: str) -> int:
         unplaced = {"FilterExpression": Attr("GSI3PK").not_exists(), "ProjectionExpression": "PK, SK"}
         for item in query_all(KeyConditionExpression=condition, **unplaced):
             placed += _place(org_id, {"PK": item["PK"], "SK": item["SK"]})
-    return placed + _place(org_id, keys.organization(org_id))
+    return placed + _place_organization(org_id)
+
+
+def _place_organization(org_id: str) -> int:
+    key = keys.organization(org_id)
+    entry = keys.in_directory(org_id, key)
+    values = {":pk": entry["GSI3PK"], ":sk": entry["GSI3SK"], ":v": keys.DIRECTORY_VERSION}
+    placed = "SET GSI3PK = :pk, GSI3SK = :sk, directoryVersion = :v"
+    older = (
+        "attribute_exists(PK) AND (attribute_not_exists(GSI3PK) OR attribute_not_exists(directoryVersion)"
+        " OR directoryVersion < :v)"
+    )
+    return int(update_if(key, placed, older, values))
 
 
 def _place(org_id: str, key: keys.Key) -> int:

@@ -251,13 +251,17 @@ def checkout(org_id: str, checkout_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}
 
 
-DIRECTORY_PREFIXES = ("USER#", "VIEW#", "WF#", "CF#", "POS#")
+DIRECTORY_PREFIXES = ("USER#", "VIEW#", "WF#", "CF#", "POS#", "APIKEY#")
 """The organization's small lists that every screen of the web app shows (with the organization)."""
+DIRECTORY_VERSION = 2
+"""What the directory holds, as a number on the organization's item (``directoryVersion``): raised when
+a kind joins it (2: API keys, which name what a key did on a timeline), so that an organization's
+older directory is placed again on its first read."""
 
 
 def directory(org_id: str) -> str:
     """GSI3's partition of an organization's directory: the organization, its users, saved views,
-    workflows, custom fields and positions — one Query reads them all."""
+    workflows, custom fields, positions and API keys — one Query reads them all."""
     return f"ORG#{org_id}#DIRECTORY"
 
 

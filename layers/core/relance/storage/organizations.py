@@ -14,8 +14,14 @@ def create(org: dict[str, Any], api_key: dict[str, Any], secret_hash: str, extra
     """Write a new organization, its first API key and ``extra`` items together, or none."""
     org_id = org["id"]
     key = keys.organization(org_id)
-    org_item = {**key, **keys.organization_index_entry(org_id), **keys.in_directory(org_id, key), **org}
-    key_item = {**keys.api_key(org_id, secret_hash), **api_key}
+    org_item = {
+        **key,
+        **keys.organization_index_entry(org_id),
+        **keys.in_directory(org_id, key),
+        **org,
+        "directoryVersion": keys.DIRECTORY_VERSION,
+    }
+    key_item = _api_key_item(org_id, secret_hash, api_key)
     items = [org_item, key_item, *extra]
     transact([put(item, condition="attribute_not_exists(PK)") for item in items])
 
@@ -39,7 +45,12 @@ def get_api_key(org_id: str, secret_hash: str) -> dict[str, Any] | None:
 
 
 def put_api_key(org_id: str, secret_hash: str, record: dict[str, Any]) -> None:
-    table().put_item(Item={**keys.api_key(org_id, secret_hash), **record})
+    table().put_item(Item=_api_key_item(org_id, secret_hash, record))
+
+
+def _api_key_item(org_id: str, secret_hash: str, record: dict[str, Any]) -> dict[str, Any]:
+    key = keys.api_key(org_id, secret_hash)
+    return {**key, **keys.in_directory(org_id, key), **record}
 
 
 def list_api_keys(org_id: str) -> list[dict[str, Any]]:
