@@ -11,7 +11,19 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from screens import actions, auth, customer, customers, invoice, notifications, replies, settings, static, workflows
+from screens import (
+    actions,
+    auth,
+    customer,
+    customers,
+    invoice,
+    notifications,
+    replies,
+    settings,
+    static,
+    team,
+    workflows,
+)
 from screens.base import RENDER, SignInRequired, html, is_htmx, redirect
 
 from relance.errors import Forbidden, NotFound, RelanceError
@@ -19,7 +31,7 @@ from relance.observability import logger, metrics, traced
 from relance.web.session import SignInFailed, SignInUnavailable
 
 app = APIGatewayRestResolver()
-for screen in (static, auth, customers, customer, invoice, actions, notifications, replies, settings, workflows):
+for screen in (static, auth, customers, customer, invoice, actions, notifications, replies, settings, team, workflows):
     app.include_router(screen.router)
 
 

@@ -43,6 +43,17 @@ def delete_user(principal: Caller, user_id: str) -> tuple[None, int]:
     return None, 204
 
 
+@router.post(
+    "/v1/users/<user_id>/resend-invitation",
+    status_code=204,
+    tags=["users"],
+    summary="Send a person's invitation again, until they first sign in (admin)",
+)
+def resend_invitation(principal: Caller, user_id: str) -> tuple[None, int]:
+    users.resend_invitation(principal, user_id)
+    return None, 204
+
+
 @router.get("/v1/api-keys", tags=["api keys"], summary="API keys (never their secret)")
 def list_api_keys(principal: Caller) -> Page[ApiKey]:
     return Page[ApiKey](items=users.list_api_keys(principal))

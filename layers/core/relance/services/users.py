@@ -166,6 +166,34 @@ def delete_user(principal: Principal, user_id: str) -> None:
     store.delete_user(org_id, user_id)
 
 
+def resend_invitation(principal: Principal, user_id: str) -> None:
+    """Send the person's invitation again (admin): Cognito's email with a new temporary password while
+    they have not signed in yet, or the invitation to move here for a person of another organization;
+    409 once they have signed in (they reset a lost password on the sign-in page)."""
+    require_admin(principal)
+    org_id = principal.organization_id
+    item = store.get_user(org_id, user_id)
+    if item is None:
+        raise NotFound("user not found")
+    user = User.model_validate(item)
+    if item.get("pendingIdentity"):
+        _email_invitation(org_store.get(org_id) or {}, user)
+        return
+    pool, cognito = get_settings().user_pool_id, client("cognito-idp")
+    try:
+        status = cognito.admin_get_user(UserPoolId=pool, Username=user.email).get("UserStatus")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "UserNotFoundException":
+            raise
+        status = None
+    if status != "FORCE_CHANGE_PASSWORD":
+        raise Conflict(
+            "this person has already signed in: there is no invitation to send again",
+            {"userId": "signed in already; a lost password is reset from the sign-in page"},
+        )
+    cognito.admin_create_user(UserPoolId=pool, Username=user.email, MessageAction="RESEND")
+
+
 # ---------------------------------------------------------------- invitations
 
 
