@@ -49,3 +49,13 @@ def test_only_a_change_of_the_send_window_replans_the_customers():
         {"holidays": [date(2026, 12, 24)]},
     ):
         assert send_window_changed(base, base.model_copy(update=change)), change
+
+
+def test_automatic_actions_are_on_by_default_and_only_switching_them_back_on_replans():
+    from relance.domain.organizations import automatic_actions_back_on
+
+    on, off = OrganizationSettings(), OrganizationSettings.model_validate({"automaticActions": False})
+
+    assert on.automatic_actions and not off.automatic_actions
+    assert automatic_actions_back_on(off, on)
+    assert not automatic_actions_back_on(on, off) and not automatic_actions_back_on(on, on)

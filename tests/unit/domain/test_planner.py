@@ -170,6 +170,24 @@ def test_pause_across_a_due_step_postpones_then_resume_sends_once():
     assert resumed.step.id == "late-1" and resumed.superseded == ("before",)
 
 
+def test_a_step_due_while_automatic_actions_are_off_is_held_even_for_a_paused_customer():
+    invoices = [invoice("A", "2026-03-10")]
+    plan = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-01"))
+
+    for state in (CustomerState(), CustomerState(paused=True)):
+        decision = decide_at_send(plan, STANDARD, 1, 1, invoices, state, UTC_WINDOW, plan.at, automatic_actions=False)
+        assert decision.verdict == Verdict.HOLD and decision.reason == "automatic actions are off"
+    assert decide_at_send(plan, STANDARD, 1, 1, invoices, CustomerState(), UTC_WINDOW, plan.at).verdict == Verdict.SEND
+
+
+def test_workflows_held_by_automatic_actions_go_on_with_the_latest_step_due_once():
+    invoices = [invoice("A", "2026-03-10")]  # held since before the due date, back on ten days later
+
+    resumed = plan_next(STANDARD, invoices, CustomerState(), UTC_WINDOW, at("2026-03-20"))
+
+    assert resumed.kind == PlanKind.ACT and resumed.step.id == "late-1" and resumed.superseded == ("before",)
+
+
 def test_workflow_edited_mid_cycle_is_planned_again_and_continues():
     invoices = [invoice("A", "2026-03-10")]
     plan = plan_next(STANDARD, invoices, CustomerState(performed=("before",)), UTC_WINDOW, at("2026-03-09", 9))

@@ -42,6 +42,12 @@ class OrganizationSettings(RelanceModel):
     handle_replies: bool = Field(
         default=False, description="each customer reply creates a Reply task that holds dunning until answered"
     )
+    automatic_actions: bool = Field(
+        default=True,
+        description="false: nothing automatic leaves (no workflow step is performed: each one falling due is held "
+        "and stays due); manual actions still go. Back to true, every workflow is planned again from where it "
+        "stood (one action each, the latest step due, after the minimum contact delay)",
+    )
     match_replies_by_sender_domain: bool = Field(
         default=False, description="a reply from an unknown address of a customer's mail domain goes to that customer"
     )
@@ -138,3 +144,8 @@ def send_window_changed(before: OrganizationSettings, after: OrganizationSetting
         else getattr(before, name) != getattr(after, name)
         for name in SEND_WINDOW_FIELDS
     )
+
+
+def automatic_actions_back_on(before: OrganizationSettings, after: OrganizationSettings) -> bool:
+    """Whether automatic actions were switched back on: the workflows they held go on."""
+    return not before.automatic_actions and after.automatic_actions

@@ -14,6 +14,7 @@ Rules (docs/dunning.md):
 - Anything that reaches the customer (email, letter, SMS) waits until the last contact +
   the workflow's minimum contact delay, and is then moved to the next send window.
 - A task or call not yet done or skipped holds the workflow. A paused customer gets nothing.
+- While the organization's automatic actions are off, no step is performed: it is held, still due.
 """
 
 from __future__ import annotations
@@ -120,9 +121,13 @@ def covered(invoices: list[OpenInvoice], step: Step, at: datetime, window: SendW
     return tuple(i.id for i in sorted(chosen, key=lambda i: (i.due_at, i.id)))
 
 
+AUTOMATIC_ACTIONS_OFF = "automatic actions are off"
+
+
 class Verdict(StrEnum):
     SEND = "send"
     POSTPONE = "postpone"  # paused: logged, sent after resume if still due
+    HOLD = "hold"  # automatic actions off: nothing performed, the step stays due for when they are back on
     REPLAN = "replan"  # something changed since planning: plan again
     SKIP = "skip"  # nothing left to remind of
 
@@ -143,10 +148,13 @@ def decide_at_send(
     state: CustomerState,
     window: SendWindow,
     now: datetime,
+    automatic_actions: bool = True,
 ) -> Decision:
     """Check everything again at send time, against the calendar of this moment; only SEND may contact the customer."""
     if plan.step is None or plan.at is None:
         return Decision(Verdict.SKIP, "nothing planned")
+    if not automatic_actions:
+        return Decision(Verdict.HOLD, AUTOMATIC_ACTIONS_OFF)
     if state.paused:
         return Decision(Verdict.POSTPONE, "collection paused")
     if workflow_version != planned_workflow_version or plan.step.id not in {s.id for s in workflow.steps}:

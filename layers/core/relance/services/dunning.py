@@ -20,6 +20,7 @@ from relance.domain import tokens
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
+    AUTOMATIC_ACTIONS_OFF,
     CustomerState,
     OpenInvoice,
     Plan,
@@ -122,6 +123,8 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
         _replace_planned(org_id, customer, None)
         return {"next": "end", "reason": "no workflow"}
     org = get_organization(org_id)
+    if not org.settings.automatic_actions:  # held where it stands: planned again when they are back on
+        return {"next": "end", "reason": AUTOMATIC_ACTIONS_OFF}
     now = clock.now()
     invoices = open_invoices(org_id, customer_id)
     decided = plan_next(workflow, invoices, state_of(customer), window_of(org, customer), now)
@@ -246,6 +249,7 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
         _finish(org_id, action, "replanned", {"reason": "workflow changed"})
         return {"outcome": "replanned"}
     step = next((s for s in workflow.steps if s.id == action["stepId"]), None)
+    org = get_organization(org_id)
     plan_then = Plan(PlanKind.ACT, step, datetime.fromisoformat(action["scheduledAt"]), tuple(action["invoiceIds"]))
     decision = decide_at_send(
         plan_then,
@@ -254,9 +258,12 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
         int(action["workflowVersion"]),
         open_invoices(org_id, customer_id),
         state_of(customer),
-        window_of(get_organization(org_id), customer),
+        window_of(org, customer),
         now,
+        org.settings.automatic_actions,
     )
+    if decision.verdict == Verdict.HOLD:
+        return _hold(org_id, action, decision.reason, now)
     if decision.verdict == Verdict.POSTPONE:
         if _finish(org_id, action, "postponed", {"reason": decision.reason, "performedAt": now.isoformat()}):
             customer_store.add_postponed_step(org_id, customer_id, action["stepId"])
@@ -286,13 +293,30 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
     return _perform(org_id, customer, workflow, step, action, now)
 
 
+def _hold(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """Automatic actions are off: the action is sent back for replanning (its step not performed, so
+    the same action is planned again when they are back on), and the timeline says why."""
+    if _finish(org_id, action, "replanned", {"reason": reason, "heldAt": now.isoformat()}):
+        _on_timeline(
+            org_id,
+            action,
+            "event",
+            now.isoformat(),
+            {"event": "held", "stepId": action["stepId"], "type": action["type"], "reason": reason},
+            f"{action['id']}_held",
+        )
+    return {"outcome": "held"}
+
+
 def _finish(org_id: str, action: dict[str, Any], status: str, fields: dict[str, Any]) -> bool:
     return action_store.move(org_id, action["id"], action["status"], status, fields)
 
 
-def _on_timeline(org_id: str, action: dict[str, Any], kind: str, at: str, data: dict[str, Any]) -> None:
+def _on_timeline(
+    org_id: str, action: dict[str, Any], kind: str, at: str, data: dict[str, Any], entry_id: str | None = None
+) -> None:
     """The action's entry on its customer's timeline and on each invoice it names."""
-    timeline.record(org_id, action["customerId"], action["invoiceIds"], kind, at, action["id"], data)
+    timeline.record(org_id, action["customerId"], action["invoiceIds"], kind, at, entry_id or action["id"], data)
 
 
 def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from relance.domain.organizations import (
     OrganizationSettings,
     OrganizationView,
     Principal,
+    automatic_actions_back_on,
     send_window_changed,
 )
 from relance.domain.senders import Sender
@@ -75,6 +76,7 @@ def authenticate_api_key(raw_key: str) -> Principal | None:
 
 def update_settings(principal: Principal, settings: OrganizationSettings) -> Organization:
     """Replace the organization's settings (admin); a new rating basis applies from the next rating.
+    Automatic actions back on (or a new send window) plan every workflow again.
 
     A sender address new to the organization is registered to it (409 naming ``senderEmail``
     when another organization has it) and SES starts verifying it; one it registered before
@@ -88,8 +90,8 @@ def update_settings(principal: Principal, settings: OrganizationSettings) -> Org
         senders.register(org_id, settings.sender_email, document)
     else:
         store.update_settings(org_id, document)
-    if send_window_changed(before, settings):  # every planned moment may have moved, earlier or later
-        nudge_organization(org_id)
+    if send_window_changed(before, settings) or automatic_actions_back_on(before, settings):
+        nudge_organization(org_id)  # every planned moment may have moved, or held workflows go on
     return get_organization(org_id)
 
 
