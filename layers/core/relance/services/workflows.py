@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from relance import clock
-from relance.domain.organizations import Principal
-from relance.domain.workflows import Workflow, WorkflowFields, default_workflows
+from relance.domain.organizations import Organization, Principal
+from relance.domain.planner import CustomerState, OpenInvoice, PlanKind, plan_next, step_day
+from relance.domain.workflows import Step, Workflow, WorkflowFields, default_workflows
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.services.access import require_admin
@@ -97,6 +100,82 @@ def delete_workflow(principal: Principal, workflow_id: str) -> None:
     require_admin(principal)
     if get_workflow(principal.organization_id, workflow_id) is None:
         raise NotFound("workflow not found")
-    if any(c.get("dunningPlanId") == workflow_id for c in customer_store.list_customers(principal.organization_id)):
-        raise Conflict("customers follow this workflow: move them to another one first")
+    following = sorted(
+        (
+            c["name"]
+            for c in customer_store.list_customers(principal.organization_id)
+            if c.get("dunningPlanId") == workflow_id
+        ),
+        key=str.lower,
+    )
+    if following:
+        named = ", ".join(following[:NAMED]) + (f" and {len(following) - NAMED} more" if len(following) > NAMED else "")
+        raise Conflict(
+            f"customers follow this workflow: {named}; move them to another workflow first", {"customers": named}
+        )
     delete(keys.workflow(principal.organization_id, workflow_id))
+
+
+NAMED = 20  # customers a refused deletion names (then "and N more")
+PREVIEW_TERMS_DAYS = 30  # the preview's invoice was issued this long before its due date
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    """One step of the preview: when it goes (local time), or why it does not."""
+
+    number: int  # the step's place in the workflow, from 1
+    step: Step
+    at: datetime | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Preview:
+    issued: date
+    due: date
+    timezone: str
+    entries: list[PreviewEntry]
+
+
+def preview(organization: Organization, fields: WorkflowFields) -> Preview:
+    """When each step would go for an invoice due today (issued 30 days before), in the organization's
+    send window, from the dunning planner itself; a task or call is taken as done the day it falls."""
+    from relance.services.dunning import window_of  # dunning reads workflows
+
+    window = window_of(organization, {})
+    due = clock.now().astimezone(window.timezone).date()
+    invoice = OpenInvoice("preview", "PREVIEW", "USD", 1, due - timedelta(days=PREVIEW_TERMS_DAYS), due)
+    workflow = Workflow(id="preview", **fields.model_dump())
+    number = {s.id: n for n, s in enumerate(workflow.steps, start=1)}
+    found: dict[str, PreviewEntry] = {}
+    state = CustomerState()
+    moment = datetime.combine(invoice.issued_at, time.min, window.timezone)
+    for _ in range(len(workflow.steps)):
+        plan = plan_next(workflow, [invoice], state, window, moment)
+        if plan.kind != PlanKind.ACT or plan.step is None or plan.at is None:
+            break
+        step, at = plan.step, plan.at.astimezone(window.timezone)
+        for skipped in plan.superseded:
+            found[skipped] = PreviewEntry(
+                number[skipped],
+                workflow.steps[number[skipped] - 1],
+                None,
+                f"skipped: step {number[step.id]} goes at the same time",
+            )
+        base = window.on_or_after(step_day(step, invoice))
+        note = ""
+        if at > window.first_at_or_after(moment) and at > base:
+            note = "later: the minimum delay between contacts"
+        elif at > base:
+            note = "not before the invoice is issued" if not state.performed else "right after the step before"
+        elif at.date() != step_day(step, invoice):
+            note = "moved to the next send day"
+        if step.action.is_manual:
+            note = "; ".join(filter(None, [note, "holds the later steps until done (taken as done that day)"]))
+        found[step.id] = PreviewEntry(number[step.id], step, at, note)
+        contact = plan.at if step.action.reaches_customer else state.last_contact_at
+        state = CustomerState(performed=(*state.performed, *plan.superseded, step.id), last_contact_at=contact)
+        moment = plan.at
+    entries = sorted(found.values(), key=lambda e: (step_day(e.step, invoice), e.number))  # the planner's order
+    return Preview(invoice.issued_at, due, str(window.timezone), entries)
