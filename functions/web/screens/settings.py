@@ -15,7 +15,7 @@ from relance.errors import Conflict, Invalid, TooManyRequests, validation_fields
 from relance.services import organizations
 from relance.services.access import require_admin
 from relance.web.session import SignedIn
-from screens.base import check_csrf, first, form, page, redirect, signed_in
+from screens.base import RENDER, check_csrf, first, form, html, page, redirect, signed_in
 
 router = Router()
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -52,6 +52,18 @@ def settings_page() -> Response[str]:
     return _show(signed_in(router))
 
 
+@router.get("/settings/automatic-actions")
+def automatic_actions_banner() -> Response[str]:
+    """The banner every page shows while automatic actions are off (anyone signed in), loaded by htmx
+    once the page is there, like the bell: one read of the organization, not one before each page."""
+    person = signed_in(router)
+    off = not organizations.get_organization(person.principal.organization_id).settings.automatic_actions
+    return html(
+        RENDER.block("layout.html", "automatic_actions", automatic_actions_off=off, is_admin=person.principal.is_admin),
+        person=person,
+    )
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -67,6 +79,7 @@ def _values(fields: dict[str, list[str]]) -> dict[str, Any]:
         "sendTime": first(fields, "sendTime"),
         "businessDays": [int(d) for d in fields.get("businessDays", []) if d.isdigit()],
         "portalLinkValidityDays": first(fields, "portalLinkValidityDays"),
+        "automaticActions": first(fields, "automaticActions") == "yes",
         "handleReplies": first(fields, "handleReplies") == "yes",
         "matchRepliesBySenderDomain": first(fields, "matchRepliesBySenderDomain") == "yes",
         "disputeReasons": _lines(first(fields, "disputeReasons")),
