@@ -182,7 +182,7 @@ def _editor(
         action_types=[a.value for a in ActionType],
         anchors=[a.value for a in Anchor],
         tones=[t.value for t in Tone],
-        languages=LANGUAGES | ({draft["language"]: draft["language"].upper()} if draft["language"] else {}),
+        languages=LANGUAGES | {code: code.upper() for code in [draft["language"]] if code and code not in LANGUAGES},
     )
 
 
