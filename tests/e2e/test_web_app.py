@@ -204,7 +204,7 @@ def test_an_admin_marks_a_bounced_contact_valid_and_opens_the_portal_link(app, s
         ]
     )
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_role("status")).to_contain_text("1 created")
+    expect(page.get_by_role("main").get_by_role("status")).to_contain_text("1 created")
     check(page, "import-report", docs=True)
 
     page.goto("/customers/nobody-has-this-id")
@@ -287,6 +287,11 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     expect(page.locator("#sender")).to_contain_text("Verified")
     check(page, "settings", docs=True)
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Team and API keys").click()
+    page.get_by_label("Name (what will use it)").fill("Accounting export")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.get_by_label("API key", exact=True)).not_to_have_value("")
+    check(page, "team", docs=True)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
     expect(page.get_by_role("heading", name="Workflows", exact=True)).to_be_visible()
     check(page, "workflows")

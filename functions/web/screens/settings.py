@@ -39,6 +39,7 @@ def _show(
         "settings.html",
         status=status,
         nav="settings",
+        tab="organization",
         org=shown,
         s={**current, **(values or {})},
         days=DAYS,
