@@ -15,6 +15,7 @@ from tests.integration.helpers import (
     actions_of,
     jump,
     jump_until,
+    new_workflow,
     next_send_day,
     ok,
     organization_settings,
@@ -22,6 +23,7 @@ from tests.integration.helpers import (
     start_customer,
     timeline,
 )
+from tests.integration.test_web_settings import browser_of, form_of
 from tests.integration.web import Browser, admin, text_of
 
 BANNER = "/settings/automatic-actions"
@@ -39,22 +41,8 @@ def held_events(runtime: LocalRuntime, customer_id: str) -> list[dict[str, Any]]
 
 def test_switched_off_the_due_reminder_is_held_a_manual_email_goes_and_back_on_it_goes_once(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
-    ok(
-        api.post(
-            f"{base}/workflows",
-            json={
-                "name": "Held once",
-                "language": "en",
-                "tone": "formal",
-                "minContactDelayDays": 3,
-                "steps": [
-                    {"id": "first", "offsetDays": 0, "action": "email"},
-                    {"id": "later", "offsetDays": 60, "action": "email"},
-                ],
-            },
-        ),
-        201,
-    )
+    steps = [{"id": "first", "offsetDays": 0, "action": "email"}, {"id": "later", "offsetDays": 60, "action": "email"}]
+    new_workflow(fast, "Held once", steps)
     # Due on the organization's next send day: the first reminder is planned for that send moment, alone.
     customer_id, _ = start_customer(
         fast, "Held Ltd", "ap@held.example", workflow="Held once", due_at=next_send_day(fast)
@@ -85,26 +73,6 @@ def test_switched_off_the_due_reminder_is_held_a_manual_email_goes_and_back_on_i
     assert after_manual >= timedelta(days=3)  # the minimum contact delay still applies
 
 
-def browser_of(demo: LocalRuntime, role: str) -> Browser:
-    person = next(u for u in demo.session["users"] if u["role"] == role)
-    browser = Browser(demo.base_url)
-    browser.sign_in(person["email"], person["password"])
-    return browser
-
-
-def settings_form(page) -> dict[str, list[str]]:
-    """The settings form's fields as the browser would send them."""
-    soup = BeautifulSoup(page.text, "html.parser").select_one("form:has(#f-automaticActions)")
-    fields: dict[str, list[str]] = {}
-    for control in soup.select("input, textarea"):
-        name = control.get("name")
-        if not name or (control.get("type") == "checkbox" and not control.has_attr("checked")):
-            continue
-        value = control.text if control.name == "textarea" else control.get("value", "")
-        fields.setdefault(name, []).append(value)
-    return fields
-
-
 def banner(browser: Browser) -> BeautifulSoup:
     """What every page's status region shows, as htmx loads it once the page is there."""
     page = BeautifulSoup(browser.get("/customers").text, "html.parser")
@@ -120,11 +88,11 @@ def test_an_admin_switches_automatic_actions_off_and_every_page_says_so_until_ba
     assert BeautifulSoup(page.text, "html.parser").select_one("#f-automaticActions[checked]")
     assert banner(admin_browser).get_text(strip=True) == ""
 
-    no_token = {k: v for k, v in settings_form(page).items() if k not in ("csrf", "automaticActions")}
+    no_token = {k: v for k, v in form_of(page).items() if k not in ("csrf", "automaticActions")}
     assert admin_browser.post("/settings", {**no_token, "do": "save"}).status_code == 403
     assert organizations.get_organization(org).settings.automatic_actions
 
-    off = {k: v for k, v in settings_form(page).items() if k != "automaticActions"}
+    off = {k: v for k, v in form_of(page).items() if k != "automaticActions"}
     try:
         saved = admin_browser.post("/settings", {**off, "do": "save"}, follow=False)
         assert saved.status_code == 303 and saved.headers["Location"] == "/settings"
@@ -139,7 +107,7 @@ def test_an_admin_switches_automatic_actions_off_and_every_page_says_so_until_ba
         assert for_admin.find("a", href="/settings#f-automaticActions")
         assert for_manager.find("a") is None  # only admins have the settings
 
-        back_on = admin_browser.post("/settings", {**settings_form(shown), "automaticActions": "yes", "do": "save"})
+        back_on = admin_browser.post("/settings", {**form_of(shown), "automaticActions": "yes", "do": "save"})
         assert back_on.status_code == 200 and "Settings of" in text_of(back_on)
         assert organizations.get_organization(org).settings.automatic_actions
         assert banner(manager).get_text(strip=True) == ""

@@ -22,6 +22,7 @@ from tests.integration.helpers import (
     in_send_window,
     jump,
     jump_until,
+    new_workflow,
     next_send_day,
     ok,
     organization_settings,
@@ -235,22 +236,8 @@ def test_resuming_before_the_planned_step_leaves_no_ghost(fast):
 
 def test_a_call_holds_the_workflow_until_completed(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
-    ok(
-        api.post(
-            f"{base}/workflows",
-            json={
-                "name": "Call first",
-                "language": "en",
-                "tone": "formal",
-                "minContactDelayDays": 1,
-                "steps": [
-                    {"id": "call", "offsetDays": 0, "action": "call"},
-                    {"id": "mail", "offsetDays": 1, "action": "email"},
-                ],
-            },
-        ),
-        201,
-    )
+    steps = [{"id": "call", "offsetDays": 0, "action": "call"}, {"id": "mail", "offsetDays": 1, "action": "email"}]
+    new_workflow(fast, "Call first", steps, min_contact_delay_days=1)
     # Due on the next send day, the call goes at that send moment; the email, a day later, cannot
     # fall due by then (a call due on a Saturday would be superseded on Monday by the email due Sunday).
     customer_id, _ = start_customer(
@@ -273,19 +260,7 @@ def test_letters_become_pdfs_to_post_and_sms_goes_to_the_phone(fast):
     api, base = fast.api_session, f"{fast.base_url}/v1"
     for name in ("Letter first", "SMS first"):
         action = "letter" if name.startswith("Letter") else "sms"
-        ok(
-            api.post(
-                f"{base}/workflows",
-                json={
-                    "name": name,
-                    "language": "fr",
-                    "tone": "formal",
-                    "minContactDelayDays": 3,
-                    "steps": [{"id": action, "offsetDays": 0, "action": action}],
-                },
-            ),
-            201,
-        )
+        new_workflow(fast, name, [{"id": action, "offsetDays": 0, "action": action}], language="fr")
     letter_customer, _ = start_customer(
         fast, "Courrier SARL", "compta@courrier.example", due_days_ago=-1, workflow="Letter first"
     )

@@ -19,7 +19,7 @@ def browser_of(demo: LocalRuntime, role: str) -> Browser:
 
 def form_of(page) -> dict[str, list[str]]:
     """The settings form's fields as the browser would send them."""
-    soup = BeautifulSoup(page.text, "html.parser").select("form")[-1]
+    soup = BeautifulSoup(page.text, "html.parser").select_one("form[aria-labelledby=settings-title]")
     fields: dict[str, list[str]] = {}
     for control in soup.select("input, textarea"):
         name = control.get("name")

@@ -207,7 +207,7 @@ def test_import_reports_each_row_with_its_errors(demo):
 
     assert report.status_code == 200
     soup = BeautifulSoup(report.text, "html.parser")
-    assert "1 created" in soup.select_one("[role=status]").get_text(" ", strip=True)
+    assert "1 created" in soup.select_one("main [role=status]").get_text(" ", strip=True)
     cells = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in soup.select("tbody tr")]
     refused = next(c for c in cells if c[1] == "Refused")
     assert (refused[0] == "3" and "Currency" in refused[3]) or "currency" in refused[3].lower()
