@@ -8,16 +8,33 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from babel.numbers import get_currency_precision
 from pydantic import ValidationError
 
 from relance.domain.organizations import OrganizationSettings
+from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, TooManyRequests, validation_fields
 from relance.services import organizations
 from relance.services.access import require_admin
+from relance.web.customer_list import to_major, to_minor
 from relance.web.session import SignedIn
 from screens.base import RENDER, check_csrf, first, form, html, page, redirect, signed_in
 
 router = Router()
+RATING_BASES = {
+    "paid": "Paid invoices only: how late they were paid",
+    "overdue_aware": "Paid and open invoices: an invoice still unpaid counts as late as it is now",
+}
+TRANSFER_COUNTRIES = {
+    "AT": "Austria",
+    "BE": "Belgium",
+    "DE": "Germany",
+    "ES": "Spain",
+    "FR": "France",
+    "IE": "Ireland",
+    "IT": "Italy",
+    "NL": "Netherlands",
+}
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SENDER = {
     "not_started": ("Not verified", "text-bg-danger"),
@@ -33,6 +50,10 @@ def _show(
     require_admin(person.principal)
     shown = organizations.organization_view(person.principal.organization_id)
     current = shown.settings.model_dump(mode="json", by_alias=True)
+    limit = shown.settings.card_payment_limit
+    digits = int(get_currency_precision(shown.settings.default_currency))
+    current["cardPaymentLimit"] = "" if limit is None else to_major(limit, digits)
+    current["holidays"] = "\n".join(current["holidays"])
     return page(
         router,
         person,
@@ -44,6 +65,8 @@ def _show(
         s={**current, **(values or {})},
         days=DAYS,
         sender_states=SENDER,
+        rating_bases={b.value: RATING_BASES[b.value] for b in RatingBasis},
+        countries=TRANSFER_COUNTRIES,
         errors=errors or {},
     )
 
@@ -69,7 +92,22 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def _by_field(fields: dict[str, str]) -> dict[str, str]:
+    """``holidays[1]`` (a line of a list typed one a line) as ``holidays``, naming the line."""
+    named: dict[str, str] = {}
+    for path, message in fields.items():
+        name, _, index = path.partition("[")
+        named.setdefault(name, f"line {int(index.split(']')[0]) + 1}: {message}" if index else message)
+    return named
+
+
+def _card_limit(text: str, currency: str) -> int | None:
+    """The card limit typed in the default currency's units, in minor units; empty: no limit."""
+    return to_minor(text, currency or None, "cardPaymentLimit") if text.strip() else None
+
+
 def _values(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """The form's fields as the settings' (the card limit still as typed: ``_card_limit``)."""
     return {
         "senderName": first(fields, "senderName") or None,
         "senderEmail": first(fields, "senderEmail") or None,
@@ -85,6 +123,12 @@ def _values(fields: dict[str, list[str]]) -> dict[str, Any]:
         "matchRepliesBySenderDomain": first(fields, "matchRepliesBySenderDomain") == "yes",
         "disputeReasons": _lines(first(fields, "disputeReasons")),
         "signUpDomains": [d.lower() for d in _lines(first(fields, "signUpDomains"))],
+        "holidays": _lines(first(fields, "holidays")),
+        "logoUrl": first(fields, "logoUrl").strip() or None,
+        "ratingBasis": first(fields, "ratingBasis"),
+        "bankTransferCountry": first(fields, "bankTransferCountry"),
+        "paymentInFlightDays": first(fields, "paymentInFlightDays"),
+        "cardPaymentLimit": first(fields, "cardPaymentLimit"),
     }
 
 
@@ -103,12 +147,16 @@ def settings_form() -> Response[str]:
     current = organizations.get_organization(person.principal.organization_id).settings
     values = _values(fields)
     try:
+        limit = _card_limit(values["cardPaymentLimit"], values["defaultCurrency"])
         try:
-            chosen = OrganizationSettings.model_validate({**current.model_dump(mode="json", by_alias=True), **values})
+            chosen = OrganizationSettings.model_validate(
+                {**current.model_dump(mode="json", by_alias=True), **values, "cardPaymentLimit": limit}
+            )
         except ValidationError as error:
             raise Invalid("please check the highlighted fields", validation_fields(error.errors())) from error
         organizations.update_settings(person.principal, chosen)
     except (Invalid, Conflict) as refused:
-        errors = {"form": "settings", "message": refused.message, **refused.fields}
-        return _show(person, errors=errors, values=values, status=refused.status)
+        errors = {"form": "settings", "message": refused.message, **_by_field(refused.fields)}
+        shown_values = {**values, "holidays": first(fields, "holidays")}
+        return _show(person, errors=errors, values=shown_values, status=refused.status)
     return redirect("/settings", person)

@@ -125,7 +125,8 @@ class ListState:
         return "/customers" + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def _minor(text: str, currency: str | None, name: str) -> int:
+def to_minor(text: str, currency: str | None, name: str) -> int:
+    """An amount typed in a form (``"1,000.50"``) in minor units of ``currency``; 422 naming ``name``."""
     try:
         amount = Decimal(text.replace(",", "").strip())
     except InvalidOperation as error:
@@ -153,7 +154,7 @@ def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState
     currency = first.get("currency") or None
     for name, target in AMOUNTS.items():
         if first.get(name):
-            fields[target] = _minor(first[name], currency, name)
+            fields[target] = to_minor(first[name], currency, name)
     for name, target in FLAGS.items():
         if first.get(name) in ("yes", "no"):
             fields[target] = first[name] == "yes"
@@ -226,7 +227,7 @@ def view_params(filters: CustomerFilter) -> dict[str, list[str]]:
     digits = int(get_currency_precision(filters.currency)) if filters.currency else 2
     for name, target in AMOUNTS.items():
         if values.get(target) is not None:
-            params[name] = [_major(int(values[target]), digits)]
+            params[name] = [to_major(int(values[target]), digits)]
     for name, target in FLAGS.items():
         if values.get(target) is not None:
             params[name] = ["yes" if values[target] else "no"]
@@ -238,7 +239,8 @@ def view_params(filters: CustomerFilter) -> dict[str, list[str]]:
     return params
 
 
-def _major(minor: int, digits: int) -> str:
+def to_major(minor: int, digits: int) -> str:
+    """Minor units as a form shows them: ``150000`` with 2 digits is ``"1500"``, ``150050`` is ``"1500.50"``."""
     amount = Decimal(minor).scaleb(-digits)
     return str(amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount)
 
