@@ -12,6 +12,7 @@ from aws_lambda_powertools.shared.cookies import Cookie
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from relance.errors import Forbidden
+from relance.services import notes
 from relance.settings import get_settings
 from relance.web import security, session
 from relance.web.assets import StaticFiles
@@ -90,7 +91,11 @@ def html(
     if person is not None and person.renewed is not None:
         out += session.session_cookies(person.renewed)
     return Response(
-        status, "text/html; charset=utf-8", body, headers=security.page_headers(form_targets()), cookies=out
+        status,
+        "text/html; charset=utf-8",
+        body,
+        headers=security.page_headers(form_targets(), notes.upload_origins()),  # a note's files go to S3
+        cookies=out,
     )
 
 

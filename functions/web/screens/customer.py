@@ -4,6 +4,7 @@ Every form on the page posts to the page's own URL with ``do`` naming what to do
 303 back to the page, a refusal shows the page again with the fields at fault (422).
 """
 
+import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from relance import clock
 from relance.domain.custom_fields import FieldType
 from relance.domain.customers import ContactFields, ContactPatch, CustomerPatch, PaymentMethods
-from relance.errors import Invalid, NotFound, validation_fields
+from relance.errors import Invalid, NotFound, PayloadTooLarge, validation_fields
 from relance.services import (
     actions,
     contacts,
@@ -28,12 +29,14 @@ from relance.services import (
 )
 from relance.services.access import require_admin
 from relance.services.actions import ManualAction, ManualType
-from relance.services.notes import NoteFields, NotePatch
+from relance.services.notes import FileDeclaration, NoteFields, NotePatch
 from relance.services.portal_links import PortalLinkRequest
 from relance.services.replies import ReplyFields
 from relance.web.session import SignedIn
-from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
+from screens import uploads
+from screens.base import check_csrf, first, is_htmx, page, redirect, signed_in
 from screens.customers import ACTIONS, METHODS
+from screens.uploads import FormFile
 
 router = Router()
 STATUS = {
@@ -151,29 +154,42 @@ def _custom_values(person: SignedIn, fields: dict[str, list[str]]) -> dict[str, 
     return values
 
 
-def _note(person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]]) -> str:
-    """Write a note (its mentions from the select), pin, unpin or delete one of this customer's."""
+def _note(
+    person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]], files: list[FormFile]
+) -> list[dict[str, Any]]:
+    """Write a note (its mentions from the select, its files), add files to one, pin, unpin or delete
+    one of this customer's. The answer: the presigned uploads of files only declared (the page's script)."""
     principal = person.principal
+    declared, contents = uploads.declared(fields, files)
     if intent == "note":
         body = first(fields, "body")
         if not body:
             raise Invalid("please write the note", {"body": "a note needs some words"})
         added = [f"@{u}" for u in fields.get("mention", []) if u and f"@{u}" not in body]
-        values = {"body": " ".join([body, *added]), "pinned": first(fields, "pinned") == "yes"}
+        values = {"body": " ".join([body, *added]), "pinned": first(fields, "pinned") == "yes", "attachments": declared}
         try:
-            notes.create(principal, customer_id, _model(NoteFields, values))
-        except Invalid as refused:
+            created = notes.create(principal, customer_id, _model(NoteFields, values), contents)
+        except (Invalid, PayloadTooLarge) as refused:
             raise Invalid(refused.message, {**refused.fields, "draft": body}) from refused
-        return "timeline"
+        return list(created.get("uploads", []))
     note = notes.get_note(principal, first(fields, "note"))
     if note["customerId"] != customer_id:
         raise NotFound("note not found")
+    if intent == "note-files":
+        if not declared:
+            raise Invalid("choose the files to add", {"attachments": "no file chosen"})
+        try:
+            more = [_model(FileDeclaration, one, "attachments.") for one in declared]
+            added_files = notes.add_attachments(principal, note["id"], more, contents)
+        except PayloadTooLarge as refused:
+            raise Invalid(refused.message, refused.fields) from refused
+        return [] if contents is not None else [u.model_dump(mode="json", by_alias=True) for _, u in added_files]
     if intent == "note-delete":
         notes.delete(principal, note["id"])
-        return "timeline"
+        return []
     if intent in ("note-pin", "note-unpin"):
         notes.update(principal, note["id"], NotePatch(pinned=intent == "note-pin"))
-        return "timeline"
+        return []
     raise Invalid("unknown action", {"do": "not something this page does"})
 
 
@@ -181,30 +197,37 @@ def _addresses(text: str) -> list[str]:
     return [a.strip() for a in text.replace(";", ",").split(",") if a.strip()]
 
 
-def _reply(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
-    """Answer an email we sent, or the customer's mail a Reply task is about (the reply service)."""
+def _reply(person: SignedIn, customer_id: str, fields: dict[str, list[str]], files: list[FormFile]) -> str:
+    """Answer an email we sent, or the customer's mail a Reply task is about (the reply service),
+    with the files chosen attached."""
     action = workspace.action_of(person.principal, customer_id, first(fields, "action"))
     values = {
         "body": first(fields, "body"),
         "to": _addresses(first(fields, "to")),
         "cc": _addresses(first(fields, "cc")),
+        "attachments": [
+            {"filename": f.filename, "contentType": f.content_type, "contentBase64": base64.b64encode(f.data).decode()}
+            for f in files
+        ],
     }
     replies.reply(person.principal, str(action["id"]), _model(ReplyFields, values))
     return "timeline"
 
 
-def _timeline_form(person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]]) -> str:
+def _timeline_form(
+    person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]], files: list[FormFile]
+) -> str:
     if intent == "remind":  # an email now, from the chosen template (the manual email service)
         chosen = first(fields, "template")
         email = ManualAction(customer_id=customer_id, type=ManualType.EMAIL, template_id=chosen)
         actions.create_manual(person.principal, email)
         return "timeline"
     if intent == "reply":
-        return _reply(person, customer_id, fields)
-    return _note(person, customer_id, intent, fields)
+        return _reply(person, customer_id, fields, files)
+    raise Invalid("unknown action", {"do": "not something this page does"})
 
 
-def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str:
+def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]], files: list[FormFile]) -> str:
     """Carry out the form's ``do``; the page's anchor to go back to."""
     principal = person.principal
     intent = first(fields, "do")
@@ -233,8 +256,8 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
-    if intent in {"reply", "note", "remind"} or intent.startswith("note-"):  # the timeline's forms
-        return _timeline_form(person, customer_id, intent, fields)
+    if intent in {"reply", "remind"}:  # the timeline's forms (notes: see customer_form)
+        return _timeline_form(person, customer_id, intent, fields, files)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
         contacts.create_contact(principal, customer_id, _model(ContactFields, values, "contact."))
@@ -258,7 +281,14 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]]) -> str
 @router.post("/customers/<customer_id>")
 def customer_form(customer_id: str) -> Response[str]:
     person = signed_in(router)
-    fields = form(router.current_event)
+    event = router.current_event
+    presigned = bool(event.headers.get(uploads.PRESIGNED))  # the page's script uploads the files itself
+    try:
+        fields, files = uploads.read(event)
+    except Invalid as refused:
+        return _show(
+            person, customer_id, errors={"form": "note", "message": refused.message, **refused.fields}, status=422
+        )
     check_csrf(router, person, fields)
     intent = first(fields, "do")
     if intent in ("portal-link", "portal-preview"):
@@ -266,11 +296,19 @@ def customer_form(customer_id: str) -> Response[str]:
         if intent == "portal-preview":
             return redirect(link.url, person)
         return _show(person, customer_id, link=link)
+    to_upload: list[dict[str, Any]] = []
     try:
-        anchor = _do(person, customer_id, fields)
+        if intent == "note" or intent.startswith("note-"):
+            to_upload, anchor = _note(person, customer_id, intent, fields, files), "timeline"
+        else:
+            anchor = _do(person, customer_id, fields, files)
     except Invalid as refused:
         errors = {"form": intent, "message": refused.message, **refused.fields}
         if intent == "note" and "draft" not in errors:
             errors["draft"] = first(fields, "body")
+        if presigned:
+            return uploads.json_answer({"message": refused.message, "fields": refused.fields}, 422)
         return _show(person, customer_id, errors=errors, status=422)
+    if presigned:
+        return uploads.json_answer({"uploads": to_upload, "next": f"/customers/{customer_id}#{anchor}"})
     return redirect(f"/customers/{customer_id}#{anchor}", person)

@@ -38,3 +38,106 @@ document.addEventListener("dragend", () => {
   if (list && list.form && list.dataset.submitOnDrop !== undefined) list.form.requestSubmit();
   else if (list && list.closest("form") && list.dataset.submitOnDrop !== undefined) list.closest("form").requestSubmit();
 });
+
+// Files on a form (<form data-max-files data-max-bytes>): counted and weighed before sending, refused
+// with the limit named. A note's files (<form data-note-files>) go straight to S3: the form declares
+// them, Relance answers a presigned POST per file, the browser posts each file to its own. Without
+// JavaScript the form sends the files through Relance itself (4 MB together at most).
+const MB = 1024 * 1024;
+const chosenFiles = (form) => Array.from(form.querySelectorAll("input[type=file]")).flatMap((input) => Array.from(input.files));
+const weight = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+function sayFiles(form, text) {
+  const input = form.querySelector("input[type=file]");
+  const status = input && document.getElementById(input.getAttribute("aria-describedby"));
+  if (status) status.textContent = text;
+}
+function filesProblem(form) {
+  const files = chosenFiles(form);
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const maxFiles = Number(form.dataset.maxFiles);
+  const maxBytes = Number(form.dataset.maxBytes);
+  if (files.length > maxFiles) return `Too many files: ${files.length}, at most ${maxFiles} here.`;
+  if (total > maxBytes) return `Too large: ${weight(total)} together, at most ${weight(maxBytes)} here.`;
+  return "";
+}
+function checkFiles(form) {
+  const problem = filesProblem(form);
+  const files = chosenFiles(form);
+  form.querySelectorAll("input[type=file]").forEach((input) => input.setCustomValidity(problem));
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  sayFiles(form, problem || (files.length ? `${files.length} file${files.length > 1 ? "s" : ""} chosen, ${weight(total)}.` : ""));
+  return problem;
+}
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form[data-max-files]");
+  if (form && event.target.type === "file") checkFiles(form);
+});
+
+// Drop files on the note (<textarea data-drop-files="input id">): they join the files chosen.
+document.addEventListener("dragover", (event) => {
+  const area = event.target.closest("[data-drop-files]");
+  if (area && event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files")) {
+    event.preventDefault();
+    area.classList.add("drop-target");
+  }
+});
+document.addEventListener("dragleave", (event) => {
+  const area = event.target.closest("[data-drop-files]");
+  if (area) area.classList.remove("drop-target");
+});
+document.addEventListener("drop", (event) => {
+  const area = event.target.closest("[data-drop-files]");
+  const input = area && document.getElementById(area.dataset.dropFiles);
+  if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+  event.preventDefault();
+  area.classList.remove("drop-target");
+  const all = new DataTransfer();
+  [...input.files, ...event.dataTransfer.files].forEach((file) => all.items.add(file));
+  input.files = all.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+async function uploadNoteFiles(form, submitter, files) {
+  const buttons = form.querySelectorAll("button");
+  const data = new FormData(form);
+  if (submitter && submitter.name) data.set(submitter.name, submitter.value);
+  data.delete("attachments");
+  files.forEach((file) => {
+    data.append("fileName", file.name);
+    data.append("fileType", file.type);
+    data.append("fileSize", String(file.size));
+  });
+  buttons.forEach((button) => { button.disabled = true; });
+  sayFiles(form, "Saving…");
+  const answer = await fetch(form.action, { method: "POST", body: data, headers: { "X-Relance-Uploads": "presigned" } });
+  const result = await answer.json().catch(() => ({ message: "Relance did not answer: try again." }));
+  if (!answer.ok) {
+    buttons.forEach((button) => { button.disabled = false; });
+    sayFiles(form, [result.message, ...Object.values(result.fields || {})].join(" — "));
+    return;
+  }
+  const failed = [];
+  for (const [index, upload] of result.uploads.entries()) {
+    sayFiles(form, `Uploading ${files[index].name} (${index + 1} of ${files.length})…`);
+    const post = new FormData();
+    Object.entries(upload.fields).forEach(([name, value]) => post.append(name, value));
+    post.append("file", files[index]);
+    const sent = await fetch(upload.url, { method: "POST", body: post }).catch(() => null);
+    if (!sent || !sent.ok) failed.push(files[index].name);
+  }
+  if (failed.length) {
+    sayFiles(form, `The note is saved, but these files did not upload: ${failed.join(", ")}. Reload the page and add them to the note again.`);
+    return;
+  }
+  window.history.replaceState(null, "", result.next);
+  window.location.reload();
+}
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-max-files]");
+  if (!form) return;
+  if (checkFiles(form)) { event.preventDefault(); return; }
+  const files = chosenFiles(form);
+  if (form.dataset.noteFiles === undefined || !files.length || !window.fetch) return;
+  event.preventDefault();
+  uploadNoteFiles(form, event.submitter, files);
+});

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -175,6 +176,27 @@ def _upload(org_id: str, note_id: str, declared: FileDeclaration) -> tuple[dict[
     return attachment, upload
 
 
+def _put(attachment: dict[str, Any], data: bytes) -> None:
+    """Store a file the web app received itself (its form without JavaScript), in place of a presigned POST."""
+    if not 1 <= len(data) <= int(attachment["size"]):
+        raise Invalid(
+            "a file is not the size declared", {"attachments": f"{attachment['name']}: not its declared size"}
+        )
+    client("s3").put_object(
+        Bucket=get_settings().documents_bucket, Key=attachment["key"], Body=data, ContentType=attachment["contentType"]
+    )
+
+
+def upload_origins() -> tuple[str, ...]:
+    """Where a browser posts a note's files (the presigned POSTs' origin), for the web app's CSP
+    ``connect-src``: the custom endpoint when there is one (moto, locally), else the bucket on S3."""
+    endpoint = urlsplit(str(client("s3").meta.endpoint_url))
+    if not endpoint.hostname or not endpoint.hostname.endswith(".amazonaws.com"):
+        return (f"{endpoint.scheme}://{endpoint.netloc}",)
+    bucket, region = get_settings().documents_bucket, get_settings().aws_region
+    return (f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com")
+
+
 def _shown(note: dict[str, Any], uploads: list[Upload] | None = None) -> dict[str, Any]:
     shown = timeline.with_links(note)
     if uploads is not None:
@@ -185,7 +207,11 @@ def _shown(note: dict[str, Any], uploads: list[Upload] | None = None) -> dict[st
 # ---------------------------------------------------------------- operations
 
 
-def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[str, Any]:
+def create(
+    principal: Principal, customer_id: str, fields: NoteFields, contents: list[bytes] | None = None
+) -> dict[str, Any]:
+    """Write a note; its declared files come back as presigned uploads, or, with ``contents`` (the
+    files themselves, in order), are stored before the note is."""
     org_id = principal.organization_id
     customer = customer_item(principal, customer_id)
     for index, invoice_id in enumerate(fields.invoice_ids):
@@ -203,6 +229,8 @@ def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[s
     now = clock.now().isoformat()
     note_id = new_id("note")
     files = [_upload(org_id, note_id, declared) for declared in fields.attachments]
+    for (attachment, _), data in zip(files, contents or [], strict=contents is not None):
+        _put(attachment, data)
     note = {
         "id": note_id,
         "customerId": customer["id"],
@@ -219,7 +247,7 @@ def create(principal: Principal, customer_id: str, fields: NoteFields) -> dict[s
     }
     _save(org_id, note, "attribute_not_exists(PK)")
     _tell(org_id, principal, customer, note, mentioned)
-    return _shown(note, [upload for _, upload in files])
+    return _shown(note, None if contents is not None else [upload for _, upload in files])
 
 
 def _tell(
@@ -273,17 +301,29 @@ def delete(principal: Principal, note_id: str) -> None:
 
 def add_attachment(principal: Principal, note_id: str, declared: FileDeclaration) -> dict[str, Any]:
     """Declare one more file: the answer holds the presigned POST to upload it."""
-    org_id = principal.organization_id
-    note, _ = _visible_note(principal, note_id)
-    check_files(note.get("attachments", []), [declared])
-    attachment, upload = _upload(org_id, note_id, declared)
-    after = {**note, "attachments": [*note.get("attachments", []), attachment], "updatedAt": clock.now().isoformat()}
-    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
-        raise Conflict("the note changed meanwhile: try again", {"attachments": "changed meanwhile"})
+    attachment, upload = add_attachments(principal, note_id, [declared])[0]
     return {
         "attachment": {k: v for k, v in attachment.items() if k != "key"},
         "upload": upload.model_dump(mode="json", by_alias=True),
     }
+
+
+def add_attachments(
+    principal: Principal, note_id: str, declared: list[FileDeclaration], contents: list[bytes] | None = None
+) -> list[tuple[dict[str, Any], Upload]]:
+    """Add files to a note, all within its limits or none: each with its presigned POST, or stored
+    here from ``contents`` (the files themselves, in order)."""
+    org_id = principal.organization_id
+    note, _ = _visible_note(principal, note_id)
+    check_files(note.get("attachments", []), declared)
+    files = [_upload(org_id, note_id, one) for one in declared]
+    for (attachment, _), data in zip(files, contents or [], strict=contents is not None):
+        _put(attachment, data)
+    added = [attachment for attachment, _ in files]
+    after = {**note, "attachments": [*note.get("attachments", []), *added], "updatedAt": clock.now().isoformat()}
+    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
+        raise Conflict("the note changed meanwhile: try again", {"attachments": "changed meanwhile"})
+    return files
 
 
 def notes_of(principal: Principal, customer_id: str, *, pinned_only: bool = False) -> list[dict[str, Any]]:

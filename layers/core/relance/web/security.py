@@ -45,8 +45,9 @@ def local_path(target: str | None, default: str = "/customers") -> str:
     return target
 
 
-def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
-    """Scripts and styles from our origin only; no inline script or style, no framing."""
+def content_security_policy(form_targets: tuple[str, ...] = (), connect_targets: tuple[str, ...] = ()) -> str:
+    """Scripts and styles from our origin only; no inline script or style, no framing. Scripts may
+    connect to ``connect_targets`` besides our origin (the documents bucket, for a note's files)."""
     return "; ".join(
         [
             "default-src 'none'",
@@ -54,7 +55,7 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            "connect-src 'self'",
+            "connect-src " + " ".join(("'self'", *connect_targets)),
             "form-action " + " ".join(("'self'", *form_targets)),
             "frame-ancestors 'none'",
             "base-uri 'none'",
@@ -62,10 +63,10 @@ def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
     )
 
 
-def page_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
+def page_headers(form_targets: tuple[str, ...] = (), connect_targets: tuple[str, ...] = ()) -> dict[str, str]:
     """Headers of every HTML answer: strict CSP, no framing, no caching of data pages."""
     return {
-        "Content-Security-Policy": content_security_policy(form_targets),
+        "Content-Security-Policy": content_security_policy(form_targets, connect_targets),
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
