@@ -16,8 +16,10 @@ from screens import (
     auth,
     customer,
     customers,
+    fields,
     invoice,
     notifications,
+    profile,
     replies,
     settings,
     static,
@@ -31,7 +33,22 @@ from relance.observability import logger, metrics, traced
 from relance.web.session import SignInFailed, SignInUnavailable
 
 app = APIGatewayRestResolver()
-for screen in (static, auth, customers, customer, invoice, actions, notifications, replies, settings, team, workflows):
+SCREENS = (
+    static,
+    auth,
+    customers,
+    customer,
+    invoice,
+    actions,
+    notifications,
+    replies,
+    settings,
+    team,
+    fields,
+    profile,
+    workflows,
+)
+for screen in SCREENS:
     app.include_router(screen.router)
 
 
