@@ -3,7 +3,12 @@
 import base64
 import smtplib
 
+from relance.domain.organizations import Principal
+from relance.domain.users import Role, UserFields, UserPatch
 from relance.mail import ses
+from relance.services import replies, users
+from relance.services.replies import ReplyFields
+from tests.integration import web
 from tests.integration.helpers import actions_of, eventually, jump_until, ok, outbox, start_customer
 
 
@@ -58,3 +63,19 @@ def test_a_reply_that_cannot_be_sent_is_failed_with_its_reason_not_left_sending(
     assert answered.status_code == 500
     replies = [a for a in actions_of(fast, customer_id) if a["stepId"] == "reply"]
     assert [(a["status"], a["reason"].split(":")[0]) for a in replies] == [("failed", "not sent")]
+
+
+def test_a_persons_reply_closes_with_their_signature(fast):
+    admin = web.admin(fast)
+    person = users.create_user(admin, UserFields(email="sam@ar.example", name="Sam Signer", role=Role.ADMIN))
+    users.update_user(admin, person.id, UserPatch(signature="Sam Signer\nAccounts receivable, Fast Co"))
+    signer = Principal(organization_id=admin.organization_id, role="admin", principal_id=f"user:{person.id}",
+                       user_id=person.id)  # fmt: skip
+    customer_id, _ = start_customer(fast, "Signed For", "ap@signed.example", due_days_ago=2)
+    reminder = jump_until(fast, lambda: [a for a in actions_of(fast, customer_id, "sent") if a["type"] == "email"])[0]
+
+    replies.reply(signer, reminder["id"], ReplyFields(body="Could you confirm the date?"))
+
+    mail = eventually(lambda: [m for m in outbox(fast, "ap@signed.example") if "confirm the date" in (m["text"] or "")])
+    assert "Could you confirm the date?\n\nSam Signer\nAccounts receivable, Fast Co" in mail[0]["text"]
+    assert "Sam Signer<br>Accounts receivable, Fast Co" in mail[0]["html"]

@@ -23,6 +23,7 @@ class Channel(StrEnum):
 
 Initials = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3, pattern=r"^[A-Z]+$")]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
+Signature = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
 def initials_of(name: str) -> str:
@@ -45,6 +46,9 @@ class UserPatch(RelanceModel):
     role: Role | None = None
     notification_channels: list[Channel] | None = None
     slack_webhook_url: Annotated[str, StringConstraints(pattern=r"^https://hooks\.slack\.com/")] | None = None
+    signature: Signature | None = Field(
+        default=None, description="closes the person's replies to customers (their name when empty)"
+    )
 
 
 class User(Record):
@@ -55,6 +59,7 @@ class User(Record):
     role: Role
     notification_channels: list[Channel]
     slack_webhook_url: str | None = None
+    signature: str | None = None
     created_at: AwareDatetime
 
 

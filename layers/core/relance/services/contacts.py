@@ -17,13 +17,14 @@ from relance.domain.customers import (
     PositionFields,
 )
 from relance.domain.organizations import Principal
-from relance.errors import Invalid, NotFound
+from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.services import timeline
 from relance.services.access import require_admin
 from relance.services.customers import customer_item
 from relance.storage import contacts as store
 from relance.storage import keys
+from relance.storage.records import under_prefix
 from relance.storage.table import delete, transact, update
 
 
@@ -191,6 +192,16 @@ def delete_position(principal: Principal, position_id: str, move_to: str | None)
         raise NotFound("position not found")
     if move_to is not None and (move_to == position_id or store.get_position(org, move_to) is None):
         raise Invalid("cannot move contacts there", {"moveTo": "another existing position is required"})
+    addressing = sorted(
+        str(w.get("name"))
+        for w in under_prefix(keys.workflows_prefix(org))
+        if any(position_id in step.get(field, []) for step in w.get("steps", []) for field in ("to", "cc"))
+    )
+    if addressing:
+        raise Conflict(
+            f"workflows send to this position: {', '.join(addressing)}; change their steps first",
+            {"position": "addressed by a workflow's steps"},
+        )
     moved = store.contacts_in_position(org, position_id)
     for contact in moved:
         store.save_contact(org, {**contact, "positionId": move_to})

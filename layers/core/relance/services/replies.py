@@ -106,7 +106,7 @@ def _render(body: str, signature: str, exchange: Exchange) -> RenderedEmail:
     text = "\n\n".join([body, signature, *(f"{said}\n{_quoted(old)}" for said, old in exchange.history)])
     html = "".join(
         [
-            f"<p>{escape(body).replace(chr(10), '<br>')}</p><p>{escape(signature)}</p>",
+            f"<p>{escape(body).replace(chr(10), '<br>')}</p><p>{escape(signature).replace(chr(10), '<br>')}</p>",
             *(
                 f"<p>{escape(said)}</p><blockquote>{escape(old).replace(chr(10), '<br>')}</blockquote>"
                 for said, old in exchange.history
@@ -129,7 +129,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     if sum(len(f.data) for f in files) > MAX_ATTACHMENT_BYTES:
         raise PayloadTooLarge("attachments are over 10 MB together", {"attachments": "at most 10 MB together"})
     user = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
-    sender = (user or {}).get("name") or org.settings.sender_name or org.name
+    sender = (user or {}).get("signature") or (user or {}).get("name") or org.settings.sender_name or org.name
     exchange = _exchange(org_id, original, org.settings.sender_name or org.name)
     now = clock.now()
     email = _render(fields.body, sender, exchange)
