@@ -16,6 +16,7 @@ from screens import (
     auth,
     customer,
     customers,
+    email_templates,
     fields,
     invoice,
     notifications,
@@ -47,6 +48,7 @@ SCREENS = (
     fields,
     profile,
     workflows,
+    email_templates,
 )
 for screen in SCREENS:
     app.include_router(screen.router)

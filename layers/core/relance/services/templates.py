@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,11 +13,15 @@ from relance.domain.base import Record, RelanceModel
 from relance.domain.money import Money
 from relance.domain.organizations import Principal
 from relance.domain.workflows import Tone, Workflow
-from relance.errors import Conflict, NotFound
+from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
+from relance.mail import ses
 from relance.mail.rendering import DEFAULT_NAMES, RenderedEmail, check_syntax, render_default, render_strings
+from relance.services import users
 from relance.services.access import require_admin
 from relance.services.customers import customer_item
+from relance.services.organizations import get_organization
+from relance.settings import get_settings
 from relance.storage import contacts as contact_store
 from relance.storage import keys
 from relance.storage import ledger as ledger_store
@@ -43,6 +48,7 @@ LABELS = {
     },
 }
 Source = Annotated[str, StringConstraints(max_length=50_000)]
+PREVIEW_PORTAL_LINK = "https://portal.example/preview"
 
 
 class TemplateFields(RelanceModel):
@@ -188,21 +194,120 @@ def email_context(
     }
 
 
-def preview(principal: Principal, template_id: str, customer_id: str, tone: Tone | None) -> Preview:
-    """The template rendered for a real customer: its open invoices, main contact, organization."""
+def _customer_context(principal: Principal, customer_id: str, sender_name: str = "") -> dict[str, Any]:
+    """The variables for a real customer (its open invoices, main contact, organization), with a
+    stand-in portal link: a preview or a test issues no link to the customer's portal."""
     org_id = principal.organization_id
     customer = customer_item(principal, customer_id)
     invoices = [i for i in ledger_store.records_of(org_id, customer_id, "invoice") if i["status"] == "open"]
     main = contact_store.get_contact(org_id, customer["mainContactId"]) if customer.get("mainContactId") else None
-    context = email_context(
+    return email_context(
         organization=org_store.get(org_id) or {},
         customer=customer,
         contact=main,
         invoices=invoices,
-        portal_link="https://portal.example/preview",
-        sender_name="",
+        portal_link=PREVIEW_PORTAL_LINK,
+        sender_name=sender_name,
         language=customer["language"],
         today=clock.now().date(),
     )
-    rendered = render(org_id, template_id, customer["language"], (tone or Tone.FORMAL).value, context)
+
+
+def preview(principal: Principal, template_id: str, customer_id: str, tone: Tone | None) -> Preview:
+    """The template rendered for a real customer: its open invoices, main contact, organization."""
+    context = _customer_context(principal, customer_id)
+    rendered = render(principal.organization_id, template_id, context["language"], (tone or Tone.FORMAL).value, context)
     return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
+
+
+class Draft(RelanceModel):
+    """A template as the editor holds it, saved or not: what a preview or a test email renders."""
+
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] = "en"
+    subject: Annotated[str, StringConstraints(max_length=500)]
+    text: Source
+    html: Source
+
+
+def preview_draft(principal: Principal, draft: Draft, customer_id: str, sender_name: str = "") -> Preview:
+    """Unsaved fields rendered for a real customer, in the bounded sandbox as a saved template is:
+    ``Invalid`` (422) naming the field that does not compile, or ``template`` when rendering fails."""
+    check_syntax({"subject": draft.subject, "text": draft.text, "html": draft.html})
+    context = _customer_context(principal, customer_id, sender_name)
+    rendered = render_strings(draft.subject, draft.text, draft.html, {**context, "language": draft.language})
+    return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
+
+
+def send_test(principal: Principal, draft: Draft, customer_id: str) -> str:
+    """The draft rendered for a customer and sent to the signed-in person alone, "[Test]" before its
+    subject, through SES as reminders go: no action, no contact, nothing on the customer's timeline.
+    Answers the address it went to."""
+    require_admin(principal)
+    if not principal.user_id:
+        raise Invalid("only a person can receive a test email", {"to": "an API key has no email address"})
+    me = users.get_user(principal, principal.user_id)
+    org = get_organization(principal.organization_id)
+    if not org.settings.sender_email:
+        raise Invalid("the organization has no sender address", {"senderEmail": "set one in the settings"})
+    sender_name = org.settings.sender_name or org.name
+    shown = preview_draft(principal, draft, customer_id, sender_name)
+    envelope = ses.Envelope(
+        sender_name=sender_name,
+        sender_email=org.settings.sender_email,
+        to=[me.email],
+        cc=[],
+        reply_to=me.email,
+        message_id=f"<{new_id('test')}@{get_settings().reply_domain}>",  # no action in it: replies route nowhere
+        tags={"organization": org.id, "kind": "test"},  # no action tag: its SES events change nothing
+    )
+    ses.send(envelope, RenderedEmail(subject=f"[Test] {shown.subject}", text=shown.text, html=shown.html))
+    return me.email
+
+
+class Variable(RelanceModel):
+    """A variable a template may use: as typed, what a click inserts, a sample value."""
+
+    name: str
+    insert: str
+    example: str
+    loop: str | None = None  # the loop it lives in (``invoices``), for the fields of one item
+
+
+def variables() -> list[Variable]:
+    """Every variable of ``email_context``, read off the builder itself with sample values, so the
+    editor's list cannot drift from what templates receive."""
+    sample = email_context(
+        organization={"name": "Demo Trading"},
+        customer={"name": "Acme Ltd", "externalId": "ERP-1001"},
+        contact={"firstName": "Ada", "lastName": "Lovelace", "email": "ada@acme.example"},
+        invoices=[
+            {"number": "INV-1042", "issuedAt": "2026-01-05", "dueAt": "2026-02-04", "amount": 120000, "currency": "EUR"}
+        ],
+        portal_link="https://portal.example/…",
+        sender_name="Accounts receivable",
+        language="en",
+        today=date(2026, 2, 14),
+    )
+    return list(_variables(sample, "", None))
+
+
+def _variables(values: dict[str, Any], prefix: str, loop: str | None) -> Iterator[Variable]:
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _variables(value, f"{name}.", loop)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            item = key.removesuffix("s")
+            yield Variable(
+                name=name,
+                insert=f"{{% for {item} in {name} %}}\n{{% endfor %}}",
+                example="a loop: one pass per open invoice",
+            )
+            yield from _variables(value[0], f"{item}.", name)
+        elif isinstance(value, list):
+            joined = ", ".join(str(v) for v in value)
+            yield Variable(name=name, insert=f'{{{{ {name}|join(", ") }}}}', example=joined, loop=loop)
+        else:
+            yield Variable(
+                name=name, insert=f"{{{{ {name} }}}}", example="" if value is None else str(value), loop=loop
+            )
