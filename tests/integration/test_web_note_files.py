@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
 from relance.aws import client
-from relance.services import customers, notes
+from relance.services import customers, inbound, notes, timeline
 from relance.services.customers import CustomerFilter
 from relance.settings import get_settings
 from tests.integration.web import Browser, admin
@@ -166,3 +166,30 @@ def test_sixteen_megabytes_together_are_refused_naming_attachments_and_nothing_i
     assert refused.status_code == 422 and "15 MB" in refused.json()["fields"]["attachments"]
     assert through_the_form.status_code == 422 and "at most 4 MB together here" in through_the_form.text
     assert (len(notes.notes_of(admin(demo), customer_id)), stored_files(demo)) == before
+
+
+def test_a_reply_from_the_timeline_carries_the_files_chosen(demo):
+    browser = signed_in_admin(demo)
+    org = admin(demo).organization_id
+    asked, mail = next(
+        (c, e)
+        for c in customers.matching_customers(admin(demo), CustomerFilter())
+        for e in timeline.page(org, f"CUS#{c.id}", limit=200)[0]
+        if e["kind"] == "reply_in"
+    )
+    if not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId"):  # whatever the settings
+        inbound.open_reply_task(org, customers.customer_item(admin(demo), asked.id), mail, [])
+    page = browser.get(f"/customers/{asked.id}")
+    soup = BeautifulSoup(page.text, "html.parser")
+    task = soup.select_one("li.tl-reply_in form input[name=action]")["value"]
+
+    sent = browser.post(
+        f"/customers/{asked.id}",
+        {"csrf": browser.csrf(page), "do": "reply", "action": task, "body": "The copy you asked for."},
+        files=[("attachments", ("INV-copy.pdf", b"%PDF-1.4 copy", "application/pdf"))],
+    )
+
+    assert sent.status_code == 200
+    ours = next(li for li in BeautifulSoup(sent.text, "html.parser").select("li.tl-reply_out") if "copy you" in li.text)
+    link = ours.find("a", string=lambda text: text and "INV-copy.pdf" in text)
+    assert requests.get(link["href"], timeout=30).content == b"%PDF-1.4 copy"
