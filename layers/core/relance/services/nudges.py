@@ -77,8 +77,9 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 def nudge_organization(org_id: str) -> int:
     """Restart every customer of the organization that is under a workflow (its send window
-    changed); how many. One Query of the organization's customers, then one nudge each."""
-    under_workflow = [c for c in customer_store.list_customers(org_id) if c.get("dunningPlanId")]
-    for customer in under_workflow:
-        nudge(org_id, customer["id"])
+    changed, automatic actions back on); how many. One Query of the organization's customers, then
+    their nudges through the nudge queue (``nudge_later``): the request answers without waiting for
+    thousands of executions to start."""
+    under_workflow = [c["id"] for c in customer_store.list_customers(org_id) if c.get("dunningPlanId")]
+    nudge_later(org_id, under_workflow)
     return len(under_workflow)
