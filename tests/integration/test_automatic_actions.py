@@ -26,7 +26,7 @@ from tests.integration.helpers import (
 from tests.integration.test_web_settings import browser_of, form_of
 from tests.integration.web import Browser, admin, text_of
 
-BANNER = "/settings/automatic-actions"
+TOP_STATUS = "/notifications?part=bell"
 
 
 def switch(runtime: LocalRuntime, on: bool) -> dict[str, Any]:
@@ -74,11 +74,15 @@ def test_switched_off_the_due_reminder_is_held_a_manual_email_goes_and_back_on_i
 
 
 def banner(browser: Browser) -> BeautifulSoup:
-    """What every page's status region shows, as htmx loads it once the page is there."""
+    """What every page's status region shows, as htmx loads it with the bell once the page is there
+    (and every minute after): swapped in out of band."""
     page = BeautifulSoup(browser.get("/customers").text, "html.parser")
-    region = page.select_one("#automatic-actions[role=status]")
-    assert region is not None and region["hx-get"] == BANNER and region["hx-trigger"] == "load"
-    return BeautifulSoup(browser.get(BANNER, headers={"HX-Request": "true"}).text, "html.parser")
+    region, bell = page.select_one("#automatic-actions[role=status]"), page.select_one("#bell-count")
+    assert region is not None and region.get_text(strip=True) == ""
+    assert bell["hx-get"] == TOP_STATUS and bell["hx-trigger"] == "load"
+    status = BeautifulSoup(browser.get(TOP_STATUS, headers={"HX-Request": "true"}).text, "html.parser")
+    assert status.select_one("#bell-count")["hx-trigger"] == "every 60s"
+    return status.select_one("#automatic-actions[hx-swap-oob=innerHTML]")
 
 
 def test_an_admin_switches_automatic_actions_off_and_every_page_says_so_until_back_on(demo):

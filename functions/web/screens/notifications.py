@@ -1,13 +1,16 @@
-"""Notifications: the bell in the top bar (its unread count, loaded by htmx after the page), the
-list, marked read one by one; each opens what it is about (marked read on the way)."""
+"""Notifications: the bell in the top bar (its unread count, loaded by htmx after the page and every
+minute, with the automatic-actions banner), the list, marked read one by one; each opens what it is
+about (marked read on the way)."""
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from relance.aws import together
 from relance.errors import Invalid
-from relance.services import notifications
+from relance.services import notifications, organizations
+from relance.web.session import SignedIn
 from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
 
 router = Router()
@@ -35,19 +38,39 @@ def link_of(item: dict[str, Any]) -> str:
 
 @router.get("/notifications")
 def notifications_page() -> Response[str]:
+    """The list; ``?part=bell`` from htmx is the top bar's status alone (``top_status``)."""
     person = signed_in(router)
+    if router.current_event.get_query_string_value("part") == "bell" and is_htmx(router.current_event):
+        return _top_status(person)
     listed = notifications.list_notifications(person.principal, limit=100)
-    bell = router.current_event.get_query_string_value("part") == "bell" and is_htmx(router.current_event)
     return page(
         router,
         person,
         "notifications.html",
-        block="bell" if bell else None,
         nav="notifications",
         items=listed["items"],
         unread=listed["unread"],
         kinds=KINDS,
         link_of=link_of,
+    )
+
+
+def _top_status(person: SignedIn) -> Response[str]:
+    """What the top bar shows of the person's state, asked for by htmx once a page is there and every
+    minute after: the bell's unread count and, out of band, the banner while automatic actions are off
+    — the person's notifications and the organization read together, one round trip."""
+    principal = person.principal
+    listed, organization = together(
+        lambda: notifications.list_notifications(principal, limit=1),
+        lambda: organizations.get_organization(principal.organization_id),
+    )
+    return page(
+        router,
+        person,
+        "layout.html",
+        block="top_status",
+        unread=listed["unread"],
+        automatic_actions_off=not organization.settings.automatic_actions,
     )
 
 

@@ -18,7 +18,7 @@ from relance.services import organizations
 from relance.services.access import require_admin
 from relance.web.customer_list import to_major, to_minor
 from relance.web.session import SignedIn
-from screens.base import RENDER, check_csrf, first, form, html, page, redirect, signed_in
+from screens.base import check_csrf, first, form, page, redirect, signed_in
 
 router = Router()
 RATING_BASES = {
@@ -74,18 +74,6 @@ def _show(
 @router.get("/settings")
 def settings_page() -> Response[str]:
     return _show(signed_in(router))
-
-
-@router.get("/settings/automatic-actions")
-def automatic_actions_banner() -> Response[str]:
-    """The banner every page shows while automatic actions are off (anyone signed in), loaded by htmx
-    once the page is there, like the bell: one read of the organization, not one before each page."""
-    person = signed_in(router)
-    off = not organizations.get_organization(person.principal.organization_id).settings.automatic_actions
-    return html(
-        RENDER.block("layout.html", "automatic_actions", automatic_actions_off=off, is_admin=person.principal.is_admin),
-        person=person,
-    )
 
 
 def _lines(text: str) -> list[str]:
