@@ -10,8 +10,10 @@ from bs4 import BeautifulSoup
 from local.runtime import LocalRuntime
 from relance import clock
 from relance.domain.ledger import InvoiceStatus
-from relance.services import customers, ledger, users
+from relance.domain.organizations import Principal
+from relance.services import customers, ledger, notes, users
 from relance.services.customers import CustomerFilter
+from relance.services.notes import NoteFields
 from tests.integration.web import Browser, admin, text_of
 
 
@@ -88,3 +90,31 @@ def test_a_promise_to_pay_is_recorded_then_cleared(demo):
     cleared = post(browser, invoice.id, promised, do="reset-promise", comment="They called back")
     assert cleared.status_code == 200 and "Record the promise" in text_of(cleared)
     assert "Promise to pay cleared" in text_of(cleared)
+
+
+def test_a_note_on_the_invoice_timeline_is_pinned_there_and_the_page_comes_back(demo):
+    browser, person = browser_of(demo, "account_manager")
+    customer, invoice = next(open_invoices(demo, person["email"], theirs=True))
+    me = next(u for u in users.list_users(admin(demo)) if u.email == person["email"])
+    author = Principal(
+        organization_id=demo.session["organization"]["id"], role="account_manager", principal_id=me.id, user_id=me.id
+    )
+    note = notes.create(author, customer.id, NoteFields(body="Asked for a PO number", invoice_ids=[invoice.id]))
+    page = browser.get(f"/invoices/{invoice.id}")
+    pin = next(
+        f
+        for f in BeautifulSoup(page.text, "html.parser").select("#timeline-list form")
+        if f.find("input", {"name": "note", "value": note["id"]}) and f.find("button", value="note-pin")
+    )
+    fields = {i["name"]: i.get("value", "") for i in pin.find_all("input")}
+
+    pinned = browser.post(pin["action"], {**fields, "do": "note-pin"}, follow=False)
+    shown = text_of(browser.get(f"/invoices/{invoice.id}"))
+    elsewhere = browser.post(
+        pin["action"], {**fields, "back": "https://evil.example/", "do": "note-unpin"}, follow=False
+    )
+
+    assert pin["action"] == f"/customers/{customer.id}" and fields["back"] == f"/invoices/{invoice.id}"
+    assert pinned.status_code == 303 and pinned.headers["Location"] == f"/invoices/{invoice.id}#timeline"
+    assert "Unpin this note" in shown
+    assert elsewhere.status_code == 303 and elsewhere.headers["Location"].startswith(f"/customers/{customer.id}#")

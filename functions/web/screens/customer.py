@@ -5,6 +5,7 @@ Every form on the page posts to the page's own URL with ``do`` naming what to do
 """
 
 import base64
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -39,6 +40,7 @@ from screens.customers import ACTIONS, METHODS
 from screens.uploads import FormFile
 
 router = Router()
+INVOICE_PAGE = re.compile(r"/invoices/[A-Za-z0-9_-]{1,64}")
 STATUS = {
     "sent": "Sent",
     "skipped": "Skipped",
@@ -309,6 +311,8 @@ def customer_form(customer_id: str) -> Response[str]:
         if presigned:
             return uploads.json_answer({"message": refused.message, "fields": refused.fields}, 422)
         return _show(person, customer_id, errors=errors, status=422)
+    back = first(fields, "back")  # the invoice page whose timeline posted here, else this page
+    after = f"{back}#timeline" if INVOICE_PAGE.fullmatch(back) else f"/customers/{customer_id}#{anchor}"
     if presigned:
-        return uploads.json_answer({"uploads": to_upload, "next": f"/customers/{customer_id}#{anchor}"})
-    return redirect(f"/customers/{customer_id}#{anchor}", person)
+        return uploads.json_answer({"uploads": to_upload, "next": after})
+    return redirect(after, person)

@@ -40,7 +40,14 @@ def _show(
         timeline=shown.timeline,
         base=f"/invoices/{invoice_id}",
         names=shown.names,
+        **_timeline_forms(shown.customer.id, invoice_id),
     )
+
+
+def _timeline_forms(customer_id: str, invoice_id: str) -> dict[str, str]:
+    """The timeline's forms (notes pinned, deleted, given files; replies) act on the customer's page,
+    which comes back here."""
+    return {"timeline_posts_to": f"/customers/{customer_id}", "timeline_back": f"/invoices/{invoice_id}"}
 
 
 @router.get("/invoices/<invoice_id>")
@@ -49,9 +56,17 @@ def invoice_page(invoice_id: str) -> Response[str]:
     person = signed_in(router)
     cursor = router.current_event.get_query_string_value("timeline") or None
     if cursor and is_htmx(router.current_event):
-        more = workspace.invoice_page(person.principal, invoice_id, cursor).timeline
-        base = f"/invoices/{invoice_id}"
-        return page(router, person, "invoice.html", block="timeline_rows", timeline=more, base=base, names=more.names)
+        more = workspace.invoice_page(person.principal, invoice_id, cursor)
+        return page(
+            router,
+            person,
+            "invoice.html",
+            block="timeline_rows",
+            timeline=more.timeline,
+            base=f"/invoices/{invoice_id}",
+            names=more.names,
+            **_timeline_forms(more.customer.id, invoice_id),
+        )
     return _show(person, invoice_id)
 
 
