@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from local.runtime import LocalRuntime
 from relance import clock
 from relance.domain.organizations import Principal
-from relance.services import actions, customers, users
+from relance.services import actions, customers, notifications, users
 from relance.services.actions import ManualAction, ManualType
 from relance.services.customers import CustomerFilter
 from relance.storage import actions as action_store
@@ -108,3 +108,37 @@ def test_a_failed_action_links_to_its_fix(demo):
     sender = failed.select_one("#action-act_webfixsender")
     assert contact.find("a", href=f"/customers/{customer.id}#contacts")
     assert sender.find("a", href="/settings#sender") and "no sender address" in sender.text
+
+
+def test_a_task_is_reassigned_to_an_admin_who_is_told_and_the_queue_filters_and_orders(demo):
+    browser, me = manager_of(demo)
+    people = users.list_users(admin(demo))
+    boss = next(u for u in people if u.role == "admin")
+    everyone = customers.matching_customers(admin(demo), CustomerFilter())
+    mine = [c for c in everyone if me.user_id in c.account_manager_ids and c.dunning_plan_id]
+    task = actions.create_manual(me, ManualAction(customer_id=mine[0].id, type=ManualType.TASK, note="Statement"))
+    later = actions.create_manual(me, ManualAction(customer_id=mine[-1].id, type=ManualType.CALL, note="Ask for PO"))
+    workflow = mine[0].dunning_plan_id
+    under = {f"/customers/{c.id}" for c in everyone if c.dunning_plan_id == workflow}
+
+    page = browser.get("/actions?order=due")
+    choices = {o["value"] for o in BeautifulSoup(page.text, "html.parser").select(f"#owner-{task['id']} option")}
+    filtered = browser.get(f"/actions?workflow={workflow}")
+    handed = post(browser, "/actions?order=due", page, do="reassign", action=task["id"], owner=boss.id)
+    refused = post(browser, "/actions", page, do="reassign", action=later["id"], owner="usr_nobody")
+
+    takers = {u.id for u in people if u.role == "admin" or u.id in mine[0].account_manager_ids} - {me.user_id}
+    assert choices == takers  # only people who see the customer, not the person it is with
+    order = [r["id"][len("action-") :] for r in rows(page)]
+    when = {i: str(action_store.get_action(me.organization_id, i)["scheduledAt"]) for i in order}
+    assert order == sorted(order, key=lambda i: (when[i], i))
+    assert f"action-{task['id']}" in {r["id"] for r in rows(filtered)}
+    assert {r.find("a")["href"] for r in rows(filtered)} <= under
+    assert handed.status_code == 200 and f"action-{task['id']}" not in {r["id"] for r in rows(handed)}
+    assert action_store.get_action(me.organization_id, task["id"])["owner"] == boss.id
+    assert refused.status_code == 422 and "owner" in refused.text
+    theirs = Principal(organization_id=me.organization_id, role="admin", principal_id=boss.id, user_id=boss.id)
+    told = notifications.list_notifications(theirs)["items"]
+    assert any(n["kind"] == "assigned" and n["about"] == task["id"] for n in told)
+    assert "Reassigned" in text_of(browser.get(f"/customers/{mine[0].id}"))
+    assert browser.get("/actions?order=sideways").status_code == 422

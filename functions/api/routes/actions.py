@@ -1,4 +1,5 @@
-"""Dunning on a customer: pause and resume, its actions, skip and complete, what was not delivered."""
+"""Dunning on a customer: pause and resume, its actions, skip, complete and reassign, what was not
+delivered."""
 
 from typing import Annotated, Any
 
@@ -22,6 +23,10 @@ Caller = Annotated[Principal, Depends(caller)]
 
 class CloseAction(RelanceModel):
     note: str | None = Field(default=None, max_length=5000)
+
+
+class Reassign(RelanceModel):
+    owner: str = Field(description="the user who takes it: one of the customer's account managers or an admin")
 
 
 @router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
@@ -73,6 +78,15 @@ def skip(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]
 @router.post("/v1/actions/<action_id>/complete", tags=["dunning"], summary="Complete a task or call with a note")
 def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
     return dunning.close_manual_action(principal, action_id, "done", body.note)
+
+
+@router.post(
+    "/v1/actions/<action_id>/reassign",
+    tags=["dunning"],
+    summary="Give an open task, call or Reply task to someone else",
+)
+def reassign(principal: Caller, action_id: str, body: Reassign) -> dict[str, Any]:
+    return dunning.reassign_action(principal, action_id, body.owner)
 
 
 @router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")

@@ -28,8 +28,10 @@ def _show(person: SignedIn, *, errors: dict[str, str] | None = None, status: int
     kind = event.get_query_string_value("type") or ""
     chosen = event.get_query_string_value("status") or ""
     cursor = event.get_query_string_value("cursor") or None
+    workflow = event.get_query_string_value("workflow") or ""
+    order = event.get_query_string_value("order") or "overdue"
     if tab == "todo":
-        queue = workspace.my_tasks(person.principal, kind or None)
+        queue: workspace.ActionQueue = workspace.my_tasks(person.principal, kind or None, workflow or None, order)
     else:
         queue = workspace.all_actions(person.principal, chosen or None, kind or None, cursor)
     more = None
@@ -45,6 +47,8 @@ def _show(person: SignedIn, *, errors: dict[str, str] | None = None, status: int
         tab=tab,
         kind=kind,
         chosen=chosen,
+        workflow=workflow,
+        order=order,
         queue=queue,
         more=more,
         here=full_path(event),
@@ -69,7 +73,9 @@ def actions_form() -> Response[str]:
     action_id = first(fields, "action")
     note = first(fields, "note") or None
     try:
-        if intent == "complete":
+        if intent == "reassign":
+            dunning.reassign_action(person.principal, action_id, first(fields, "owner"))
+        elif intent == "complete":
             dunning.close_manual_action(person.principal, action_id, "done", note)
         elif intent == "skip":
             if not note:

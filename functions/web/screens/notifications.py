@@ -16,6 +16,7 @@ from screens.base import check_csrf, first, form, is_htmx, page, redirect, signe
 router = Router()
 KINDS = {
     "mention": "Mention",
+    "assigned": "Yours now",
     "reply": "Customer reply",
     "contact_invalidated": "Contact invalidated",
     "dispute_opened": "Dispute",
@@ -27,7 +28,10 @@ KINDS = {
 
 
 def link_of(item: dict[str, Any]) -> str:
-    """Where a notification leads: its invoice, its customer (at the timeline entry), else the list."""
+    """Where a notification leads: a task given to them, their To do; its invoice, its customer (at the
+    timeline entry), else the list."""
+    if item.get("kind") == "assigned":  # a task given to them: their To do
+        return "/actions"
     invoices = item.get("invoiceIds") or []
     if len(invoices) == 1:
         return f"/invoices/{invoices[0]}"

@@ -123,8 +123,9 @@ def together(
 def together(*reads: Callable[[], Any]) -> tuple[Any, ...]:
     """The results of ``reads`` that do not depend on each other, made at the same time: a page waits
     one round trip for the slowest instead of one per read. The first runs in the calling thread, the
-    others on a small process-wide pool (clients are thread-safe; a read must not call ``together``
-    itself). Every read is finished before this returns; the first error met, in order, is raised."""
+    others on a small process-wide pool (clients are thread-safe). Only the first read may call
+    ``together`` itself (it runs in the caller's thread; a pooled read waiting on the pool could wait
+    for ever). Every read is finished before this returns; the first error met, in order, is raised."""
     others = [_readers.submit(contextvars.copy_context().run, read) for read in reads[1:]]
     try:
         first = reads[0]()

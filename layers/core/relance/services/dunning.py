@@ -37,7 +37,8 @@ from relance.ids import new_id
 from relance.mail import letters, ses
 from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
-from relance.services import portal_links, templates, timeline
+from relance.services import notifications, portal_links, templates, timeline
+from relance.services.access import person_can_see
 from relance.services.customers import customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -47,6 +48,7 @@ from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
+from relance.storage import users as user_store
 
 FINAL = {"sent", "skipped", "done", "failed", "postponed", "replanned", "to_post"}
 
@@ -646,6 +648,46 @@ def close_hold(org_id: str, customer: dict[str, Any], action_id_: str) -> None:
     for field in ("openManualActionId", "openReplyTaskId"):
         if customer.get(field) == action_id_:
             customer_store.update_dunning(org_id, customer["id"], {field: None})
+
+
+def reassign_action(principal: Principal, action_id_: str, owner_id: str) -> dict[str, Any]:
+    """Give an open task, call or Reply task to someone else who sees the customer (its account
+    managers, the admins): on their To do, told by a notification, on the timeline."""
+    org_id = principal.organization_id
+    action = action_store.get_action(org_id, action_id_)
+    if action is None:
+        raise NotFound("action not found")
+    customer = customer_item(principal, action["customerId"])
+    if action["status"] != "open":
+        raise Conflict(
+            f"the action is {action['status']}: only an open one is reassigned", {"status": action["status"]}
+        )
+    owner = user_store.get_user(org_id, owner_id)
+    if owner is None or not person_can_see(owner, customer):
+        raise Invalid("they cannot take it", {"owner": "one of the customer's account managers or an admin"})
+    now = clock.now().isoformat()
+    fields = {"owner": owner_id, "assignedBy": principal.principal_id, "assignedAt": now}
+    if not action_store.move(org_id, action_id_, "open", "open", fields):
+        raise Conflict("the action changed meanwhile: reload it")
+    timeline.record(
+        org_id,
+        customer["id"],
+        action["invoiceIds"],
+        "event",
+        now,
+        f"{action_id_}_assigned_{now}",
+        {"event": "reassigned", "actionId": action_id_, "assignedBy": principal.principal_id, "to": owner_id},
+    )
+    if owner_id != principal.user_id:
+        notifications.notify(
+            org_id,
+            [owner_id],
+            "assigned",
+            f"A {action['type']} about {customer.get('name', 'a customer')} is yours now",
+            action_id_,
+            {"customerId": customer["id"], "invoiceIds": action["invoiceIds"], "actionId": action_id_},
+        )
+    return {**action, **fields}
 
 
 def close_manual_action(principal: Principal, action_id_: str, status: str, note: str | None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from relance.domain.users import User
 from relance.domain.workflows import ActionType, Workflow
 from relance.errors import Invalid, NotFound
 from relance.services import actions, authorship, dunning, timeline
-from relance.services.access import visible
+from relance.services.access import person_can_see, visible
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
 from relance.services.customers import (
@@ -354,17 +354,41 @@ class ActionQueue:
     next_cursor: str | None
 
 
-def my_tasks(principal: Principal, action_type: str | None = None) -> ActionQueue:
-    """The signed-in person's open tasks, calls and Reply tasks, the customer owing most overdue first
-    (amounts of every currency added up: an order, not a sum to show)."""
+QUEUE_ORDERS = ("overdue", "due")
+
+
+@dataclass(frozen=True)
+class TaskQueue(ActionQueue):
+    directory: Directory
+    takers: dict[str, list[User]]  # action id -> who may take it over (the customer's managers, admins)
+
+
+def my_tasks(
+    principal: Principal, action_type: str | None = None, workflow_id: str | None = None, order: str = "overdue"
+) -> TaskQueue:
+    """The signed-in person's open tasks, calls and Reply tasks — of customers under ``workflow_id`` when
+    given — the customer owing most overdue first (amounts of every currency added up: an order, not a
+    sum to show) or the longest due first (``order="due"``); with the directory and, per action, who
+    may take it over. One round trip: customers, actions and the directory read together."""
+    if order not in QUEUE_ORDERS:
+        raise Invalid("unknown order", {"order": f"one of: {', '.join(QUEUE_ORDERS)}"})
     mine = actions.ActionFilter(status="open", type=_action_type(action_type), owner=principal.user_id)
-    found, customers = actions.matching_actions(principal, mine)
+    (found, customers), known = together(
+        lambda: actions.matching_actions(principal, mine), lambda: directory(principal)
+    )  # (matching_actions runs in this thread: its own reads go together too)
+    if workflow_id:
+        found = [a for a in found if customers[a["customerId"]].get("dunningPlanId") == workflow_id]
     today = clock.now().date()
     overdue = {a["customerId"]: dict(to_customer(customers[a["customerId"]], today).overdue) for a in found}
     rows = sorted(found, key=lambda a: (str(a["scheduledAt"]), str(a["id"])), reverse=True)[:QUEUE_LIMIT]
     shown = [{**a, "customerOverdue": overdue[a["customerId"]]} for a in rows]
-    shown.sort(key=lambda a: (-sum(a["customerOverdue"].values()), str(a.get("scheduledAt"))))
-    return ActionQueue(shown, None)
+    if order == "due":
+        shown.sort(key=lambda a: (str(a.get("scheduledAt")), str(a["id"])))
+    else:
+        shown.sort(key=lambda a: (-sum(a["customerOverdue"].values()), str(a.get("scheduledAt"))))
+    people = known.managers
+    takers = {a["id"]: [u for u in people if person_can_see(u.model_dump(), customers[a["customerId"]])] for a in shown}
+    return TaskQueue(shown, None, known, takers)
 
 
 def all_actions(
