@@ -26,8 +26,15 @@ def test_a_pinned_note_with_a_file_mentions_the_admin_who_downloads_it(app, sess
     expect(page).to_have_url(re.compile(r"/customers/cus_"))
     customer_path = page.url.split("#", maxsplit=1)[0].removeprefix(app.base_url)
 
-    page.get_by_label("Write a note").fill("Remittance advice received, see the file")
-    page.get_by_label("Mention (only people who see this customer)").select_option(label=admin["name"])
+    note_field = page.get_by_label("Write a note")
+    note_field.fill("Remittance advice received, see the file ")
+    note_field.press_sequentially(f"@{admin['name'][:3]}")  # the people who see the customer are offered
+    offered = page.get_by_role("listbox", name="People to mention")
+    expect(offered).to_be_visible()
+    expect(offered.get_by_role("option", name=admin["name"])).to_have_attribute("aria-selected", "true")
+    check(page, "note-mention")
+    note_field.press("Enter")
+    expect(note_field).to_have_value(f"Remittance advice received, see the file @{admin['name']} ")
     page.get_by_label(re.compile(r"^Attach files")).set_input_files(
         {"name": "remittance.txt", "mimeType": "text/plain", "buffer": RECEIPT}
     )

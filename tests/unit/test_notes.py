@@ -3,7 +3,7 @@
 import pytest
 
 from relance.errors import Invalid, PayloadTooLarge
-from relance.services.notes import MAX_TOTAL_BYTES, FileDeclaration, check_files
+from relance.services.notes import MAX_TOTAL_BYTES, FileDeclaration, check_files, with_mention_tokens
 
 
 def files(count: int, size: int = 10) -> list[FileDeclaration]:
@@ -27,3 +27,14 @@ def test_sixteen_megabytes_together_are_refused():
         check_files([{"size": 8 * 1024 * 1024}], files(1, 8 * 1024 * 1024))
 
     assert "15 MB" in refused.value.message
+
+
+ANN, ANNA = "usr_" + "a" * 26, "usr_" + "b" * 26
+
+
+def test_a_typed_name_becomes_the_mention_the_note_stores_the_longest_name_first():
+    people = {ANN: "Ann Lee", ANNA: "Ann Lee-Smith"}
+
+    assert with_mention_tokens("@Ann Lee-Smith and @ann lee, see this", people) == f"@{ANNA} and @{ANN}, see this"
+    assert with_mention_tokens("mail ann@lee.example; @Ann Leeward", people) == "mail ann@lee.example; @Ann Leeward"
+    assert with_mention_tokens(f"@{ANN} already", people) == f"@{ANN} already"

@@ -159,14 +159,17 @@ def _custom_values(person: SignedIn, fields: dict[str, list[str]]) -> dict[str, 
 def _note(
     person: SignedIn, customer_id: str, intent: str, fields: dict[str, list[str]], files: list[FormFile]
 ) -> list[dict[str, Any]]:
-    """Write a note (its mentions from the select, its files), add files to one, pin, unpin or delete
-    one of this customer's. The answer: the presigned uploads of files only declared (the page's script)."""
+    """Write a note (its mentions typed as ``@Name`` or chosen from the select, its files), add files to
+    one, pin, unpin or delete one of this customer's. The answer: the presigned uploads of files only
+    declared (the page's script)."""
     principal = person.principal
     declared, contents = uploads.declared(fields, files)
     if intent == "note":
         body = first(fields, "body")
         if not body:
             raise Invalid("please write the note", {"body": "a note needs some words"})
+        people = {u.id: u.name for u in workspace.directory(principal).users.values()}
+        body = notes.with_mention_tokens(body, people)  # "@Marc Dubois", typed or picked from the list
         added = [f"@{u}" for u in fields.get("mention", []) if u and f"@{u}" not in body]
         values = {"body": " ".join([body, *added]), "pinned": first(fields, "pinned") == "yes", "attachments": declared}
         try:

@@ -167,3 +167,77 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// ---------------------------------------------------------------- mentions typed as @Name
+// <textarea data-mention-from="<select of the people>" aria-controls="<listbox>">: typing "@" and the
+// start of a name lists the people who see the customer; arrows move, Enter or Tab picks, Escape
+// closes. The server turns "@Full Name" into the mention, so typing it in full works without this.
+function mentionQuery(field) {
+  const before = field.value.slice(0, field.selectionStart);
+  const match = /(?:^|\s)@([^\s@]*(?: [^\s@]*)?)$/.exec(before);
+  return match ? { text: match[1].toLowerCase(), start: field.selectionStart - match[1].length - 1 } : null;
+}
+function mentionList(field) { return document.getElementById(field.getAttribute("aria-controls")); }
+function closeMentions(field) {
+  const list = mentionList(field);
+  list.hidden = true;
+  list.replaceChildren();
+  field.removeAttribute("aria-activedescendant");
+}
+function showMentions(field) {
+  const query = mentionQuery(field);
+  const list = mentionList(field);
+  const people = query ? [...document.getElementById(field.dataset.mentionFrom).options].filter((option) => {
+    const name = option.text.toLowerCase();
+    return name.startsWith(query.text) || name.split(" ").some((part) => part.startsWith(query.text));
+  }).slice(0, 8) : [];
+  if (!people.length) { closeMentions(field); return; }
+  list.replaceChildren(...people.map((option, index) => {
+    const item = document.createElement("li");
+    item.id = `${list.id}-${index}`;
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", String(index === 0));
+    item.className = "list-group-item list-group-item-action py-1 small";
+    item.dataset.name = option.text;
+    item.textContent = option.text;
+    return item;
+  }));
+  list.hidden = false;
+  field.setAttribute("aria-activedescendant", `${list.id}-0`);
+}
+function pickMention(field, item) {
+  const query = mentionQuery(field);
+  if (query) field.setRangeText(`@${item.dataset.name} `, query.start, field.selectionStart, "end");
+  closeMentions(field);
+  field.focus();
+}
+document.addEventListener("input", (event) => {
+  if (event.target.matches("textarea[data-mention-from]")) showMentions(event.target);
+});
+document.addEventListener("keydown", (event) => {
+  const field = event.target.closest("textarea[data-mention-from]");
+  if (!field || mentionList(field).hidden) return;
+  const items = [...mentionList(field).children];
+  const current = items.findIndex((item) => item.getAttribute("aria-selected") === "true");
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const next = (current + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+    items.forEach((item, index) => item.setAttribute("aria-selected", String(index === next)));
+    field.setAttribute("aria-activedescendant", items[next].id);
+  } else if (event.key === "Enter" || event.key === "Tab") {
+    event.preventDefault();
+    pickMention(field, items[Math.max(current, 0)]);
+  } else if (event.key === "Escape") {
+    closeMentions(field);
+  }
+});
+document.addEventListener("mousedown", (event) => {
+  const item = event.target.closest("[role=option][data-name]");
+  if (!item) return;
+  event.preventDefault(); // the note keeps the focus
+  const field = document.querySelector(`textarea[aria-controls="${item.parentNode.id}"]`);
+  if (field) pickMention(field, item);
+});
+document.addEventListener("focusout", (event) => {
+  if (event.target.matches("textarea[data-mention-from]")) closeMentions(event.target);
+});

@@ -111,6 +111,16 @@ def _may_change(principal: Principal, note: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- rules
 
 
+def with_mention_tokens(body: str, people: dict[str, str]) -> str:
+    """``body`` with each ``@<name>`` typed for one of ``people`` (user id -> name) as the ``@usr_…``
+    token a note stores (shown as ``@<name>`` again): the longest names first, a name only where it
+    ends at a word's end, so ``@Ann`` never takes ``@Anna``'s place."""
+    for user_id, name in sorted(people.items(), key=lambda p: -len(p[1])):
+        if name:
+            body = re.sub(rf"@{re.escape(name)}(?!\w)", f"@{user_id}", body, flags=re.IGNORECASE)
+    return body
+
+
 def mentions(org_id: str, body: str, customer: dict[str, Any], already: list[str] | None = None) -> list[str]:
     """The users a body mentions (``@usr_…``); each new one (not in ``already``) must see the customer
     (else a 422 on ``body``)."""
