@@ -43,6 +43,12 @@ def test_an_admin_invites_changes_the_role_resends_and_removes(demo):
 
     invited = send(admin, do="invite", email="Nora.New@Example.com", name="Nora New", role="account_manager")
     nora = person_named(demo, "nora.new@example.com")
+    manager = person_named(demo, next(u for u in demo.session["users"] if u["role"] == "account_manager")["email"])
+    rows = BeautifulSoup(admin.get(TEAM).text, "html.parser")
+    waits, signed_in_already = rows.select_one(f"#user-{nora.id}"), rows.select_one(f"#user-{manager.id}")
+    assert "not signed in yet" in waits.get_text() and waits.find("button", value="resend")
+    assert "not signed in yet" not in signed_in_already.get_text()
+    assert signed_in_already.find("button", value="resend") is None
     changed = send(admin, do="role", user=nora.id, role="admin")
     resent = send(admin, do="resend", user=nora.id)  # she has not signed in yet
     removed = send(admin, do="remove", user=nora.id)

@@ -34,8 +34,10 @@ def _show(
     status: int = 200,
 ) -> Response[str]:
     require_admin(person.principal)
-    people, api_keys = together(
-        lambda: users.list_users(person.principal), lambda: users.list_api_keys(person.principal)
+    people, api_keys, waiting = together(
+        lambda: users.list_users(person.principal),
+        lambda: users.list_api_keys(person.principal),
+        lambda: users.not_signed_in_yet(person.principal),
     )
     return page(
         router,
@@ -47,6 +49,7 @@ def _show(
         people=sorted(people, key=lambda u: u.name.lower()),
         api_keys=sorted(api_keys, key=lambda k: k.created_at, reverse=True),
         roles=ROLES,
+        waiting=waiting,
         errors=errors or {},
         v=values or {},
         created=created,

@@ -166,6 +166,27 @@ def delete_user(principal: Principal, user_id: str) -> None:
     store.delete_user(org_id, user_id)
 
 
+def not_signed_in_yet(principal: Principal) -> set[str]:
+    """The people of the organization whose invitation still waits (admin): Cognito's users who never
+    signed in (``FORCE_CHANGE_PASSWORD``, one filtered ListUsers a page of 60) and those invited to move
+    from another organization."""
+    require_admin(principal)
+    org_id = principal.organization_id
+    items = store.list_users(org_id)
+    waiting = {str(i["id"]) for i in items if i.get("pendingIdentity")}
+    by_email = {str(i["email"]).lower(): str(i["id"]) for i in items}
+    pages = client("cognito-idp").get_paginator("list_users")
+    status_filter = 'cognito:user_status = "FORCE_CHANGE_PASSWORD"'
+    for page in pages.paginate(UserPoolId=get_settings().user_pool_id, Filter=status_filter):
+        for found in page.get("Users", []):
+            attributes = {a["Name"]: a["Value"] for a in found.get("Attributes", [])}
+            if attributes.get("custom:organization_id") == org_id:
+                email = str(attributes.get("email") or found.get("Username", "")).lower()
+                if email in by_email:
+                    waiting.add(by_email[email])
+    return waiting
+
+
 def resend_invitation(principal: Principal, user_id: str) -> None:
     """Send the person's invitation again (admin): Cognito's email with a new temporary password while
     they have not signed in yet, or the invitation to move here for a person of another organization;
