@@ -161,3 +161,26 @@ def test_workflow_payment_methods_and_custom_fields_are_edited_by_an_admin(demo)
     }
     assert changed.custom_fields == {"region": "South"}
     assert "No workflow" in after.text
+
+
+def test_a_call_is_added_for_an_account_manager_who_finds_it_in_their_to_do(demo):
+    browser, _ = browser_of(demo, "admin")
+    manager_browser, manager = browser_of(demo, "account_manager")
+    manager_id = next(u.id for u in users.list_users(admin(demo)) if u.email == manager["email"])
+    customer = next(
+        c for c in customers.matching_customers(admin(demo), CustomerFilter()) if manager_id in c.account_manager_ids
+    )
+    page = browser.get(f"/customers/{customer.id}")
+    offered = [o["value"] for o in BeautifulSoup(page.text, "html.parser").select("#todo-owner option")]
+
+    added = post(browser, customer.id, page, do="to-do", type="call", note="Ask for the remittance", owner=manager_id)
+    an_email = post(browser, customer.id, page, do="to-do", type="email", owner=manager_id)
+    to_do = manager_browser.get("/actions")
+
+    assert manager_id in offered
+    assert added.status_code == 200 and "Ask for the remittance" in text_of(added)
+    assert an_email.status_code == 422 and "task or call" in text_of(an_email)
+    row = next(
+        r for r in BeautifulSoup(to_do.text, "html.parser").select("#results tbody tr") if "remittance" in r.text
+    )
+    assert customer.name in row.text and "Call" in row.text

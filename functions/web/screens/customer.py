@@ -215,7 +215,8 @@ def _reply(person: SignedIn, customer_id: str, fields: dict[str, list[str]], fil
             for f in files
         ],
     }
-    replies.reply(person.principal, str(action["id"]), _model(ReplyFields, values))
+    answering = first(fields, "reply") or None  # the customer's mail the form is under, if it is one
+    replies.reply(person.principal, str(action["id"]), _model(ReplyFields, values), answering=answering)
     return "timeline"
 
 
@@ -226,6 +227,17 @@ def _timeline_form(
         chosen = first(fields, "template")
         email = ManualAction(customer_id=customer_id, type=ManualType.EMAIL, template_id=chosen)
         actions.create_manual(person.principal, email)
+        return "timeline"
+    if intent == "to-do":  # a task or a call out of the blue, for someone who sees the customer
+        if first(fields, "type") not in (ManualType.TASK.value, ManualType.CALL.value):
+            raise Invalid("choose a task or a call", {"type": "task or call"})
+        values = {
+            "customerId": customer_id,
+            "type": first(fields, "type"),
+            "note": first(fields, "note") or None,
+            "owner": first(fields, "owner") or None,
+        }
+        actions.create_manual(person.principal, _model(ManualAction, values))
         return "timeline"
     if intent == "reply":
         return _reply(person, customer_id, fields, files)
@@ -261,7 +273,7 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]], files:
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
-    if intent in {"reply", "remind"}:  # the timeline's forms (notes: see customer_form)
+    if intent in {"reply", "remind", "to-do"}:  # the timeline's forms (notes: see customer_form)
         return _timeline_form(person, customer_id, intent, fields, files)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
