@@ -230,7 +230,7 @@ TIMELINE_PAGE = 25
 DELIVERY = {
     "delivered": "received",
     "opened": "opened",
-    "clicked": "opened",
+    "clicked": "clicked",
     "bounced": "failed",
     "complained": "blocked",
 }
