@@ -10,6 +10,8 @@ from relance import clock
 from relance.domain.custom_fields import CustomFieldDefinition, FieldType
 from relance.services import contacts, custom_fields, customers, users
 from relance.services.customers import CustomerFilter
+from relance.services.timeline import page as timeline_page
+from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
 from tests.integration.web import Browser, admin, text_of
 
@@ -184,3 +186,24 @@ def test_a_call_is_added_for_an_account_manager_who_finds_it_in_their_to_do(demo
         r for r in BeautifulSoup(to_do.text, "html.parser").select("#results tbody tr") if "remittance" in r.text
     )
     assert customer.name in row.text and "Call" in row.text
+
+
+def test_a_note_is_written_about_a_pending_action(demo):
+    browser, _ = browser_of(demo, "admin")
+    org_id = admin(demo).organization_id
+    customer, planned = next(
+        (c, a)
+        for c in customers.matching_customers(admin(demo), CustomerFilter())
+        for a in action_store.actions_of(org_id, c.id)
+        if a["status"] == "planned"
+    )
+    page = browser.get(f"/customers/{customer.id}")
+    form = BeautifulSoup(page.text, "html.parser").find("input", {"name": "actionId", "value": planned["id"]})
+
+    written = post(browser, customer.id, page, do="note", actionId=planned["id"], body="Hold it until Friday's call")
+
+    assert form is not None and written.status_code == 200
+    assert "Hold it until Friday's call" in text_of(written)
+    entries, _ = timeline_page(org_id, f"CUS#{customer.id}", limit=10)
+    note = next(n for n in entries if n.get("body") == "Hold it until Friday's call")
+    assert note["actionId"] == planned["id"]

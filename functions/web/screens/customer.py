@@ -171,7 +171,12 @@ def _note(
         people = {u.id: u.name for u in workspace.directory(principal).users.values()}
         body = notes.with_mention_tokens(body, people)  # "@Marc Dubois", typed or picked from the list
         added = [f"@{u}" for u in fields.get("mention", []) if u and f"@{u}" not in body]
-        values = {"body": " ".join([body, *added]), "pinned": first(fields, "pinned") == "yes", "attachments": declared}
+        values = {
+            "body": " ".join([body, *added]),
+            "pinned": first(fields, "pinned") == "yes",
+            "attachments": declared,
+            "actionId": first(fields, "actionId") or None,  # a note about a pending action
+        }
         try:
             created = notes.create(principal, customer_id, _model(NoteFields, values), contents)
         except (Invalid, PayloadTooLarge) as refused:

@@ -152,6 +152,8 @@ class CustomerPage:
     item: dict[str, Any]
     """The customer as stored (visible to the principal)."""
     timeline: TimelinePage
+    pending: list[dict[str, Any]]
+    """The actions waiting for their moment (planned): a note may be written about each."""
 
     @property
     def open_invoices(self) -> list[Invoice]:
@@ -198,6 +200,9 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
         else []
     )
     done = [a for a in records.get("ACT", []) if a.get("status") not in ("planned",)]
+    pending = sorted(
+        (a for a in records.get("ACT", []) if a.get("status") == "planned"), key=lambda a: a["scheduledAt"]
+    )
     return CustomerPage(
         customer=customer,
         contacts=[to_contact(c, item.get("mainContactId")) for c in contact_items],
@@ -215,6 +220,7 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
         timeline=_timeline_page(
             timeline.paused_first(item, entries, timeline_cursor), next_cursor, records.get("ACT", []), known
         ),
+        pending=pending,
     )
 
 
