@@ -16,6 +16,10 @@ from relance.storage import contacts as contact_store
 from tests.integration.web import Browser, admin, text_of
 
 
+def outbox_of(demo: LocalRuntime) -> list[dict]:
+    return requests.get(f"{demo.base_url}/dev/outbox", timeout=10).json()
+
+
 def browser_of(demo: LocalRuntime, role: str) -> tuple[Browser, dict[str, str]]:
     person = next(u for u in demo.session["users"] if u["role"] == role)
     browser = Browser(demo.base_url)
@@ -207,3 +211,24 @@ def test_a_note_is_written_about_a_pending_action(demo):
     entries, _ = timeline_page(org_id, f"CUS#{customer.id}", limit=10)
     note = next(n for n in entries if n.get("body") == "Hold it until Friday's call")
     assert note["actionId"] == planned["id"]
+
+
+def test_an_email_written_for_the_customer_is_previewed_then_sent_once(demo):
+    browser, _ = browser_of(demo, "admin")
+    customer = owing_most(demo)
+    contact = next(c for c in contacts.list_contacts(admin(demo), customer.id) if c.id == customer.main_contact_id)
+    subject, text = "About your account, {{ customer.name }}", "Dear {{ customer.name }},\\nplease call us back."
+    page = browser.get(f"/customers/{customer.id}")
+
+    broken = post(browser, customer.id, page, do="write-preview", subject=subject, text="{{ customer.name")
+    shown = post(browser, customer.id, page, do="write-preview", subject=subject, text=text)
+    sent = post(browser, customer.id, page, do="write", subject=subject, text=text)
+
+    assert broken.status_code == 422
+    assert BeautifulSoup(broken.text, "html.parser").select_one("#write-text.is-invalid")
+    preview = BeautifulSoup(shown.text, "html.parser").select_one("#write-preview").get_text()
+    assert f"About your account, {customer.name}" in preview and f"Dear {customer.name}," in preview
+    assert sent.status_code == 200
+    mails = [m for m in outbox_of(demo) if m["subject"] == f"About your account, {customer.name}"]
+    assert len(mails) == 1 and contact.email in mails[0]["to"] and "please call us back." in mails[0]["text"]
+    assert f"Dear {customer.name}," in mails[0]["html"]

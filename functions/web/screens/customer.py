@@ -63,6 +63,8 @@ def _show(
     status: int = 200,
     cursor: str | None = None,
     remind: str | None = None,
+    written: dict[str, str] | None = None,
+    written_preview: Any = None,
 ) -> Response[str]:
     shown = workspace.customer_page(person.principal, customer_id, cursor)
     choices = templates.list_templates(person.principal) if remind else None  # read only when asked
@@ -91,6 +93,8 @@ def _show(
         remind=remind,
         choices=choices,
         preview=preview,
+        written=written or {},
+        written_preview=written_preview,
     )
 
 
@@ -233,6 +237,15 @@ def _timeline_form(
         email = ManualAction(customer_id=customer_id, type=ManualType.EMAIL, template_id=chosen)
         actions.create_manual(person.principal, email)
         return "timeline"
+    if intent == "write":  # an email written for this customer, sent now (the manual email service)
+        values = {
+            "customerId": customer_id,
+            "type": "email",
+            "subject": first(fields, "subject"),
+            "text": first(fields, "text"),
+        }
+        actions.create_manual(person.principal, _model(ManualAction, values))
+        return "timeline"
     if intent == "to-do":  # a task or a call out of the blue, for someone who sees the customer
         if first(fields, "type") not in (ManualType.TASK.value, ManualType.CALL.value):
             raise Invalid("choose a task or a call", {"type": "task or call"})
@@ -278,7 +291,7 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]], files:
         require_admin(principal)
         customers.update_customer(principal, customer_id, CustomerPatch(custom_fields=_custom_values(person, fields)))
         return "custom-fields"
-    if intent in {"reply", "remind", "to-do"}:  # the timeline's forms (notes: see customer_form)
+    if intent in {"reply", "remind", "write", "to-do"}:  # the timeline's forms (notes: see customer_form)
         return _timeline_form(person, customer_id, intent, fields, files)
     if intent == "contact-add":
         values = {**_contact_values(fields), "isMain": first(fields, "isMain") == "yes"}
@@ -313,6 +326,14 @@ def customer_form(customer_id: str) -> Response[str]:
         )
     check_csrf(router, person, fields)
     intent = first(fields, "do")
+    if intent == "write-preview":  # an email written for this customer, rendered: nothing is written
+        written = {"subject": first(fields, "subject"), "text": first(fields, "text")}
+        try:
+            shown = templates.preview_free_text(person.principal, written["subject"], written["text"], customer_id)
+        except Invalid as refused:
+            errors = {"form": "write", "message": refused.message, **refused.fields}
+            return _show(person, customer_id, errors=errors, written=written, status=422)
+        return _show(person, customer_id, written=written, written_preview=shown)
     if intent in ("portal-link", "portal-preview"):
         link = portal_links.create(person.principal, customer_id, PortalLinkRequest(preview=intent == "portal-preview"))
         if intent == "portal-preview":
@@ -330,7 +351,8 @@ def customer_form(customer_id: str) -> Response[str]:
             errors["draft"] = first(fields, "body")
         if presigned:
             return uploads.json_answer({"message": refused.message, "fields": refused.fields}, 422)
-        return _show(person, customer_id, errors=errors, status=422)
+        written = {"subject": first(fields, "subject"), "text": first(fields, "text")} if intent == "write" else None
+        return _show(person, customer_id, errors=errors, status=422, written=written)
     back = first(fields, "back")  # the invoice page whose timeline posted here, else this page
     after = f"{back}#timeline" if INVOICE_PAGE.fullmatch(back) else f"/customers/{customer_id}#{anchor}"
     if presigned:

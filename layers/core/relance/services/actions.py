@@ -7,11 +7,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from relance import clock
 from relance.aws import together
-from relance.domain.base import RelanceModel
+from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
 from relance.domain.planner import OpenInvoice, PlanKind, plan_next
 from relance.domain.send_window import SendWindow
@@ -95,6 +96,25 @@ class ManualAction(RelanceModel):
         description="who does a task or call: a user who sees the customer (default: the caller); "
         "an email's owner is who sends it",
     )
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), OneLine] | None = (
+        Field(default=None, description="an email written for this customer (with text, instead of a template)")
+    )
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = Field(
+        default=None, description="its text: a template's variables render in it, e.g. {{ customer.name }}"
+    )
+
+    @model_validator(mode="after")
+    def _template_or_written(self) -> ManualAction:
+        if (self.subject is None) != (self.text is None):
+            raise PydanticCustomError("written", "a written email needs its subject and its text")
+        if self.subject is not None and (self.type != ManualType.EMAIL or self.template_id):
+            raise PydanticCustomError("written", "a written email is an email without a template")
+        return self
+
+
+def _draft(fields: ManualAction) -> dict[str, str] | None:
+    """The email written for the customer, if it is one (else its template speaks)."""
+    return {"subject": fields.subject, "text": fields.text} if fields.subject and fields.text else None
 
 
 def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
@@ -108,7 +128,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     if fields.type == ManualType.EMAIL:
         if not invoices:
             raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
-        dunning.check_manual_email(org_id, customer, fields.template_id, invoices)  # 422 naming templateId
+        dunning.check_manual_email(org_id, customer, fields.template_id, invoices, _draft(fields))  # 422 naming it
         senders.require_verified(get_organization(org_id))
     action = {
         "id": new_id("act"),
@@ -125,6 +145,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
         **(author_of(principal) if fields.type == ManualType.EMAIL else {"owner": fields.owner or principal.user_id}),
         "note": fields.note,
         "manual": True,
+        **({"draft": draft} if (draft := _draft(fields)) else {}),
     }
     action_store.create_if_absent(org_id, action)
     if fields.type == ManualType.EMAIL:

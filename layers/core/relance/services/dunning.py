@@ -372,7 +372,10 @@ def _render(
         reason=action["id"],
         generation=portal_links.generation_of(customer),
     )
-    return _rendered(org, customer, workflow, step, action["invoiceIds"], contact, now, link.url), link, org
+    rendered = _rendered(
+        org, customer, workflow, step, action["invoiceIds"], contact, now, link.url, action.get("draft")
+    )
+    return rendered, link, org
 
 
 def _rendered(
@@ -384,8 +387,10 @@ def _rendered(
     contact: Any,
     now: datetime,
     portal_link: str,
+    draft: dict[str, str] | None = None,
 ) -> RenderedEmail:
-    """The step's template rendered for this customer and these invoices (NotFound, Invalid when it cannot be)."""
+    """The step's template — or the email written for this customer, ``draft`` (subject, text) —
+    rendered for this customer and these invoices (NotFound, Invalid when it cannot be)."""
     invoices = [i for i in (ledger_store.get_invoice(org.id, i) for i in invoice_ids) if i]
     context = templates.email_context(
         organization=org.model_dump(),
@@ -397,6 +402,8 @@ def _rendered(
         language=workflow.language,
         today=now.astimezone(ZoneInfo(org.settings.timezone)).date(),
     )
+    if draft is not None:
+        return templates.render_free_text(draft["subject"], draft["text"], context)
     template_id = step.template_id or f"default.{default_template(step, workflow.steps)}"
     return templates.render(org.id, template_id, workflow.language, workflow.tone.value, context)
 
@@ -558,9 +565,16 @@ def _manual_workflow(org_id: str, customer: dict[str, Any], step: Step) -> Workf
     )
 
 
-def check_manual_email(org_id: str, customer: dict[str, Any], template_id: str | None, invoice_ids: list[str]) -> None:
+def check_manual_email(
+    org_id: str,
+    customer: dict[str, Any],
+    template_id: str | None,
+    invoice_ids: list[str],
+    draft: dict[str, str] | None = None,
+) -> None:
     """Render the email an action out of the blue would send, with a stand-in portal link: a template
-    that does not exist or does not render is a 422 naming ``templateId``, before anything is written."""
+    that does not exist or does not render is a 422 naming ``templateId`` (a written one that does not
+    compile names ``subject`` or ``text``), before anything is written."""
     step = Step(id="manual-email", offset_days=0, action=ActionType.EMAIL, template_id=template_id)
     workflow = _manual_workflow(org_id, customer, step)
     try:
@@ -573,10 +587,15 @@ def check_manual_email(org_id: str, customer: dict[str, Any], template_id: str |
             _main_contact(org_id, customer),
             clock.now(),
             "https://portal.invalid/check",
+            draft,
         )
     except NotFound as error:
         raise Invalid("no such template", {"templateId": "no such template"}) from error
     except Invalid as error:
+        if draft is not None:  # the fields at fault are the written ones
+            raise Invalid(
+                error.message, {"text" if k == "template" else k: v for k, v in error.fields.items()}
+            ) from error
         raise Invalid(error.message, {"templateId": "; ".join(error.fields.values()) or error.message}) from error
 
 

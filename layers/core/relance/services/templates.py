@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from html import escape
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, StringConstraints
@@ -217,6 +218,22 @@ def preview(principal: Principal, template_id: str, customer_id: str, tone: Tone
     """The template rendered for a real customer: its open invoices, main contact, organization."""
     context = _customer_context(principal, customer_id)
     rendered = render(principal.organization_id, template_id, context["language"], (tone or Tone.FORMAL).value, context)
+    return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
+
+
+def render_free_text(subject: str, text: str, context: dict[str, Any]) -> RenderedEmail:
+    """An email written for one customer, not a template: its subject and text rendered in the bounded
+    sandbox with a template's variables (a field that does not compile is a 422 naming it), the HTML
+    part the rendered text itself, escaped, its lines kept."""
+    check_syntax({"subject": subject, "text": text})
+    rendered = render_strings(subject, text, "", context)
+    html = f'<div style="white-space: pre-wrap">{escape(rendered.text)}</div>'
+    return RenderedEmail(subject=rendered.subject, text=rendered.text, html=html)
+
+
+def preview_free_text(principal: Principal, subject: str, text: str, customer_id: str) -> Preview:
+    """An email written for this customer, rendered as it would go (a stand-in portal link)."""
+    rendered = render_free_text(subject, text, _customer_context(principal, customer_id))
     return Preview(subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
