@@ -5,10 +5,13 @@ import time
 from importlib.metadata import version
 
 import pytest
+from pydantic import ValidationError
 
 from relance.errors import Invalid
 from relance.mail import rendering
 from relance.mail.rendering import render_default, render_strings
+from relance.services.actions import ManualAction
+from relance.services.templates import render_free_text
 
 CONTEXT = {
     "customer": {"name": "Acme", "external_id": None},
@@ -103,3 +106,22 @@ def test_ordinary_templates_still_render_within_the_bounds():
     assert rendered.html == "<b>Acme</b> & co"
     shipped = render_default("overdue", "en", "formal", {**CONTEXT, "labels": {**CONTEXT["labels"], "pay": "Pay"}})
     assert "€500.00" in shipped.subject and "F-1" in shipped.text and "F-1" in shipped.html
+
+
+def test_an_email_written_for_a_customer_renders_its_variables_and_its_html_is_the_text_escaped():
+
+    email = render_free_text(
+        "For {{ customer.name }}", "<b>Dear {{ customer.name }}</b>\nThanks", {"customer": {"name": "A&B"}}
+    )
+
+    assert email.subject == "For A&B" and email.text == "<b>Dear A&B</b>\nThanks"
+    assert email.html == '<div style="white-space: pre-wrap">&lt;b&gt;Dear A&amp;B&lt;/b&gt;\nThanks</div>'
+
+
+def test_a_written_email_needs_both_its_subject_and_its_text_and_no_template():
+    assert ManualAction(customer_id="cus_x", type="email", subject="Hello", text="Hi").subject == "Hello"
+    for wrong in ({"subject": "Hello"}, {"subject": "Hello", "text": "Hi", "template_id": "default.reminder"}):
+        with pytest.raises(ValidationError, match="written email"):
+            ManualAction(customer_id="cus_x", type="email", **wrong)
+    with pytest.raises(ValidationError, match="written email"):
+        ManualAction(customer_id="cus_x", type="task", subject="Hello", text="Hi")
