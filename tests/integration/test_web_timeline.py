@@ -4,14 +4,22 @@ only those who see the customer, pinned, unpinned and deleted by their author.""
 
 from __future__ import annotations
 
+import smtplib
+from email import message_from_string, policy
+from email.message import EmailMessage
+
+import requests
 from bs4 import BeautifulSoup
+from moto.ses.models import RawMessage, ses_backends
 
 from local.runtime import LocalRuntime
+from local.template import ACCOUNT, REGION
 from relance.domain.organizations import Principal
 from relance.services import actions, customers, inbound, notes, timeline, users
 from relance.services.actions import ManualAction, ManualType
 from relance.services.customers import CustomerFilter
 from relance.services.notes import NoteFields
+from tests.integration.helpers import eventually, ok
 from tests.integration.web import Browser, admin, text_of
 
 
@@ -163,3 +171,45 @@ def test_remind_now_previews_a_template_for_the_customer_then_sends_it(demo):
     assert sent.status_code == 200, text_of(sent)[:500]
     top = entries(sent)[0]
     assert "Email" in top.text
+
+
+def test_a_customer_mail_about_our_email_is_answered_with_their_words_quoted_in_their_thread(demo):
+    """Without a Reply task the form under the customer's mail answers the email they replied to: the
+    answer quotes their mail (as the form says), then ours, and threads under their message."""
+    api, base = requests.Session(), f"{demo.base_url}/v1"
+    api.headers["X-Api-Key"] = demo.session["apiKey"]
+    customer = ok(api.post(f"{base}/customers", json={"name": "Threaded Replies", "currency": "EUR"}), 201)
+    ok(api.post(f"{base}/customers/{customer['id']}/contacts", json={"email": "ap@threaded.example"}), 201)
+    invoice = {"customerId": customer["id"], "number": "THR-1", "currency": "EUR", "amount": 50000}
+    ok(api.post(f"{base}/invoices", json={**invoice, "issuedAt": "2020-01-01", "dueAt": "2020-01-31"}), 201)
+    ok(api.post(f"{base}/actions", json={"customerId": customer["id"], "type": "email"}), 201)
+    ours = next(m for m in ok(requests.get(f"{demo.base_url}/dev/outbox")) if m["to"] == ["ap@threaded.example"])
+    theirs = EmailMessage()
+    theirs["From"], theirs["To"], theirs["Subject"] = "ap@threaded.example", ours["replyTo"][0], "Re: your reminder"
+    theirs["Message-ID"] = "<their-answer@threaded.example>"
+    theirs.set_content("Which invoice is THR-1? We cannot find it.")
+    with smtplib.SMTP(demo.host, demo.session["smtpPort"], timeout=10) as smtp:
+        smtp.send_message(theirs)
+    browser, _ = browser_of(demo, "admin")
+
+    def form_under_their_mail():
+        page = browser.get(f"/customers/{customer['id']}")
+        mail = next((e for e in entries(page) if "tl-reply_in" in e["class"]), None)
+        return mail and (page, mail.find("form"))
+
+    page, form = eventually(form_under_their_mail, timeout=30, what="the customer's mail on the timeline")
+    fields = {i["name"]: i["value"] for i in form.find_all("input", type="hidden") if i["name"] != "csrf"}
+    sent = post(browser, customer["id"], page, **fields, do="reply", body="It is the one of January.")
+
+    assert sent.status_code == 200, text_of(sent)[:500]
+    answer = next(
+        message_from_string(m.raw_data, policy=policy.default)
+        for m in ses_backends[ACCOUNT][REGION].sent_messages
+        if isinstance(m, RawMessage) and "It is the one of January." in m.raw_data
+    )
+    text = answer.get_body(preferencelist=("plain",)).get_content()
+    assert "> Which invoice is THR-1? We cannot find it." in text  # their words, as the form promised
+    first_line = next(line for line in ours["text"].splitlines() if line.strip())
+    assert text.index("> Which invoice is THR-1?") < text.index(f"> {first_line}")  # then ours
+    assert answer["In-Reply-To"] == "<their-answer@threaded.example>" and answer["Subject"] == "Re: your reminder"
+    assert answer["To"] == "ap@threaded.example"

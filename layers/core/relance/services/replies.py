@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Annotated, Any
 
@@ -97,6 +97,21 @@ def _exchange(org_id: str, original: dict[str, Any], sender: str) -> Exchange:
     )
 
 
+def _answering(org_id: str, original: dict[str, Any], exchange: Exchange, reply_id: str) -> Exchange:
+    """The customer's mail that answered this email, answered in turn: their words quoted first, in its thread."""
+    inbound = get(keys.reply(org_id, reply_id))
+    about = (inbound or {}).get("customerId"), (inbound or {}).get("actionId")
+    if inbound is None or about != (original["customerId"], original["id"]):
+        raise NotFound("the customer's mail this answers is not a reply to this email")
+    said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
+    return replace(
+        exchange,
+        subject=inbound.get("subject") or exchange.subject,
+        history=[(said, inbound.get("fullText") or inbound.get("text") or ""), *exchange.history],
+        in_reply_to=inbound.get("messageId") or exchange.in_reply_to,
+    )
+
+
 def _quoted(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.splitlines())
 
@@ -116,8 +131,9 @@ def _render(body: str, signature: str, exchange: Exchange) -> RenderedEmail:
     return RenderedEmail(subject=subject, text=text + "\n", html=html)
 
 
-def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str, Any]:
-    """Answer a sent email (or the customer reply a Reply task is about) from the timeline."""
+def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answering: str | None = None) -> dict[str, Any]:
+    """Answer a sent email (or the customer reply a Reply task is about) from the timeline; ``answering``,
+    the customer's mail (a reply id) that answered the sent email: it is quoted too, and threaded."""
     org_id = principal.organization_id
     original = action_store.get_action(org_id, action_id)
     if original is None:
@@ -131,6 +147,8 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields) -> dict[str
     user = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
     sender = (user or {}).get("signature") or (user or {}).get("name") or org.settings.sender_name or org.name
     exchange = _exchange(org_id, original, org.settings.sender_name or org.name)
+    if answering and exchange.reply_task is None:  # a Reply task's exchange is that mail already
+        exchange = _answering(org_id, original, exchange, answering)
     now = clock.now()
     email = _render(fields.body, sender, exchange)
     to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
