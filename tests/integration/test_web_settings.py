@@ -90,7 +90,7 @@ def test_holidays_the_card_limit_and_the_portal_settings_are_saved_in_the_forms_
         organizations.update_settings(admin_of(demo), before)
 
     assert bad_day.status_code == 422
-    assert "line 2" in BeautifulSoup(bad_day.text, "html.parser").select_one("#h-holidays").get_text()
+    assert "line 2" in BeautifulSoup(bad_day.text, "html.parser").select_one("#f-holidays-error").get_text()
     assert bad_limit.status_code == 422
     assert BeautifulSoup(bad_limit.text, "html.parser").select_one("#f-cardPaymentLimit.is-invalid")
     assert untouched == before  # refused: nothing written
