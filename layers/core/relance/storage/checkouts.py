@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
 from relance.storage import keys
 from relance.storage.records import get
-from relance.storage.table import table, update_if
+from relance.storage.table import query_all, table, update_if
 
 
 def create(org_id: str, checkout: dict[str, Any]) -> None:
@@ -21,6 +23,18 @@ def create(org_id: str, checkout: dict[str, Any]) -> None:
 def get_checkout(org_id: str, checkout_id: str) -> dict[str, Any] | None:
     """GetItem ``ORG#<org>``/``CHK#<checkout>``, strongly consistent (webhooks follow each other closely)."""
     return get(keys.checkout(org_id, checkout_id), consistent=True)
+
+
+def paid_checkout_ids(org_id: str) -> list[str]:
+    """Query ``ORG#<org>``, SK begins with ``CHK#``, filtered on ``status`` ``paid``: the portal checkouts
+    that recorded a payment (analytics tells online payments from recorded ones with them)."""
+    prefix = keys.checkout(org_id, "")
+    items = query_all(
+        KeyConditionExpression=KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"]),
+        FilterExpression=Attr("status").eq("paid"),
+        ProjectionExpression="id",
+    )
+    return [item["id"] for item in items]
 
 
 def set_fields(org_id: str, checkout_id: str, fields: dict[str, Any]) -> None:

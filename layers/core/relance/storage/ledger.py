@@ -37,6 +37,12 @@ def invoices_of_organization(org_id: str) -> list[dict[str, Any]]:
     return under_prefix(keys.invoice(org_id, ""))
 
 
+def records_of_organization(org_id: str, kind: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``PAY#`` / ``CRN#`` / ``REF#``: every payment, credit note or
+    refund of the organization (analytics)."""
+    return under_prefix(keys.money_record(org_id, kind, ""))
+
+
 def new_invoice_entries(org_id: str, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     index = keys.record_index_entry(org_id, invoice["customerId"], "INV", invoice["issuedAt"], invoice["id"])
     entries = [put({**keys.invoice(org_id, invoice["id"]), **index, **invoice}, condition="attribute_not_exists(PK)")]
