@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,10 +18,14 @@ import pytest
 import requests
 
 from relance import clock
+from relance.domain.ledger import PaymentFields
 from relance.domain.organizations import Principal
 from relance.services import analytics
 from relance.services.analytics import AnalyticsFilter
+from relance.services.ledger import record_payment
+from relance.services.online_payments import payment_id
 from relance.services.organizations import get_organization
+from relance.storage import checkouts as checkout_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 from relance.storage.users import list_users
@@ -117,6 +122,17 @@ def test_aging_as_of_a_past_day_leaves_out_what_was_paid_or_issued_after_it(demo
     assert answered_aging(report["items"]) == raw_aging(demo.session["organization"]["id"], day)
 
 
+def test_filters_keep_a_currency_and_an_account_managers_customers(demo, get):
+    org = demo.session["organization"]["id"]
+    manager = managers(demo)[0]
+    mine = {c["id"] for c in customer_store.list_customers(org) if manager in c.get("accountManagerIds", [])}
+    everything = raw_aging(org, today_of(demo), mine)
+
+    report = get("aging", currency="EUR", accountManagerId=manager)
+
+    assert report["items"] and answered_aging(report["items"]) == {k: v for k, v in everything.items() if k[0] == "EUR"}
+
+
 def test_collected_per_month_is_the_payments_received_in_each_month(demo, get):
     org = demo.session["organization"]["id"]
     today = today_of(demo)
@@ -133,6 +149,23 @@ def test_collected_per_month_is_the_payments_received_in_each_month(demo, get):
     assert {(r["start"], r["currency"]): r["total"] for r in report["items"] if r["total"]} == expected
     assert all(r["online"] + r["recorded"] == r["total"] for r in report["items"])
     assert sorted({r["start"] for r in report["items"]})[0] == first.isoformat()
+
+
+def test_the_payment_of_a_paid_portal_checkout_is_collected_online(demo, get):
+    org = demo.session["organization"]["id"]
+    today = today_of(demo)
+    customer = customer_store.list_customers(org)[0]
+    checkout_id = f"chk_{uuid.uuid4().hex}"
+    before = get("collected", period="day", currency=customer["currency"], **{"from": today.isoformat()})["items"]
+    checkout_store.create(org, {"id": checkout_id, "customerId": customer["id"], "status": "paid"})
+    fields = PaymentFields(customer_id=customer["id"], amount=1234, currency=customer["currency"], received_at=today)
+    record_payment(admin(demo), fields, payment_id(checkout_id))
+
+    after = get("collected", period="day", currency=customer["currency"], **{"from": today.isoformat()})["items"]
+
+    online_before = before[0]["online"] if before else 0
+    assert [(r["start"], r["online"] - online_before) for r in after] == [(today.isoformat(), 1234)]
+    assert after[0]["recorded"] == (before[0]["recorded"] if before else 0)
 
 
 def test_an_account_managers_figures_cover_only_their_customers(demo):
