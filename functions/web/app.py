@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from screens import (
     actions,
+    analytics,
     auth,
     customer,
     customers,
@@ -49,6 +50,7 @@ SCREENS = (
     profile,
     workflows,
     email_templates,
+    analytics,
 )
 for screen in SCREENS:
     app.include_router(screen.router)

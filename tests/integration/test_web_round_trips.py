@@ -79,6 +79,7 @@ def test_older_timeline_entries_take_one_round_trip_for_a_customer_and_two_for_a
         "/settings",
         "/workflows",
         "/customers/import",
+        "/analytics",
     ],
 )
 def test_every_other_page_takes_at_most_two_round_trips(demo, admin, url):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from relance import clock
+from relance.aws import together
 from relance.domain.analytics.collected import Period, collected
 from relance.domain.analytics.dso import at_risk_by_month, dso_by_month
 from relance.domain.analytics.forecast import WEEKS, accuracy, forecast, local_day
@@ -111,26 +112,43 @@ class Books:
 
 
 def books(principal: Principal, scope: AnalyticsFilter) -> Books:
-    """Every invoice and money record of the customers ``principal`` sees that ``scope`` keeps."""
+    """Every invoice and money record of the customers ``principal`` sees that ``scope`` keeps: the
+    organization's customers, invoices, payments, credit notes, refunds, paid checkouts and settings,
+    read together (one round trip, more pages for a large organization)."""
     org = principal.organization_id
-    customers = {c["id"]: c for c in customer_store.list_customers(org) if can_see(principal, c) and scope.matches(c)}
+
+    def records(kind: str) -> Callable[[], list[dict[str, Any]]]:
+        return lambda: ledger_store.records_of_organization(org, kind)
+
+    def paid_checkouts() -> list[str]:
+        return checkout_store.paid_checkout_ids(org)
+
+    (payments, credit_notes, refunds, paid), customer_items, invoice_items, organization = together(
+        lambda: together(
+            records("payment"), records("credit_note"), records("refund"), lambda: checkout_store.paid_checkout_ids(org)
+        ),
+        lambda: customer_store.list_customers(org),
+        lambda: ledger_store.invoices_of_organization(org),
+        lambda: get_organization(org),
+    )  # (the first runs in this thread: its own reads go together too)
+    customers = {c["id"]: c for c in customer_items if can_see(principal, c) and scope.matches(c)}
 
     def kept(item: dict[str, Any]) -> bool:
         return item["customerId"] in customers and scope.currency in (None, item["currency"])
 
-    invoices = [to_invoice(i) for i in ledger_store.invoices_of_organization(org) if kept(i)]
-    records = [
+    invoices = [to_invoice(i) for i in invoice_items if kept(i)]
+    money_records = [
         MoneyRecord.model_validate({"kind": kind, **item})
-        for kind in ("payment", "credit_note", "refund")
-        for item in ledger_store.records_of_organization(org, kind)
+        for kind, items in (("payment", payments), ("credit_note", credit_notes), ("refund", refunds))
+        for item in items
         if kept(item)
     ]
-    online = {payment_id(checkout_id) for checkout_id in checkout_store.paid_checkout_ids(org)}
+    online = {payment_id(checkout_id) for checkout_id in paid}
     return Books(
         customers=customers,
-        invoices=invoice_histories(invoices, records),
-        money=money_histories(records, online),
-        settings=get_organization(org).settings,
+        invoices=invoice_histories(invoices, money_records),
+        money=money_histories(money_records, online),
+        settings=organization.settings,
         now=clock.now(),
     )
 
@@ -169,8 +187,10 @@ class SummaryReport(RelanceModel):
     items: list[BalanceRow]
 
 
-def summary(principal: Principal, scope: AnalyticsFilter, as_of: date | None = None) -> SummaryReport:
-    ledger = books(principal, scope)
+def summary(
+    principal: Principal, scope: AnalyticsFilter, as_of: date | None = None, ledger: Books | None = None
+) -> SummaryReport:
+    ledger = ledger or books(principal, scope)
     day = as_of or ledger.today
     rows = [
         BalanceRow(currency=b.currency, due=b.due, overdue=b.overdue, credit=b.credit, outstanding=b.outstanding)
@@ -222,9 +242,13 @@ def _group_key(ledger: Books, by: str | None, day: date) -> Callable[[InvoiceHis
 
 
 def aging(
-    principal: Principal, scope: AnalyticsFilter, as_of: date | None = None, by: str | None = None
+    principal: Principal,
+    scope: AnalyticsFilter,
+    as_of: date | None = None,
+    by: str | None = None,
+    ledger: Books | None = None,
 ) -> AgingReport:
-    ledger = books(principal, scope)
+    ledger = ledger or books(principal, scope)
     day = as_of or ledger.today
     rows = []
     for group, per_currency in aging_by(ledger.invoices, day, _group_key(ledger, by, day)).items():
@@ -258,9 +282,11 @@ class DsoReport(MonthlyReport):
     items: list[DsoRow]
 
 
-def dso(principal: Principal, scope: AnalyticsFilter, month: str | None = None) -> DsoReport:
+def dso(
+    principal: Principal, scope: AnalyticsFilter, month: str | None = None, ledger: Books | None = None
+) -> DsoReport:
     """Countback and classic DSO at each of the 12 month ends ending with ``month``, per currency."""
-    ledger = books(principal, scope)
+    ledger = ledger or books(principal, scope)
     last = parse_month(month, ledger.today)
     rows = [
         DsoRow(
@@ -289,8 +315,10 @@ class AtRiskReport(MonthlyReport):
     items: list[AtRiskRow]
 
 
-def at_risk(principal: Principal, scope: AnalyticsFilter, month: str | None = None) -> AtRiskReport:
-    ledger = books(principal, scope)
+def at_risk(
+    principal: Principal, scope: AnalyticsFilter, month: str | None = None, ledger: Books | None = None
+) -> AtRiskReport:
+    ledger = ledger or books(principal, scope)
     last = parse_month(month, ledger.today)
     rows = [
         AtRiskRow(
@@ -325,11 +353,16 @@ class CollectedReport(RelanceModel):
 
 
 def collected_report(
-    principal: Principal, scope: AnalyticsFilter, period: Period, first: date | None, last: date | None
+    principal: Principal,
+    scope: AnalyticsFilter,
+    period: Period,
+    first: date | None,
+    last: date | None,
+    ledger: Books | None = None,
 ) -> CollectedReport:
     """Payments received from ``first`` (default: the first day of the month 11 months before ``last``)
     to ``last`` (default: today), per period and currency."""
-    ledger = books(principal, scope)
+    ledger = ledger or books(principal, scope)
     last = last or ledger.today
     first = first or _first_month(Month.of(last)).first_day
     if first > last:
@@ -378,9 +411,11 @@ class RatingsReport(MonthlyReport):
     fell: list[RatingFallRow]
 
 
-def ratings(principal: Principal, scope: AnalyticsFilter, month: str | None = None) -> RatingsReport:
+def ratings(
+    principal: Principal, scope: AnalyticsFilter, month: str | None = None, ledger: Books | None = None
+) -> RatingsReport:
     """Customers per letter at each of the 12 month ends, the moves between them and who fell."""
-    ledger = books(principal, scope)
+    ledger = ledger or books(principal, scope)
     last = parse_month(month, ledger.today)
     months = ratings_by_month(ledger.invoices, last, MONTHS, ledger.settings.rating_basis)
     return RatingsReport(
@@ -430,10 +465,10 @@ class ForecastReport(RelanceModel):
     accuracy: list[AccuracyRow]
 
 
-def cash_forecast(principal: Principal, scope: AnalyticsFilter) -> ForecastReport:
+def cash_forecast(principal: Principal, scope: AnalyticsFilter, ledger: Books | None = None) -> ForecastReport:
     """What is expected in each of the next 13 weeks (from this week's Monday in the organization's time
     zone), what is kept apart, and how the forecasts of the 13 weeks before compared with what came in."""
-    ledger = books(principal, scope)
+    ledger = ledger or books(principal, scope)
     figure = forecast(ledger.invoices, ledger.now, ledger.zone, WEEKS)
     rows = [
         ForecastRow(kind="week", week_start=start, currency=currency, amount=week.get(currency, 0))
@@ -449,3 +484,28 @@ def cash_forecast(principal: Principal, scope: AnalyticsFilter) -> ForecastRepor
         for w in accuracy(ledger.invoices, ledger.money, ledger.now, ledger.zone, WEEKS)
     ]
     return ForecastReport(timezone=ledger.settings.timezone, first_week=figure.starts[0], items=rows, accuracy=past)
+
+
+# ---------------------------------------------------------------- the web app's dashboard
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summary: SummaryReport
+    aging: AgingReport
+    dso: DsoReport
+    collected: CollectedReport
+    forecast: ForecastReport
+
+
+def dashboard(principal: Principal, scope: AnalyticsFilter) -> Dashboard:
+    """The figures a finance lead opens first — balances, aging, DSO, collected per month, the 13-week
+    forecast — from one reading of the books."""
+    ledger = books(principal, scope)
+    return Dashboard(
+        summary=summary(principal, scope, ledger=ledger),
+        aging=aging(principal, scope, ledger=ledger),
+        dso=dso(principal, scope, ledger=ledger),
+        collected=collected_report(principal, scope, Period.MONTH, None, None, ledger=ledger),
+        forecast=cash_forecast(principal, scope, ledger=ledger),
+    )
