@@ -1,15 +1,15 @@
 """The Relance REST API: one Powertools resolver, one router per resource."""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import actions, analytics, contacts, conversations, customers, dunning, ledger, people, system, views
 
 from relance.api.errors import register_error_handlers
+from relance.api.resolver import OwnEventResolver
 from relance.api.throttle import per_organization
 from relance.observability import logger, metrics, traced
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = OwnEventResolver(enable_validation=True)
 register_error_handlers(app)
 app.use(middlewares=[per_organization])  # 429 past the organization's requests per second
 for routes in (system, customers, contacts, ledger, people, views, dunning, actions, analytics, conversations):

@@ -3,13 +3,14 @@
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from relance import clock
+from relance.api.resolver import OwnEventResolver
 from relance.domain.portal import Dispute, PortalMessage, PortalRefused, Promise
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
 from relance.observability import logger, metrics, traced
@@ -17,7 +18,7 @@ from relance.portal import pages
 from relance.services import portal
 from relance.settings import get_settings
 
-app = APIGatewayRestResolver()
+app = OwnEventResolver()
 M = TypeVar("M", bound=BaseModel)
 
 

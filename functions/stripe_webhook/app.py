@@ -2,16 +2,17 @@
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from relance.api.errors import error_response, register_error_handlers
+from relance.api.resolver import OwnEventResolver
 from relance.observability import logger, metrics, traced
 from relance.services import online_payments
 
-app = APIGatewayRestResolver()
+app = OwnEventResolver()
 register_error_handlers(app)
 
 

@@ -7,7 +7,7 @@ the signed-in person's principal from the session cookies (``relance.web.session
 
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,11 +30,12 @@ from screens import (
 )
 from screens.base import RENDER, SignInRequired, html, is_htmx, redirect
 
+from relance.api.resolver import OwnEventResolver
 from relance.errors import Forbidden, NotFound, RelanceError
 from relance.observability import logger, metrics, traced
 from relance.web.session import SignInFailed, SignInUnavailable
 
-app = APIGatewayRestResolver()
+app = OwnEventResolver()
 SCREENS = (
     static,
     auth,

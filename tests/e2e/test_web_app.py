@@ -295,6 +295,9 @@ def test_the_timeline_scrolls_a_note_is_written_and_an_invoice_disputed(app, ses
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Workflows").click()
     expect(page.get_by_role("heading", name="Workflows", exact=True)).to_be_visible()
     check(page, "workflows")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Cash forecast, next 13 weeks")).to_be_visible()
+    check(page, "analytics", docs=True)
     context.close()
 
 
@@ -305,7 +308,9 @@ def test_the_collectors_queue_logs_a_call(app, session, chromium):
     context = new_context(chromium, app)
     page = sign_in(context, manager, "/customers")
     first = page.locator("#results tbody a[href^='/customers/']").first.get_attribute("href")
-    owner = next(u["id"] for u in api.get(f"{app.base_url}/v1/users").json()["items"] if u["email"] == manager["email"])
+    listed = api.get(f"{app.base_url}/v1/users")
+    assert listed.status_code == 200, (listed.status_code, listed.text[:300])
+    owner = next(u["id"] for u in listed.json()["items"] if u["email"] == manager["email"])
     customer_id = (first or "").rsplit("/", 1)[-1]
     call = {"customerId": customer_id, "type": "call", "owner": owner, "note": "E2E call"}
     assert api.post(f"{app.base_url}/v1/actions", json=call).status_code == 201
