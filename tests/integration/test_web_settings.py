@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
 from relance.services import organizations
+from relance.services.organizations import OrganizationName
 from tests.integration.web import Browser, text_of
 from tests.integration.web import admin as admin_of
 
@@ -105,3 +106,22 @@ def test_holidays_the_card_limit_and_the_portal_settings_are_saved_in_the_forms_
     assert shown.select_one("#f-cardPaymentLimit")["value"] == "2500"
     assert shown.select_one("#f-holidays").get_text() == "2026-12-25\n2027-01-01"
     assert no_limit.status_code == 200 and cleared is None
+
+
+def test_the_organization_is_renamed_and_an_empty_name_is_refused(demo):
+    admin = browser_of(demo, "admin")
+    org = demo.session["organization"]["id"]
+    before = organizations.get_organization(org).name
+    page = admin.get("/settings")
+    try:
+        empty = admin.post("/settings", {"csrf": admin.csrf(page), "do": "rename", "name": "  "})
+        renamed = admin.post(
+            "/settings", {"csrf": admin.csrf(page), "do": "rename", "name": "Demo Holdings"}, follow=False
+        )
+        after = organizations.get_organization(org).name
+    finally:
+        organizations.rename_organization(admin_of(demo), OrganizationName(name=before))
+
+    assert empty.status_code == 422
+    assert BeautifulSoup(empty.text, "html.parser").select_one("#f-orgName.is-invalid")
+    assert renamed.status_code == 303 and after == "Demo Holdings"

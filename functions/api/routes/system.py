@@ -15,8 +15,10 @@ from relance.domain.base import RelanceModel
 from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
 from relance.domain.senders import Sender
 from relance.services.organizations import (
+    OrganizationName,
     get_organization,
     organization_view,
+    rename_organization,
     resend_sender_verification,
     update_settings,
 )
@@ -68,6 +70,12 @@ def get_org(principal: Annotated[Principal, Depends(caller)]) -> OrganizationVie
 )
 def put_settings(principal: Annotated[Principal, Depends(caller)], body: OrganizationSettings) -> OrganizationView:
     update_settings(principal, body)
+    return organization_view(principal.organization_id)
+
+
+@router.put("/v1/organization/name", tags=["system"], summary="Rename the organization (admin)")
+def put_name(principal: Annotated[Principal, Depends(caller)], body: OrganizationName) -> OrganizationView:
+    rename_organization(principal, body)
     return organization_view(principal.organization_id)
 
 

@@ -16,6 +16,7 @@ from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, TooManyRequests, validation_fields
 from relance.services import organizations
 from relance.services.access import require_admin
+from relance.services.organizations import OrganizationName
 from relance.web.customer_list import to_major, to_minor
 from relance.web.session import SignedIn
 from screens.base import check_csrf, first, form, page, redirect, signed_in
@@ -126,6 +127,16 @@ def settings_form() -> Response[str]:
     fields = form(router.current_event)
     check_csrf(router, person, fields)
     require_admin(person.principal)
+    if first(fields, "do") == "rename":
+        try:
+            try:
+                named = OrganizationName.model_validate({"name": first(fields, "name")})
+            except ValidationError as error:
+                raise Invalid("please give the organization a name", validation_fields(error.errors())) from error
+            organizations.rename_organization(person.principal, named)
+        except Invalid as refused:
+            return _show(person, errors={"form": "rename", "message": refused.message, **refused.fields}, status=422)
+        return redirect("/settings", person)
     if first(fields, "do") == "send-verification":
         try:
             organizations.resend_sender_verification(person.principal)

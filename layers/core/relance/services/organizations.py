@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import StringConstraints
+
 from relance import clock
 from relance.domain import api_keys
+from relance.domain.base import OneLine, RelanceModel
 from relance.domain.customers import DEFAULT_POSITIONS
 from relance.domain.inbound import inbound_address
 from relance.domain.organizations import (
@@ -93,6 +98,17 @@ def update_settings(principal: Principal, settings: OrganizationSettings) -> Org
     if send_window_changed(before, settings) or automatic_actions_back_on(before, settings):
         nudge_organization(org_id)  # every planned moment may have moved, or held workflows go on
     return get_organization(org_id)
+
+
+class OrganizationName(RelanceModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
+
+
+def rename_organization(principal: Principal, fields: OrganizationName) -> Organization:
+    """The organization's name (admin): on the portal, in reminders' signatures, in invitations."""
+    require_admin(principal)
+    store.rename(principal.organization_id, fields.name)
+    return get_organization(principal.organization_id)
 
 
 def organization_view(organization_id: str) -> OrganizationView:

@@ -66,6 +66,16 @@ def delete_api_key(org_id: str, secret_hash: str) -> None:
     table().delete_item(Key=keys.api_key(org_id, secret_hash))
 
 
+def rename(org_id: str, name: str) -> None:
+    table().update_item(
+        Key=keys.organization(org_id),
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": name},
+        ConditionExpression="attribute_exists(PK)",
+    )
+
+
 def update_settings(org_id: str, settings: dict[str, Any]) -> None:
     table().update_item(
         Key=keys.organization(org_id),
