@@ -92,10 +92,11 @@ integration: $(VENV)/.installed $(ASL_VALIDATOR) $(WEB_ASSETS) ## integration te
 
 # The clock-sensitive tests, each run with the clock started on another day (and in another time zone).
 CALENDAR_TESTS := tests/integration/test_dunning_cycle.py tests/integration/test_mail_loop.py tests/integration/test_portal.py tests/integration/test_nightly.py tests/integration/test_local_runtime.py
-test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests from a Saturday, a Sunday, and a Monday 23:30 in Tokyo
+test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests from a Saturday, a Sunday, a Monday 23:30 in Tokyo and a Tuesday 01:30 UTC (before the nightly run)
 	RELANCE_TEST_CLOCK_START=2026-11-28T10:00:00+01:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 	RELANCE_TEST_CLOCK_START=2026-11-29T18:00:00+01:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 	RELANCE_TEST_CLOCK_START=2026-11-30T23:30:00+09:00 RELANCE_TEST_TIMEZONE=Asia/Tokyo $(BIN)/pytest -x -q $(CALENDAR_TESTS)
+	RELANCE_TEST_CLOCK_START=2026-12-01T01:30:00+00:00 $(BIN)/pytest -x -q $(CALENDAR_TESTS)
 
 e2e: $(VENV)/.installed $(WEB_ASSETS) .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
 	$(BIN)/pytest tests/e2e -x

@@ -14,10 +14,12 @@ time zone of the organizations the dunning tests create.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -200,3 +202,25 @@ def in_send_window(moment: str, settings: dict[str, Any]) -> bool:
         and local.weekday() in settings["businessDays"]
         and local.date().isoformat() not in settings["holidays"]
     )
+
+
+_NIGHTLY = re.search(
+    r"NightlyScheduleFunction:.*?Schedule: cron\((\d+) (\d+) \* \* \? \*\)",
+    (Path(__file__).resolve().parents[2] / "template.yaml").read_text(),
+    re.DOTALL,
+)
+
+
+def nightly_run_of(day: date) -> datetime:
+    """When the nightly run whose run date is ``day`` starts (template.yaml's schedule, UTC): a test
+    jumping "a night" must jump past it, whatever the hour it starts from."""
+    if _NIGHTLY is None:
+        raise AssertionError("template.yaml: no daily NightlyScheduleFunction schedule found")
+    minute, hour = int(_NIGHTLY.group(1)), int(_NIGHTLY.group(2))
+    return datetime.combine(day, time_of_day(hour, minute), UTC)
+
+
+def last_nightly_run(moment: datetime) -> date:
+    """The run date of the last nightly run started at or before ``moment``."""
+    day = moment.astimezone(UTC).date()
+    return day if nightly_run_of(day) <= moment else day - timedelta(days=1)

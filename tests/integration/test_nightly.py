@@ -16,7 +16,7 @@ from relance.services.customers import create_customer
 from relance.storage import customers as customer_store
 from relance.storage import keys
 from relance.storage.records import get
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, last_nightly_run
 
 
 def admin(runtime: LocalRuntime) -> Principal:
@@ -51,7 +51,7 @@ def test_nightly_run_corrects_drift_and_rates_every_customer_once(runtime):
     customer_store.set_field(org, customer.id, "credit", {"USD": 999})  # a balance gone wrong
     customer_store.set_field(org, customer.id, "rating", None)
 
-    run_date = clock.advance(timedelta(days=1)).date()
+    run_date = last_nightly_run(clock.advance(timedelta(days=1)))  # a day: one night passes, at its hour
 
     report = eventually(lambda: get(keys.nightly_run(org, run_date.isoformat())), timeout=30)
     assert report["status"] == "done"

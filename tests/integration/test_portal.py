@@ -17,7 +17,7 @@ from relance.services import portal_links
 from relance.services.dunning import open_invoices
 from relance.services.organizations import create_organization
 from tests.integration.conftest import mailing_runtime
-from tests.integration.helpers import outbox
+from tests.integration.helpers import nightly_run_of, outbox
 from tests.integration.test_mail_loop import new_user, notifications_of
 
 DUE = "2026-10-31"
@@ -422,7 +422,8 @@ def test_a_promise_holds_dunning_until_its_date_and_a_broken_one_notifies(rt):
     assert invoice_of(rt, invoices[0]["id"])["promisedUntil"] == by.isoformat()
     assert [i.excluded for i in open_invoices(org, customer["id"])] == [True, False]
 
-    clock.advance(timedelta(days=4))  # four nights pass: a nightly run finds the promise broken
+    # past the night after the promised day, whatever the hour now: that nightly run finds it broken
+    clock.advance(nightly_run_of(by + timedelta(days=1)) + timedelta(minutes=1) - clock.now())
 
     assert invoice_of(rt, invoices[0]["id"])["promisedUntil"] is None
     assert [i.excluded for i in open_invoices(org, customer["id"])] == [False, False]
