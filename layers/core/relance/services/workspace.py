@@ -392,8 +392,8 @@ def my_tasks(
         shown.sort(key=lambda a: (str(a.get("scheduledAt")), str(a["id"])))
     else:
         shown.sort(key=lambda a: (-sum(a["customerOverdue"].values()), str(a.get("scheduledAt"))))
-    people = known.managers
-    takers = {a["id"]: [u for u in people if person_can_see(u.model_dump(), customers[a["customerId"]])] for a in shown}
+    people = [(u, u.model_dump()) for u in known.managers]  # each person's record once, not once per action
+    takers = {a["id"]: [u for u, record in people if person_can_see(record, customers[a["customerId"]])] for a in shown}
     return TaskQueue(shown, None, known, takers)
 
 
