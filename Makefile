@@ -64,8 +64,7 @@ run: $(VENV)/.installed $(WEB_ASSETS) ## bring the whole system up on http://127
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
 test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests, the API fuzz
-	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration  # each file's runtime is its own
-	$(BIN)/pytest tests/e2e  # one after the other: a served runtime writes .local/session.json
+	$(BIN)/pytest tests/unit tests/integration tests/e2e
 	$(BIN)/pytest tests/fuzz
 
 # ---------------------------------------------------------------- parts of `make test`
