@@ -59,7 +59,8 @@ for screen in SCREENS:
 
 @app.get("/")
 def home() -> Response[str]:
-    return redirect("/customers")
+    """The app's home is the analytics dashboard: where the cash is, before whom to chase."""
+    return redirect("/analytics")
 
 
 @app.exception_handler(SignInRequired)

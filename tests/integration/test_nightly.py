@@ -1,7 +1,7 @@
 """The nightly run through the local runtime: schedule → queue → worker, on a clock jump."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,8 @@ from relance import clock
 from relance.domain.customers import CustomerFields
 from relance.domain.ledger import InvoiceFields, PaymentFields
 from relance.domain.organizations import Principal
-from relance.services import ledger
+from relance.services import analytics, ledger
+from relance.services.analytics import AnalyticsFilter
 from relance.services.customers import create_customer
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -60,6 +61,10 @@ def test_nightly_run_corrects_drift_and_rates_every_customer_once(runtime):
     stored = customer_store.get_customer(org, customer.id)
     assert stored["credit"] == {"USD": 2000}
     assert (stored["rating"], stored["averagePaymentDelayDays"]) == ("A", 29)
+    assert report["analyticsSnapshots"] >= 1  # the organization's dashboard, then each manager's
+    kept = analytics.dashboard(principal, AnalyticsFilter())
+    assert kept.from_snapshot and kept.computed_at <= datetime.fromisoformat(report["finishedAt"])
+    assert kept.computed_at.astimezone(UTC).date() == run_date
 
 
 def test_a_second_delivery_of_the_same_night_changes_nothing(runtime):

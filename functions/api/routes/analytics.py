@@ -1,10 +1,8 @@
 """Analytics: balances, aging as of a day, DSO, at-risk rate, cash collected, ratings and the 13-week
 forecast (docs/analytics.md). Each answers JSON, or CSV of its ``items`` with ``?format=csv``."""
 
-import csv
-import io
 from datetime import date
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -14,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from relance.api.caller import caller
+from relance.api.reports import csv_download
 from relance.domain.analytics.collected import Period
 from relance.domain.organizations import Principal
 from relance.services import analytics
@@ -61,18 +60,9 @@ def responds(model: type[BaseModel], what: str) -> dict[int, OpenAPIResponse]:
 
 def answer(report: BaseModel, fmt: str, name: str) -> Response[Any]:
     """The report as JSON, or its ``items`` as CSV (headers: the JSON field names)."""
-    body = report.model_dump(mode="json", by_alias=True)
     if fmt == "json":
-        return Response(200, "application/json", body)
-    items = body["items"]
-    row = get_args(type(report).model_fields["items"].annotation)[0]
-    header = [f.alias or n for n, f in row.model_fields.items()]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([["" if row[h] is None else row[h] for h in header] for row in items])
-    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
-    return Response(200, "text/csv; charset=utf-8", out.getvalue(), headers=headers)
+        return Response(200, "application/json", report.model_dump(mode="json", by_alias=True))
+    return csv_download(report, name)
 
 
 def scope(query: AnalyticsFilter) -> AnalyticsFilter:

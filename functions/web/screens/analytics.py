@@ -1,45 +1,65 @@
-"""Analytics, the finance lead's first page: balances per currency, aging, DSO by month, what came in
-per month and the 13-week cash forecast, each as a table with its bars (``services.analytics``, one
-reading of the books). Account managers see their own customers' figures; the URL holds the filters.
+"""Analytics, the finance lead's first page (the app's home): balances per currency, aging, DSO by
+month, what came in per month and the 13-week cash forecast, each as a table with its bars and a CSV
+download. Without filters it reads the nightly snapshot of the caller's scope (``services.analytics``:
+one Query), "as of" a past day that day's snapshot; filters compute from one reading of the books.
+Account managers see their own customers' figures; the URL holds the filters.
 """
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from relance.api.reports import csv_download
 from relance.aws import together
-from relance.errors import Invalid, validation_fields
+from relance.errors import Invalid, NotFound, validation_fields
 from relance.services import analytics, workspace
-from relance.services.analytics import AnalyticsFilter
-from screens.base import page, signed_in
+from relance.services.analytics import AnalyticsFilter, DashboardReport
+from relance.web.customer_list import AGING
+from relance.web.session import SignedIn
+from screens.base import check_csrf, form, page, redirect, signed_in
 
 router = Router()
-BUCKETS = {
-    "not_due": "Not due",
-    "days_1_to_30": "1–30 days",
-    "days_31_to_60": "31–60 days",
-    "days_61_to_90": "61–90 days",
-    "over_90": "Over 90 days",
-}
+BUCKETS = {bucket: label.removesuffix(" past due") for bucket, label in AGING.items()}
+DOWNLOADS = ("summary", "aging", "dso", "collected", "forecast")
 
 
-@router.get("/analytics")
-def analytics_page() -> Response[str]:
-    person = signed_in(router)
+def _asked(router: Router) -> tuple[AnalyticsFilter, date | None]:
+    """The filters and the "as of" day of the URL; 422 naming each parameter at fault."""
     event = router.current_event
     values = {
         "currency": event.get_query_string_value("currency") or None,
         "accountManagerId": event.get_query_string_value("accountManagerId") or None,
     }
+    as_of = event.get_query_string_value("asOf") or None
     try:
         scope = AnalyticsFilter.model_validate(values)
     except ValidationError as error:
         wrong = validation_fields(error.errors())
         named = "; ".join(f"{name}: {message}" for name, message in wrong.items())
         raise Invalid(f"please check the filters ({named})", wrong) from error
+    try:
+        return scope, date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise Invalid("please check the filters (asOf: a date)", {"asOf": "a date, YYYY-MM-DD"}) from None
+
+
+def _dashboard(person: SignedIn, scope: AnalyticsFilter, as_of: date | None) -> DashboardReport:
+    return analytics.dashboard(person.principal, scope, as_of)
+
+
+@router.get("/analytics")
+def analytics_page() -> Response[str]:
+    person = signed_in(router)
+    scope, as_of = _asked(router)
     shown, known = together(
-        lambda: analytics.dashboard(person.principal, scope), lambda: workspace.directory(person.principal)
+        lambda: _dashboard(person, scope, as_of), lambda: workspace.directory(person.principal)
     )  # (the dashboard runs in this thread: its own reads go together too)
+    query = router.current_event.query_string_parameters or {}
     return page(
         router,
         person,
@@ -47,6 +67,39 @@ def analytics_page() -> Response[str]:
         nav="analytics",
         d=shown,
         scope=scope,
+        as_of=as_of,
+        query={k: v for k, v in query.items() if v},
         managers=known.managers,
         buckets=BUCKETS,
+        zone=ZoneInfo,
+        customers_behind=lambda bucket, currency: _customers_behind(scope, bucket, currency),
     )
+
+
+def _customers_behind(scope: AnalyticsFilter, bucket: str, currency: str) -> str:
+    """The customers list filtered to those owing an invoice in ``bucket`` and ``currency`` today."""
+    params = {"aging": bucket, "currency": currency, "accountManagerId": scope.account_manager_id}
+    return "/customers?" + urlencode({k: v for k, v in params.items() if v})
+
+
+@router.get("/analytics/<report>.csv")
+def analytics_csv(report: str) -> Response[Any]:
+    """One table of the page as CSV: the same figures the page shows (the snapshot or the filters)."""
+    person = signed_in(router)
+    if report not in DOWNLOADS:
+        raise NotFound("no such report")
+    scope, as_of = _asked(router)
+    shown = _dashboard(person, scope, as_of)
+    table: BaseModel | None = getattr(shown, report)
+    if table is None:
+        raise NotFound("no forecast for a past day")
+    return csv_download(table, f"{report}-{shown.as_of.isoformat()}", {"Cache-Control": "no-store"})
+
+
+@router.post("/analytics/refresh")
+def refresh() -> Response[str]:
+    """Compute the caller's figures now and keep them as today's snapshot."""
+    person = signed_in(router)
+    check_csrf(router, person, form(router.current_event))
+    analytics.refresh(person.principal)
+    return redirect("/analytics", person)

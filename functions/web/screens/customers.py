@@ -68,6 +68,7 @@ def _list(person: SignedIn, params: dict[str, list[str]], status: int = 200, **e
         all_columns=list(customer_list.columns_of(known.custom_fields)),
         errors=errors,
         methods=METHODS,
+        aging_buckets=customer_list.AGING,
         actions=ACTIONS,
         updated=(params.get("updated") or [None])[0],
         bulk_error=extra.pop("bulk_error", None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, PrivateAttr, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from relance.domain.base import OneLine, Record, RelanceModel
@@ -119,6 +119,16 @@ class Customer(Record):
     next_action: NextAction | None = Field(default=None, description="what dunning does next, and when")
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    _aging: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
+    """(currency, aging bucket) of each open invoice, as listed: what the aging filter reads."""
+
+    def with_aging(self, buckets: frozenset[tuple[str, str]]) -> Customer:
+        self._aging = buckets
+        return self
+
+    def owes_in(self, bucket: str, currency: str | None) -> bool:
+        """Whether an open invoice (in ``currency``, if given) is in ``bucket`` (see :func:`aging`)."""
+        return any(b == bucket and currency in (None, c) for c, b in self._aging)
 
 
 class ContactFields(RelanceModel):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,7 @@ from relance.services.access import can_see
 from relance.services.ledger import to_invoice
 from relance.services.online_payments import payment_id
 from relance.services.organizations import get_organization
+from relance.storage import analytics as snapshot_store
 from relance.storage import checkouts as checkout_store
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
@@ -109,6 +111,17 @@ class Books:
     @property
     def currencies(self) -> list[str]:
         return sorted({i.currency for i in self.invoices})
+
+    def of_customers(self, keep: Callable[[dict[str, Any]], bool]) -> Books:
+        """These books cut down to the customers ``keep`` keeps."""
+        customers = {k: c for k, c in self.customers.items() if keep(c)}
+        return Books(
+            customers=customers,
+            invoices=[i for i in self.invoices if i.customer_id in customers],
+            money=[m for m in self.money if m.customer_id in customers],
+            settings=self.settings,
+            now=self.now,
+        )
 
 
 def books(principal: Principal, scope: AnalyticsFilter) -> Books:
@@ -489,23 +502,80 @@ def cash_forecast(principal: Principal, scope: AnalyticsFilter, ledger: Books | 
 # ---------------------------------------------------------------- the web app's dashboard
 
 
-@dataclass(frozen=True)
-class Dashboard:
+class DashboardReport(RelanceModel):
+    """The figures a finance lead opens first, as of one day: balances, aging, DSO, collected per month
+    and (as of today only) the 13-week forecast."""
+
+    as_of: date
+    timezone: str = Field(description="the organization's, in which days and weeks are counted")
+    computed_at: datetime = Field(description="when these figures were computed from the ledger")
+    from_snapshot: bool = Field(default=False, description="read from the nightly snapshot, not computed now")
     summary: SummaryReport
     aging: AgingReport
     dso: DsoReport
     collected: CollectedReport
-    forecast: ForecastReport
+    forecast: ForecastReport | None = Field(description="null for a past day without a snapshot")
 
 
-def dashboard(principal: Principal, scope: AnalyticsFilter) -> Dashboard:
-    """The figures a finance lead opens first — balances, aging, DSO, collected per month, the 13-week
-    forecast — from one reading of the books."""
-    ledger = books(principal, scope)
-    return Dashboard(
-        summary=summary(principal, scope, ledger=ledger),
-        aging=aging(principal, scope, ledger=ledger),
-        dso=dso(principal, scope, ledger=ledger),
-        collected=collected_report(principal, scope, Period.MONTH, None, None, ledger=ledger),
-        forecast=cash_forecast(principal, scope, ledger=ledger),
+def snapshot_scope(principal: Principal) -> str:
+    """The snapshot a principal reads: the whole organization for an admin, an account manager's own."""
+    return "all" if principal.is_admin else f"user#{principal.user_id}"
+
+
+def _figures(principal: Principal, scope: AnalyticsFilter, ledger: Books, as_of: date | None) -> DashboardReport:
+    day = as_of or ledger.today
+    month = str(Month.of(day))
+    return DashboardReport(
+        as_of=day,
+        timezone=ledger.settings.timezone,
+        computed_at=ledger.now,
+        summary=summary(principal, scope, day, ledger=ledger),
+        aging=aging(principal, scope, day, ledger=ledger),
+        dso=dso(principal, scope, month, ledger=ledger),
+        collected=collected_report(principal, scope, Period.MONTH, None, day, ledger=ledger),
+        forecast=cash_forecast(principal, scope, ledger=ledger) if day == ledger.today else None,
     )
+
+
+def dashboard(principal: Principal, scope: AnalyticsFilter, as_of: date | None = None) -> DashboardReport:
+    """The dashboard without filters is the latest snapshot of the caller's scope (one Query), or that
+    day's snapshot for ``as_of`` (one GetItem); with filters, or without a snapshot, it is computed from
+    one reading of the books (as of the end of ``as_of``: the ledger's history)."""
+    org = principal.organization_id
+    if scope == AnalyticsFilter():
+        name = snapshot_scope(principal)
+        stored = snapshot_store.snapshot_of(org, name, as_of) if as_of else snapshot_store.latest_snapshot(org, name)
+        if stored is not None:
+            return DashboardReport.model_validate_json(stored).model_copy(update={"from_snapshot": True})
+    ledger = books(principal, scope)
+    if as_of is not None and as_of > ledger.today:
+        raise Invalid("asOf must be today or a past day", {"asOf": "today or a past day"})
+    return _figures(principal, scope, ledger, as_of)
+
+
+def _store(org_id: str, name: str, report: DashboardReport) -> None:
+    body = report.model_dump_json(by_alias=True).encode()
+    snapshot_store.put_snapshot(org_id, name, report.as_of, report.computed_at, body)
+
+
+def refresh(principal: Principal) -> DashboardReport:
+    """The caller's dashboard computed now and kept as today's snapshot of their scope."""
+    report = _figures(principal, AnalyticsFilter(), books(principal, AnalyticsFilter()), None)
+    _store(principal.organization_id, snapshot_scope(principal), report)
+    return report
+
+
+def take_snapshots(org_id: str) -> int:
+    """Today's snapshots of an organization (the nightly run): the whole organization and each account
+    manager's customers, from one reading of the books. Returns how many were written."""
+    admin = Principal(organization_id=org_id, role="admin", principal_id="nightly")
+    everything = AnalyticsFilter()
+    ledger = books(admin, everything)
+    managers = sorted({m for c in ledger.customers.values() for m in c.get("accountManagerIds") or []})
+    scopes = {"all": (admin, ledger)}
+    for user_id in managers:
+        manager = Principal(organization_id=org_id, role="account_manager", principal_id=user_id, user_id=user_id)
+        scopes[snapshot_scope(manager)] = (manager, ledger.of_customers(partial(can_see, manager)))
+    for name, (principal, part) in scopes.items():
+        _store(org_id, name, _figures(principal, everything, part, None))
+    return len(scopes)

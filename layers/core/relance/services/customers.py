@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 from relance import clock
 from relance.domain.base import RelanceModel
-from relance.domain.customers import Customer, CustomerFields, CustomerPatch, ExternalId
+from relance.domain.customers import Customer, CustomerFields, CustomerPatch, ExternalId, aging
 from relance.domain.ledger import OpenItem, balances
 from relance.domain.money import CurrencyCode, SignedAmount
 from relance.domain.organizations import Organization, Principal
@@ -53,6 +53,7 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
     open_items = [OpenItem.model_validate(v) for v in item.get("openItems", {}).values()]
     credit = {c: int(v) for c, v in item.get("credit", {}).items()}
     by_currency = balances(open_items, credit, today)
+    buckets = frozenset((i.currency, aging(i.due_at, today)) for i in open_items if i.outstanding > 0)
     return Customer.model_validate(
         {
             **item,
@@ -73,7 +74,7 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
             "customFields": item.get("customFields") or {},
             "tags": item.get("tags") or [],
         }
-    )
+    ).with_aging(buckets)
 
 
 def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
@@ -245,6 +246,9 @@ class CustomerFilter(RelanceModel):
     collection_status: Literal["active", "paused", "none"] | None = Field(
         default=None, description="none: no workflow; paused; active: a workflow, not paused"
     )
+    aging: Literal["not_due", "days_1_to_30", "days_31_to_60", "days_61_to_90", "over_90"] | None = Field(
+        default=None, description="an open invoice (in currency, if given) is in this aging bucket today"
+    )
 
     def matches(self, customer: Customer) -> bool:
         if self.q and self.q.lower() not in f"{customer.name} {customer.external_id or ''}".lower():
@@ -264,6 +268,8 @@ class CustomerFilter(RelanceModel):
         if self.collection_paused is not None and customer.collection_paused != self.collection_paused:
             return False
         if self.collection_status is not None and collection_status(customer) != self.collection_status:
+            return False
+        if self.aging is not None and not customer.owes_in(self.aging, self.currency):
             return False
         if any(tag not in customer.tags for tag in self.tags):
             return False

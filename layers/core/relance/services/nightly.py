@@ -19,7 +19,7 @@ from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
 from relance.observability import logger, metrics
-from relance.services import online_payments, portal, ratings
+from relance.services import analytics, online_payments, portal, ratings
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -77,8 +77,9 @@ def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] 
 
 def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     """Recompute every customer's rating, reconcile its balance and put back into dunning the invoices
-    whose promise to pay was not kept or whose payment on its way never arrived, and place in the
-    name-ordered index the customers written before it; once per organization and date."""
+    whose promise to pay was not kept or whose payment on its way never arrived, place in the
+    name-ordered index the customers written before it and take the analytics snapshots; once per
+    organization and date."""
     key = keys.nightly_run(org_id, run_date.isoformat())
     done = get(key, consistent=True)
     if done and done.get("status") == "done":
@@ -106,6 +107,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         broken += portal.expire_promises(org_id, customer["id"], run_date, invoices)
         expired += online_payments.expire_in_flight(org_id, customer["id"], run_date, in_flight_days, invoices)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
+    snapshots = analytics.take_snapshots(org_id)  # after the ratings and balances are put right
     report = {
         "status": "done",
         "customers": len(customers),
@@ -113,6 +115,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         "brokenPromises": broken,
         "paymentsInFlightExpired": expired,
         "placedInNameOrder": placed,
+        "analyticsSnapshots": snapshots,
         "finishedAt": clock.now().isoformat(),
     }
     table().put_item(Item={**key, **report})

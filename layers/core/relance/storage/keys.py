@@ -157,6 +157,17 @@ def nightly_run(org_id: str, run_date: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"RUN#nightly#{run_date}"}
 
 
+def analytics_snapshot(org_id: str, scope: str, day: str) -> Key:
+    """The dashboard's figures for one scope (``all``, or ``user#<id>``: an account manager's customers)
+    as the nightly run (or a refresh) computed them on ``day``, the organization's local date."""
+    return {"PK": f"ORG#{org_id}", "SK": f"ANALYTICS#{scope}#{day}"}
+
+
+def analytics_snapshots_prefix(org_id: str, scope: str) -> Key:
+    """Every snapshot of one scope, in date order."""
+    return {"PK": f"ORG#{org_id}", "SK": f"ANALYTICS#{scope}#"}
+
+
 def view(org_id: str, view_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"VIEW#{view_id}"}
 

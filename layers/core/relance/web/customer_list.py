@@ -58,6 +58,14 @@ DEFAULT_COLUMNS = (
     "collection",
 )
 PAGE_SIZE = 50
+AGING = {
+    "not_due": "Not due yet",
+    "days_1_to_30": "1–30 days past due",
+    "days_31_to_60": "31–60 days past due",
+    "days_61_to_90": "61–90 days past due",
+    "over_90": "Over 90 days past due",
+}
+"""The aging buckets, as the list's filter and the analytics page name them."""
 AMOUNTS = {
     "outstandingMin": "outstanding_min",
     "outstandingMax": "outstanding_max",
@@ -71,6 +79,7 @@ TEXTS = {
     "dunningPlanId": "dunning_plan_id",
     "currency": "currency",
     "collection": "collection_status",
+    "aging": "aging",
     "delayMin": "average_payment_delay_min",
     "delayMax": "average_payment_delay_max",
     "reminderFrom": "last_reminder_from",

@@ -38,7 +38,7 @@ def same_origin(origin: str | None, base_url: str) -> bool:
     return origin is None or origin.rstrip("/") == base_url.rstrip("/")
 
 
-def local_path(target: str | None, default: str = "/customers") -> str:
+def local_path(target: str | None, default: str = "/") -> str:
     """Where to go after signing in: a path of this app only (never ``//host`` or a URL)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
