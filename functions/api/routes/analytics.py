@@ -15,7 +15,7 @@ from relance.api.caller import caller
 from relance.api.reports import csv_download
 from relance.domain.analytics.collected import Period
 from relance.domain.organizations import Principal
-from relance.services import analytics
+from relance.services import analytics, team_activity
 from relance.services.analytics import AnalyticsFilter
 
 router = Router()
@@ -138,3 +138,18 @@ def ratings(principal: Caller, query: Annotated[MonthQuery, Query()]) -> Respons
 )
 def forecast(principal: Caller, query: Annotated[Format, Query()]) -> Response[Any]:
     return answer(analytics.cash_forecast(principal, scope(query)), query.format, "forecast")
+
+
+class TeamQuery(Format):
+    from_: date | None = Field(default=None, alias="from", description="default: the 1st of the month of to")
+    to: date | None = Field(default=None, description="default: today; at the latest today")
+
+
+@router.get(
+    "/v1/analytics/team",
+    tags=["analytics"],
+    summary="Team activity per account manager: overdue held, collected, manual and automatic actions",
+    responses=responds(team_activity.TeamReport, "One line per person and currency"),
+)
+def team(principal: Caller, query: Annotated[TeamQuery, Query()]) -> Response[Any]:
+    return answer(team_activity.team(principal, scope(query), query.from_, query.to), query.format, "team")
