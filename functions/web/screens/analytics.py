@@ -17,11 +17,11 @@ from pydantic import BaseModel, ValidationError
 from relance.api.reports import csv_download
 from relance.aws import together
 from relance.errors import Invalid, NotFound, validation_fields
-from relance.services import analytics, workspace
+from relance.services import actions, analytics, team_activity, workspace
 from relance.services.analytics import AnalyticsFilter, DashboardReport
 from relance.web.customer_list import AGING
 from relance.web.session import SignedIn
-from screens.base import check_csrf, form, page, redirect, signed_in
+from screens.base import RENDER, check_csrf, form, html, page, redirect, signed_in
 
 router = Router()
 BUCKETS = {bucket: label.removesuffix(" past due") for bucket, label in AGING.items()}
@@ -103,3 +103,29 @@ def refresh() -> Response[str]:
     check_csrf(router, person, form(router.current_event))
     analytics.refresh(person.principal)
     return redirect("/analytics", person)
+
+
+@router.get("/analytics/activity")
+def activity() -> Response[str]:
+    """The page's Team and Emails-not-delivered sections, asked for once the page is shown (they read the
+    organization's actions and ledger, which the snapshot does not keep): the month of the "as of" day
+    (this month) so far, with the page's filters."""
+    person = signed_in(router)
+    scope, as_of = _asked(router)
+    first = as_of.replace(day=1) if as_of else None
+    team, undelivered = together(
+        lambda: team_activity.team(person.principal, scope, first, as_of),
+        lambda: actions.not_delivered(person.principal),
+    )  # (the team's figures run in this thread: their own reads go together too)
+    values = {"team": team, "contacts": contacts_to_fix(undelivered), "is_admin": person.principal.is_admin}
+    return html(RENDER.block("analytics.html", "activity", **values), person=person)
+
+
+def contacts_to_fix(emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each address an email bounced from or drew a complaint at, once per customer: its latest failure
+    first (``actions.not_delivered`` lists the emails, newest first)."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for email in emails:
+        for address, status in email["recipients"].items():
+            seen.setdefault((email["customerId"], address), {**email, "address": address, "status": status})
+    return list(seen.values())
