@@ -65,6 +65,8 @@ def generate() -> str:
     schemas["Error"] = ERROR_SCHEMA
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            if f"{method.upper()} {path}" in BODIES:
+                operation["requestBody"] = BODIES[f"{method.upper()} {path}"]
             operation["responses"] = responses_of(f"{method.upper()} {path}", operation)
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
@@ -84,6 +86,16 @@ ERRORS = {
 MORE: dict[str, dict[int, str]] = {
     "PUT /v1/customers/external/{external_id}": {201: "Created: no customer had this external id."},
 }
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /v1/exchange-rates/import": {
+        "required": True,
+        "description": "CSV: a header line currency,date,rate (any order), then one rate a line; at most 1 MB",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": "currency,date,rate\nUSD,2026-03-30,0.9250\n"}
+        },
+    },
+}
+"""Bodies a route reads itself (not JSON), which its signature cannot declare."""
 NAMING_A_CUSTOMER = {"POST /v1/actions"}
 """Operations whose body names a customer the caller must see (404 as for a path id)."""
 """Statuses an operation answers beyond its success, the one its route declares (``status_code``)."""

@@ -2,7 +2,19 @@
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import actions, analytics, contacts, conversations, customers, dunning, ledger, people, system, views
+from routes import (
+    actions,
+    analytics,
+    contacts,
+    conversations,
+    customers,
+    dunning,
+    exchange_rates,
+    ledger,
+    people,
+    system,
+    views,
+)
 
 from relance.api.errors import register_error_handlers
 from relance.api.resolver import OwnEventResolver
@@ -12,7 +24,19 @@ from relance.observability import logger, metrics, traced
 app = OwnEventResolver(enable_validation=True)
 register_error_handlers(app)
 app.use(middlewares=[per_organization])  # 429 past the organization's requests per second
-for routes in (system, customers, contacts, ledger, people, views, dunning, actions, analytics, conversations):
+for routes in (
+    system,
+    customers,
+    contacts,
+    ledger,
+    people,
+    views,
+    dunning,
+    actions,
+    analytics,
+    exchange_rates,
+    conversations,
+):
     app.include_router(routes.router)
 
 

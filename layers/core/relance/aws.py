@@ -103,6 +103,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
 D = TypeVar("D")
+E = TypeVar("E")
 _readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relance-read")
 
 
@@ -118,6 +119,17 @@ def together(first: Callable[[], A], second: Callable[[], B], third: Callable[[]
 def together(
     first: Callable[[], A], second: Callable[[], B], third: Callable[[], C], fourth: Callable[[], D], /
 ) -> tuple[A, B, C, D]: ...
+
+
+@overload
+def together(
+    first: Callable[[], A],
+    second: Callable[[], B],
+    third: Callable[[], C],
+    fourth: Callable[[], D],
+    fifth: Callable[[], E],
+    /,
+) -> tuple[A, B, C, D, E]: ...
 
 
 def together(*reads: Callable[[], Any]) -> tuple[Any, ...]:

@@ -4,7 +4,8 @@ The ledger is read whole (every invoice, payment, credit note and refund of the 
 one Query per kind) and cut down to the customers the caller sees (``access.can_see``: an account
 manager's figures cover only their customers) and the filters asked for; the figures are the pure
 functions of ``relance.domain.analytics``. Payments of paid portal checkouts are ``online``. Every
-report is per currency: no exchange rates are stored yet, so nothing is converted.
+report is per currency; the summary also converts the balances into the organization's currency with
+the stored exchange rates (``services.exchange_rates``), never adding a currency without a rate.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from relance.domain.analytics.history import (
     invoice_histories,
     money_histories,
 )
+from relance.domain.analytics.rates import Rate
 from relance.domain.analytics.ratings import LETTERS, UNRATED, ratings_by_month, ratings_on
 from relance.domain.analytics.receivables import BUCKETS, aging_by, balances_on
 from relance.domain.base import RelanceModel
 from relance.domain.ledger import MoneyRecord
 from relance.domain.organizations import OrganizationSettings, Principal
 from relance.errors import Invalid
+from relance.services import exchange_rates
 from relance.services.access import can_see
 from relance.services.ledger import to_invoice
 from relance.services.online_payments import payment_id
@@ -98,6 +101,8 @@ class Books:
     money: list[MoneyHistory]
     settings: OrganizationSettings
     now: datetime
+    rates: tuple[Rate, ...] = ()
+    """The exchange rates into the organization's currency (the summary's conversion)."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -121,6 +126,7 @@ class Books:
             money=[m for m in self.money if m.customer_id in customers],
             settings=self.settings,
             now=self.now,
+            rates=self.rates,
         )
 
 
@@ -136,13 +142,14 @@ def books(principal: Principal, scope: AnalyticsFilter) -> Books:
     def paid_checkouts() -> list[str]:
         return checkout_store.paid_checkout_ids(org)
 
-    (payments, credit_notes, refunds, paid), customer_items, invoice_items, organization = together(
+    (payments, credit_notes, refunds, paid), customer_items, invoice_items, organization, rates = together(
         lambda: together(
             records("payment"), records("credit_note"), records("refund"), lambda: checkout_store.paid_checkout_ids(org)
         ),
         lambda: customer_store.list_customers(org),
         lambda: ledger_store.invoices_of_organization(org),
         lambda: get_organization(org),
+        lambda: exchange_rates.stored_rates(org),
     )  # (the first runs in this thread: its own reads go together too)
     customers = {c["id"]: c for c in customer_items if can_see(principal, c) and scope.matches(c)}
 
@@ -163,6 +170,7 @@ def books(principal: Principal, scope: AnalyticsFilter) -> Books:
         money=money_histories(money_records, online),
         settings=organization.settings,
         now=clock.now(),
+        rates=exchange_rates.usable_rates(rates, organization.settings.default_currency),
     )
 
 
@@ -195,9 +203,12 @@ class SummaryReport(RelanceModel):
     as_of: date
     organization_currency: str
     converted: bool = Field(
-        default=False, description="always false: no exchange rates are stored yet, balances stay per currency"
+        default=False, description="every currency had a rate on or before asOf: conversion has its totals"
     )
     items: list[BalanceRow]
+    conversion: exchange_rates.Conversion | None = Field(
+        default=None, description="the balances in the organization's currency, with the rate and its date used"
+    )
 
 
 def summary(
@@ -209,7 +220,15 @@ def summary(
         BalanceRow(currency=b.currency, due=b.due, overdue=b.overdue, credit=b.credit, outstanding=b.outstanding)
         for b in balances_on(ledger.invoices, ledger.money, day).values()
     ]
-    return SummaryReport(as_of=day, organization_currency=ledger.settings.default_currency, items=rows)
+    report = SummaryReport(as_of=day, organization_currency=ledger.settings.default_currency, items=rows)
+    return converted(report, ledger.rates)
+
+
+def converted(report: SummaryReport, rates: tuple[Rate, ...]) -> SummaryReport:
+    """``report`` with its balances converted into the organization's currency at ``rates``."""
+    balances = {r.currency: r.model_dump(include=set(exchange_rates.FIGURES)) for r in report.items}
+    conversion = exchange_rates.conversion(balances, rates, report.organization_currency, report.as_of)
+    return report.model_copy(update={"converted": conversion.complete, "conversion": conversion})
 
 
 # ---------------------------------------------------------------- aging
@@ -539,14 +558,22 @@ def _figures(principal: Principal, scope: AnalyticsFilter, ledger: Books, as_of:
 
 def dashboard(principal: Principal, scope: AnalyticsFilter, as_of: date | None = None) -> DashboardReport:
     """The dashboard without filters is the latest snapshot of the caller's scope (one Query), or that
-    day's snapshot for ``as_of`` (one GetItem); with filters, or without a snapshot, it is computed from
-    one reading of the books (as of the end of ``as_of``: the ledger's history)."""
+    day's snapshot for ``as_of`` (one GetItem), its balances converted with the rates stored now (one
+    Query, at the same time); with filters, or without a snapshot, it is computed from one reading of
+    the books (as of the end of ``as_of``: the ledger's history)."""
     org = principal.organization_id
     if scope == AnalyticsFilter():
         name = snapshot_scope(principal)
-        stored = snapshot_store.snapshot_of(org, name, as_of) if as_of else snapshot_store.latest_snapshot(org, name)
+        stored, rates = together(
+            lambda: (
+                snapshot_store.snapshot_of(org, name, as_of) if as_of else snapshot_store.latest_snapshot(org, name)
+            ),
+            lambda: exchange_rates.stored_rates(org),
+        )  # the rates as they are now: one entered since the snapshot converts its balances
         if stored is not None:
-            return DashboardReport.model_validate_json(stored).model_copy(update={"from_snapshot": True})
+            report = DashboardReport.model_validate_json(stored)
+            usable = exchange_rates.usable_rates(rates, report.summary.organization_currency)
+            return report.model_copy(update={"from_snapshot": True, "summary": converted(report.summary, usable)})
     ledger = books(principal, scope)
     if as_of is not None and as_of > ledger.today:
         raise Invalid("asOf must be today or a past day", {"asOf": "today or a past day"})

@@ -262,6 +262,16 @@ def checkout(org_id: str, checkout_id: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"CHK#{checkout_id}"}
 
 
+def exchange_rate(org_id: str, currency: str, day: str) -> Key:
+    """The rate of ``currency`` into the organization's currency on ``day`` (ISO date: in date order)."""
+    return {"PK": f"ORG#{org_id}", "SK": f"FX#{currency}#{day}"}
+
+
+def exchange_rates_prefix(org_id: str, currency: str | None = None) -> Key:
+    """Every exchange rate of the organization, or of one currency, in currency then date order."""
+    return {"PK": f"ORG#{org_id}", "SK": f"FX#{currency}#" if currency else "FX#"}
+
+
 DIRECTORY_PREFIXES = ("USER#", "VIEW#", "WF#", "CF#", "POS#", "APIKEY#")
 """The organization's small lists that every screen of the web app shows (with the organization)."""
 DIRECTORY_VERSION = 2

@@ -3,6 +3,7 @@ the day is used and its date is given with the result; a missing rate is reporte
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,28 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from relance.domain.money import Money
+
+MAX_DECIMALS = 10
+"""Decimal places a rate may have (1 IDR is 0.0000587 EUR: published rates carry 4 to 8)."""
+MAX_RATE = Decimal(10**9)
+_RATE_TEXT = re.compile(r"[0-9]{1,30}(\.[0-9]{1,30})?")
+
+
+def rate_value(text: str) -> Decimal:
+    """A rate as entered or imported (``"1.0843"``): digits with a decimal point, above 0, at most
+    ``MAX_DECIMALS`` decimal places and ``MAX_RATE``; ValueError says what is wrong, in a reader's words."""
+    text = text.strip()
+    if not _RATE_TEXT.fullmatch(text):
+        raise ValueError("a decimal number with a point, such as 1.0843")
+    value = Decimal(text)
+    places = len(text.partition(".")[2])
+    if places > MAX_DECIMALS:
+        raise ValueError(f"at most {MAX_DECIMALS} decimal places")
+    if value <= 0:
+        raise ValueError("more than 0")
+    if value > MAX_RATE:
+        raise ValueError(f"at most {MAX_RATE:,}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -71,10 +94,15 @@ def convert(money: Money, table: RateTable, day: date) -> Converted | MissingRat
     rate = table.rate(money.currency, day)
     if rate is None:
         return MissingRate(money, day)
-    base_digits = Money.zero(table.base).minor_digits
-    exact = money.to_decimal() * rate.value
-    minor = exact.scaleb(base_digits).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return Converted(money, Money(amount=int(minor), currency=table.base), rate)
+    amount = Money(amount=_at(money.amount, money.currency, rate, table.base), currency=table.base)
+    return Converted(money, amount, rate)
+
+
+def _at(amount: int, currency: str, rate: Rate, base: str) -> int:
+    """``amount`` (minor units of ``currency``) times ``rate``, in minor units of ``base``, rounded half up."""
+    exact = Money(amount=amount, currency=currency).to_decimal() * rate.value
+    minor = exact.scaleb(Money.zero(base).minor_digits).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(minor)
 
 
 @dataclass(frozen=True)
@@ -101,3 +129,30 @@ def convert_total(amounts: Mapping[str, int], table: RateTable, day: date) -> Co
     """Per-currency ``amounts`` (minor units) converted and added up in the base currency."""
     parts = tuple(convert(Money(amount=amounts[c], currency=c), table, day) for c in sorted(amounts))
     return ConvertedTotal(table.base, parts)
+
+
+@dataclass(frozen=True)
+class ConvertedFigures:
+    """Several figures of one currency (due, overdue…) in the base currency at one rate; ``figures`` is None
+    when the currency has no rate on or before the day."""
+
+    currency: str
+    rate: Rate | None
+    figures: Mapping[str, int] | None
+
+
+def convert_figures(
+    by_currency: Mapping[str, Mapping[str, int]], table: RateTable, day: date
+) -> tuple[tuple[ConvertedFigures, ...], Mapping[str, int] | None]:
+    """Each currency's named figures converted on their own (each rounded half up), and their sums in the
+    base currency — None when any currency has no rate: a total is never made of guesses."""
+    parts = []
+    for currency in sorted(by_currency):
+        rate = table.rate(currency, day)
+        figures = by_currency[currency]
+        converted = None if rate is None else {n: _at(a, currency, rate, table.base) for n, a in figures.items()}
+        parts.append(ConvertedFigures(currency, rate, converted))
+    if any(p.figures is None for p in parts):
+        return tuple(parts), None
+    names = sorted({name for figures in by_currency.values() for name in figures})
+    return tuple(parts), {name: sum((p.figures or {}).get(name, 0) for p in parts) for name in names}
