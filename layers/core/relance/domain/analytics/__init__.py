@@ -4,5 +4,6 @@
 adapters from the stored ledger; ``rates``: conversion with daily rates; ``receivables``:
 balances and aging as of a date; ``dso``: days sales outstanding and the at-risk rate;
 ``collected``: cash in per period; ``ratings``: distribution and movement; ``forecast``: the
-13-week cash forecast and its accuracy.
+13-week cash forecast and its accuracy; ``slipping``: the customers whose overdue grew most over
+a week.
 """
