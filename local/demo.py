@@ -141,8 +141,12 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
     """
     rng = random.Random(2026)  # noqa: S311 (demo data, not secrets)
     org_id = admin.organization_id
-    users = [
-        create_user(admin, UserFields(email=email, name=name, role=role), password=DEMO_PASSWORD)
+    users = [  # the admin asks for the weekly digest: a Monday night puts one in the outbox
+        create_user(
+            admin,
+            UserFields(email=email, name=name, role=role, weekly_digest=role == Role.ADMIN),
+            password=DEMO_PASSWORD,
+        )
         for email, name, role in USERS
     ]
     managers = [u.id for u in users if u.role == Role.ACCOUNT_MANAGER]

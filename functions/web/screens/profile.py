@@ -1,5 +1,6 @@
 """The signed-in person's own profile: name, initials, how they are told (in the app, by email, on
-Slack through a webhook) and the signature closing their replies to customers.
+Slack through a webhook), the signature closing their replies to customers and whether they get the
+weekly digest by email.
 
 The form posts to ``/profile``: 303 back on success, the form again with the fields at fault (422).
 """
@@ -66,6 +67,7 @@ def profile_form() -> Response[str]:
         "notificationChannels": fields.get("notificationChannels", []),
         "slackWebhookUrl": first(fields, "slackWebhookUrl").strip() or None,
         "signature": first(fields, "signature"),
+        "weeklyDigest": first(fields, "weeklyDigest") == "on",
     }
     try:
         try:

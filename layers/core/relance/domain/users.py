@@ -38,6 +38,7 @@ class UserFields(RelanceModel):
     role: Role
     notification_channels: list[Channel] = Field(default_factory=lambda: [Channel.IN_APP, Channel.EMAIL])
     slack_webhook_url: Annotated[str, StringConstraints(pattern=r"^https://hooks\.slack\.com/")] | None = None
+    weekly_digest: bool = Field(default=False, description="emailed the weekly analytics digest on Monday nights")
 
 
 class UserPatch(RelanceModel):
@@ -48,6 +49,9 @@ class UserPatch(RelanceModel):
     slack_webhook_url: Annotated[str, StringConstraints(pattern=r"^https://hooks\.slack\.com/")] | None = None
     signature: Signature | None = Field(
         default=None, description="closes the person's replies to customers (their name when empty)"
+    )
+    weekly_digest: bool | None = Field(
+        default=None, description="emailed the weekly analytics digest on Monday nights (opt-in)"
     )
 
 
@@ -60,6 +64,7 @@ class User(Record):
     notification_channels: list[Channel]
     slack_webhook_url: str | None = None
     signature: str | None = None
+    weekly_digest: bool = False
     created_at: AwareDatetime
 
 

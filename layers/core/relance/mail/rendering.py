@@ -1,8 +1,9 @@
 """Render email templates in Jinja2's sandbox, bounded: HTML autoescaped, subject and text as plain text.
 
 Shipped templates live in ``templates/emails/<language>/<tone>/<name>.j2`` (blocks
-``subject``, ``text`` and ``content`` inside ``layout.html``); in AWS they come with the
-templates layer at ``/opt/emails``. User templates are three strings rendered the same way.
+``subject``, ``text`` and ``content`` inside ``layout.html``), the emails to the AR team itself (the
+weekly digest) in ``templates/emails/team/``; in AWS they come with the templates layer at
+``/opt/emails``. User templates are three strings rendered the same way.
 
 Organizations write their own templates, so a template is hostile until proven otherwise.
 Jinja2's immutable sandbox (3.1.6 or later: the earlier ones let ``str.format`` and ``|attr``
@@ -330,6 +331,12 @@ def render_default(name: str, language: str, tone: str, context: dict[str, Any])
         _environment(True).get_template(path)
     except TemplateNotFound:
         path = f"en/{tone}/{name}.j2"
+    return render_file(path, context)
+
+
+def render_file(path: str, context: dict[str, Any]) -> RenderedEmail:
+    """A shipped template file of ``templates/emails``: its ``subject`` and ``text`` blocks, and the
+    whole of it (its layout's HTML) as the HTML part."""
     html_template = _environment(True).get_template(path)
     text_template = _environment(False).get_template(path)
     with _bounded():

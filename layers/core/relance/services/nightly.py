@@ -20,6 +20,7 @@ from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
 from relance.observability import logger, metrics
 from relance.services import analytics, online_payments, portal, ratings
+from relance.services.digest import send_weekly_digests
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
 from relance.storage import keys
@@ -108,6 +109,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         expired += online_payments.expire_in_flight(org_id, customer["id"], run_date, in_flight_days, invoices)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
     snapshots = analytics.take_snapshots(org_id)  # after the ratings and balances are put right
+    digests = send_weekly_digests(org_id)  # a Monday night's, once per person and week
     report = {
         "status": "done",
         "customers": len(customers),
@@ -116,6 +118,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         "paymentsInFlightExpired": expired,
         "placedInNameOrder": placed,
         "analyticsSnapshots": snapshots,
+        "weeklyDigests": digests,
         "finishedAt": clock.now().isoformat(),
     }
     table().put_item(Item={**key, **report})

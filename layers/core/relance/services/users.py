@@ -85,6 +85,7 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
         role=fields.role,
         notification_channels=fields.notification_channels,
         slack_webhook_url=fields.slack_webhook_url,
+        weekly_digest=fields.weekly_digest,
         created_at=clock.now(),
     )
     cognito = client("cognito-idp")
@@ -133,13 +134,14 @@ def list_users(principal: Principal) -> list[User]:
 
 
 def update_user(principal: Principal, user_id: str, patch: UserPatch) -> User:
-    """Admins change anyone; a user changes their own name, initials and channels, not their role."""
+    """Admins change anyone; a user changes their own name, initials, channels and weekly digest, not their role."""
     if not principal.is_admin and (principal.user_id != user_id or patch.role is not None):
         require_admin(principal)
     before = get_user(principal, user_id)
     changes = patch.model_dump(exclude_unset=True)
-    if any(changes.get(k, "") is None for k in ("name", "initials", "role", "notification_channels")):
-        raise Invalid("these fields cannot be cleared", {k: "required" for k in changes if changes[k] is None})
+    if any(changes.get(k, "") is None for k in ("name", "initials", "role", "notification_channels", "weekly_digest")):
+        cleared = {UserPatch.model_fields[k].alias or k: "required" for k in changes if changes[k] is None}
+        raise Invalid("these fields cannot be cleared", cleared)  # named as on the wire
     after = before.model_copy(update=changes)
     item = store.get_user(principal.organization_id, user_id) or {}
     internal: dict[str, Any] = {k: item[k] for k in ("pendingIdentity", "invitationId") if k in item}

@@ -218,6 +218,11 @@ def notifications_of(org_id: str, user_id: str) -> str:
     return f"ORG#{org_id}#NOTIF#{user_id}"
 
 
+def weekly_digest(org_id: str, week_start: str, user_id: str) -> Key:
+    """One person's weekly digest of the week starting ``week_start`` (a Monday): sent once."""
+    return {"PK": f"ORG#{org_id}", "SK": f"DIGEST#{week_start}#{user_id}"}
+
+
 def reply(org_id: str, reply_id: str) -> Key:
     """An inbound customer reply (matched or not), addressed by the id derived from its stored message."""
     return {"PK": f"ORG#{org_id}", "SK": f"RPL#{reply_id}"}
