@@ -3,7 +3,8 @@
 Deterministic (seeded random): ~50 customers in USD, EUR and GBP, each with a paying habit
 (prompt, average, slow, bad), several hundred invoices over the last ten months, payments
 (some partial, some unapplied), credit notes, contacts with positions, one admin and two
-account managers who can sign in (their passwords are in the session file).
+account managers who can sign in (their passwords are in the session file), and a few weeks of EUR
+and GBP exchange rates into USD, so analytics converts the balances.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from relance.aws import client
 from relance.domain.customers import ContactFields, CustomerFields, PaymentMethods
 from relance.domain.inbound import VERDICTS, inbound_address
 from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, PaymentFields
-from relance.domain.organizations import Principal
+from relance.domain.organizations import OrganizationSettings, Principal
 from relance.domain.users import Role, UserFields
 from relance.ids import new_id
-from relance.services import contacts, inbound, notes, portal_links, ratings
+from relance.services import contacts, exchange_rates, inbound, notes, portal_links, ratings
 from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
@@ -79,6 +80,8 @@ FIRST = [
 ]
 SECOND = ["Industries", "Logistics"]
 CURRENCIES = ["USD"] * 6 + ["EUR"] * 3 + ["GBP"]
+RATES = {"EUR": ("1.0712", "1.0764", "1.0801", "1.0843"), "GBP": ("1.2577", "1.2614", "1.2650", "1.2633")}
+"""Weekly rates into USD (the demo's currency) of its other currencies, the latest a day ago."""
 HABITS = {"prompt": (-5, 10), "average": (5, 40), "slow": (30, 75), "bad": (60, 130)}
 FIRST_NAMES = [
     "Emma",
@@ -204,6 +207,7 @@ def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:
         if item["SK"].startswith("CUS#"):
             ratings.refresh(org_id, item["id"], basis)
             nudge(org_id, item["id"])  # its workflow starts
+    _exchange_rates(admin, organization.settings)
     managed = next(i for i in items if i["SK"].startswith("CUS#") and i.get("accountManagerIds"))
     _conversation(
         org_id,
@@ -241,6 +245,17 @@ def _conversation(org_id: str, users: list[Any], customer: dict[str, Any], conta
     client("s3").put_object(Bucket=bucket, Key=key, Body=bytes(mail))
     passing = dict.fromkeys(VERDICTS, "PASS")  # what SES says of a customer's genuine mail
     inbound.receive(bucket, key, [address], passing)  # matched by its sender, as SES inbound would deliver it
+
+
+def _exchange_rates(admin: Principal, settings: OrganizationSettings) -> None:
+    """A few weeks of rates, imported as an admin would, so analytics shows its converted total."""
+    last = exchange_rates.today(settings) - timedelta(days=1)
+    lines = [
+        f"{currency},{last - timedelta(weeks=len(values) - 1 - week)},{value}"
+        for currency, values in RATES.items()
+        for week, value in enumerate(values)
+    ]
+    exchange_rates.import_rates(admin, "\n".join(["currency,date,rate", *lines]))
 
 
 def _contacts(customer_id: str, positions: dict[str, str], rng: random.Random, now: str) -> list[dict[str, Any]]:
