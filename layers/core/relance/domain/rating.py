@@ -63,12 +63,20 @@ def letter_for(delay_days: int | None) -> str | None:
     return "D"
 
 
-def _weighted_days(terms: list[tuple[RatedInvoice, Decimal, int]]) -> int | None:
-    total = sum((weight for _, weight, _ in terms), Decimal(0))
+def weighted_days(terms: Iterable[tuple[Decimal, int]]) -> int | None:
+    """The average of the days, each weighted (amounts in major units), rounded half up; None without
+    weight. The rating's average payment delay, and the forecast's (``analytics.forecast``)."""
+    total = weighted = Decimal(0)
+    for weight, days in terms:
+        total += weight
+        weighted += weight * days
     if total == 0:
         return None
-    weighted = sum((weight * delay for _, weight, delay in terms), Decimal(0))
     return int((weighted / total).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _weighted_days(terms: list[tuple[RatedInvoice, Decimal, int]]) -> int | None:
+    return weighted_days((weight, delay) for _, weight, delay in terms)
 
 
 def rate(invoices: Iterable[RatedInvoice], today: date, basis: RatingBasis = RatingBasis.PAID) -> Rating:

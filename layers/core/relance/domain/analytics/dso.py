@@ -29,7 +29,8 @@ def billings(invoices: Iterable[InvoiceHistory], currency: str, month: Month) ->
 
 def receivables(invoices: Iterable[InvoiceHistory], currency: str, month: Month) -> int:
     """What the invoices in ``currency`` still owed at the end of ``month``."""
-    return sum(i.outstanding_on(month.last_day) for i in invoices if i.currency == currency)
+    end = month.last_day
+    return sum(i.outstanding_on(end) for i in invoices if i.currency == currency)
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,26 @@ def dso(invoices: Iterable[InvoiceHistory], currency: str, month: Month) -> Dso:
     billings × its days (none without billings).
     """
     listed = [i for i in invoices if i.currency == currency]
+    return _dso(listed, _monthly_billings(listed), currency, month)
+
+
+def _monthly_billings(invoices: Iterable[InvoiceHistory]) -> dict[Month, int]:
+    """The billings of each month, summed once for every month's walk back."""
+    monthly: dict[Month, int] = {}
+    for invoice in invoices:
+        month = Month.of(invoice.issued_on)
+        monthly[month] = monthly.get(month, 0) + invoice.amount
+    return monthly
+
+
+def _dso(listed: list[InvoiceHistory], monthly: dict[Month, int], currency: str, month: Month) -> Dso:
     owed = receivables(listed, currency, month)
-    billed = billings(listed, currency, month)
-    first = min((Month.of(i.issued_on) for i in listed), default=month)
+    billed = monthly.get(month, 0)
+    first = min(monthly, default=month)
     steps: list[CountbackStep] = []
     left, walked = owed, month
     while left > 0 and walked >= first:  # receivables come from these billings: the walk ends by ``first``
-        amount = billings(listed, currency, walked)
+        amount = monthly.get(walked, 0)
         if amount >= left:
             steps.append(CountbackStep(walked, amount, left, Fraction(left * walked.days, amount)))
             left = 0
@@ -84,8 +98,9 @@ def dso(invoices: Iterable[InvoiceHistory], currency: str, month: Month) -> Dso:
 
 def dso_by_month(invoices: Iterable[InvoiceHistory], currency: str, last: Month, months: int = 12) -> list[Dso]:
     """``dso`` for each of the ``months`` months ending with ``last``, oldest first."""
-    listed = list(invoices)
-    return [dso(listed, currency, month) for month in last.back(months)]
+    listed = [i for i in invoices if i.currency == currency]
+    monthly = _monthly_billings(listed)
+    return [_dso(listed, monthly, currency, month) for month in last.back(months)]
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 
 from relance.domain.analytics.history import InvoiceHistory, MoneyHistory, MoneyKind
-from relance.domain.analytics.ratings import by_customer, rated_invoice
-from relance.domain.rating import rate
+from relance.domain.money import Money
+from relance.domain.rating import weighted_days
 
 WEEKS = 13
 
@@ -63,15 +64,22 @@ def local_day(now: datetime, zone: tzinfo) -> date:
 
 
 def payment_delays(invoices: Iterable[InvoiceHistory], day: date) -> tuple[dict[str, int], int | None]:
-    """Each customer's average payment delay on ``day`` (those with a paid invoice), and the organization's."""
-    customers = by_customer(invoices, day)
-    delays = {}
-    for customer, listed in customers.items():
-        delay = rate([rated_invoice(i, day) for i in listed], day).average_payment_delay_days
-        if delay is not None:
-            delays[customer] = delay
-    everyone = [rated_invoice(i, day) for listed in customers.values() for i in listed]
-    return delays, rate(everyone, day).average_payment_delay_days
+    """Each customer's average payment delay on ``day`` (those with an invoice fully paid by then), and
+    the organization's: the rating's amount-weighted average (``rating.weighted_days``), computed here
+    without the rest of a rating (its letter and drivers), once per invoice."""
+    terms: dict[str, list[tuple[Decimal, int]]] = {}
+    scale: dict[str, int] = {}
+    for invoice in invoices:
+        paid = invoice.paid_on(day) if invoice.issued_on <= day else None
+        if paid is None:
+            continue
+        if invoice.currency not in scale:
+            scale[invoice.currency] = Money(amount=0, currency=invoice.currency).minor_digits
+        weight = Decimal(invoice.amount).scaleb(-scale[invoice.currency])
+        terms.setdefault(invoice.customer_id, []).append((weight, (paid - invoice.due_on).days))
+    delays = {customer: weighted_days(listed) for customer, listed in terms.items()}
+    everyone = weighted_days(term for listed in terms.values() for term in listed)
+    return {c: d for c, d in delays.items() if d is not None}, everyone
 
 
 def _add(totals: dict[str, int], currency: str, amount: int) -> None:
