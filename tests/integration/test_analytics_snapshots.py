@@ -27,7 +27,7 @@ from tests.integration.round_trips import dynamodb_made
 from tests.integration.test_web_customers import admin_principal, rows, signed_in
 from tests.integration.web import text_of
 
-FIGURES = ("summary", "aging", "dso", "collected", "forecast")
+FIGURES = ("summary", "aging", "dso", "collected", "forecast", "ratings", "at_risk")
 
 
 def org_of(demo) -> str:
@@ -152,7 +152,7 @@ def test_a_refresh_computes_again_and_keeps_it(demo, snapshots):
     assert refused.status_code == 403
 
 
-@pytest.mark.parametrize("report", ["summary", "aging", "dso", "collected", "forecast"])
+@pytest.mark.parametrize("report", ["summary", "aging", "dso", "collected", "forecast", "ratings", "at_risk"])
 def test_each_table_downloads_as_the_csv_of_what_the_page_shows(demo, snapshots, report):
     admin, _ = signed_in(demo, "admin")
     page = BeautifulSoup(admin.get("/analytics").text, "html.parser")
@@ -197,3 +197,16 @@ def test_an_aging_bar_opens_the_customers_owing_an_invoice_in_it(demo, snapshots
 
 def _day(value: str) -> date:
     return date.fromisoformat(value[:10])
+
+
+def test_a_rating_bar_opens_the_customers_rated_so(demo, snapshots):
+    admin, _ = signed_in(demo, "admin")
+    page = BeautifulSoup(admin.get("/analytics").text, "html.parser")
+    links = page.select('#ratings a[href^="/customers?"]')
+    assert links
+    for link in links:
+        letter = parse_qs(urlsplit(link["href"]).query)["rating"][0]
+        expected = {
+            c["name"] for c in customer_store.list_customers(org_of(demo)) if (c.get("rating") or "none") == letter
+        }
+        assert set(rows(admin.get(link["href"]))) == expected, link["href"]

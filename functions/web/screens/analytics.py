@@ -25,7 +25,7 @@ from screens.base import RENDER, check_csrf, form, html, page, redirect, signed_
 
 router = Router()
 BUCKETS = {bucket: label.removesuffix(" past due") for bucket, label in AGING.items()}
-DOWNLOADS = ("summary", "aging", "dso", "collected", "forecast")
+DOWNLOADS = ("summary", "aging", "dso", "collected", "forecast", "ratings", "at_risk")
 
 
 def _asked(router: Router) -> tuple[AnalyticsFilter, date | None]:
@@ -72,13 +72,14 @@ def analytics_page() -> Response[str]:
         managers=known.managers,
         buckets=BUCKETS,
         zone=ZoneInfo,
-        customers_behind=lambda bucket, currency: _customers_behind(scope, bucket, currency),
+        customers_behind=lambda bucket, currency: _customers_list(scope, aging=bucket, currency=currency),
+        customers_rated=lambda letter: _customers_list(scope, rating=letter),
     )
 
 
-def _customers_behind(scope: AnalyticsFilter, bucket: str, currency: str) -> str:
-    """The customers list filtered to those owing an invoice in ``bucket`` and ``currency`` today."""
-    params = {"aging": bucket, "currency": currency, "accountManagerId": scope.account_manager_id}
+def _customers_list(scope: AnalyticsFilter, **filters: str) -> str:
+    """The customers list with ``filters``, within the page's account manager."""
+    params = {**filters, "accountManagerId": scope.account_manager_id}
     return "/customers?" + urlencode({k: v for k, v in params.items() if v})
 
 

@@ -79,8 +79,11 @@ def _weighted_days(terms: list[tuple[RatedInvoice, Decimal, int]]) -> int | None
     return weighted_days((weight, delay) for _, weight, delay in terms)
 
 
-def rate(invoices: Iterable[RatedInvoice], today: date, basis: RatingBasis = RatingBasis.PAID) -> Rating:
-    """The customer's delays, letter, and the invoices that drove the score most.
+def rate(
+    invoices: Iterable[RatedInvoice], today: date, basis: RatingBasis = RatingBasis.PAID, drivers: bool = True
+) -> Rating:
+    """The customer's delays, letter, and the invoices that drove the score most (``drivers=False``:
+    the letter and delays only, for figures over many customers and days).
 
     Weights are amounts in major units (exact decimals), so a customer's currencies weigh
     by face value; no exchange rates are applied.
@@ -104,7 +107,7 @@ def rate(invoices: Iterable[RatedInvoice], today: date, basis: RatingBasis = Rat
         overdue_aware_delay_days=overdue_aware,
         basis=basis,
         letter=letter_for(chosen),
-        drivers=_drivers(terms) if chosen is not None else [],
+        drivers=_drivers(terms) if drivers and chosen is not None else [],
     )
 
 

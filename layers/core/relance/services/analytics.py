@@ -522,8 +522,8 @@ def cash_forecast(principal: Principal, scope: AnalyticsFilter, ledger: Books | 
 
 
 class DashboardReport(RelanceModel):
-    """The figures a finance lead opens first, as of one day: balances, aging, DSO, collected per month
-    and (as of today only) the 13-week forecast."""
+    """The figures a finance lead opens first, as of one day: balances, aging, DSO, collected per month,
+    ratings and their movement, the at-risk rate and (as of today only) the 13-week forecast."""
 
     as_of: date
     timezone: str = Field(description="the organization's, in which days and weeks are counted")
@@ -534,6 +534,8 @@ class DashboardReport(RelanceModel):
     dso: DsoReport
     collected: CollectedReport
     forecast: ForecastReport | None = Field(description="null for a past day without a snapshot")
+    ratings: RatingsReport | None = Field(default=None, description="null in a snapshot kept before it had them")
+    at_risk: AtRiskReport | None = Field(default=None, description="null in a snapshot kept before it had them")
 
 
 def snapshot_scope(principal: Principal) -> str:
@@ -553,6 +555,8 @@ def _figures(principal: Principal, scope: AnalyticsFilter, ledger: Books, as_of:
         dso=dso(principal, scope, month, ledger=ledger),
         collected=collected_report(principal, scope, Period.MONTH, None, day, ledger=ledger),
         forecast=cash_forecast(principal, scope, ledger=ledger) if day == ledger.today else None,
+        ratings=ratings(principal, scope, month, ledger=ledger),
+        at_risk=at_risk(principal, scope, month, ledger=ledger),
     )
 
 

@@ -44,7 +44,7 @@ def ratings_on(
 ) -> dict[str, str | None]:
     """Each customer's letter on ``day`` (None: no invoice paid yet); customers invoiced by then only."""
     return {
-        customer: rate([rated_invoice(i, day) for i in listed], day, basis).letter
+        customer: rate([rated_invoice(i, day) for i in listed], day, basis, drivers=False).letter
         for customer, listed in sorted(by_customer(invoices, day).items())
     }
 
@@ -92,7 +92,9 @@ def ratings_by_month(
     """``movement`` for each of the ``months`` months ending with ``last``, oldest first."""
     listed = list(invoices)
     result = []
+    before = ratings_on(listed, next(iter(last.back(months))).previous().last_day, basis)
     for month in last.back(months):
-        before = ratings_on(listed, month.previous().last_day, basis)
-        result.append(movement(month, before, ratings_on(listed, month.last_day, basis)))
+        after = ratings_on(listed, month.last_day, basis)
+        result.append(movement(month, before, after))
+        before = after
     return result
