@@ -11,6 +11,8 @@ small copies under ``docs/screenshots``).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -335,4 +337,46 @@ def test_the_collectors_queue_logs_a_call(app, session, chromium):
     page.get_by_role("link", name=re.compile("Notifications")).click()
     expect(page).to_have_url(re.compile(r"/notifications$"))
     check(page, "notifications", docs=True)
+    context.close()
+
+
+@pytest.mark.parametrize("role", ["admin", "account_manager"])
+def test_the_dashboard_opens_the_customers_behind_a_bar_and_downloads_what_it_shows(app, session, chromium, role):
+    context = new_context(chromium, app)
+    page = sign_in(context, person(session, role), "/analytics")
+    expect(page.get_by_role("heading", name="Aging")).to_be_visible()
+    expect(page.locator("#team")).to_be_visible()  # the sections asked for once the page is shown
+    check(page, f"dashboard-{role}")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV of the aging").click()
+    lines = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    shown = [
+        [cell.strip() for cell in row.locator("th, td").all_text_contents()]
+        for row in page.locator("#aging tbody tr").all()
+    ]
+    labels = {
+        "Not due yet": "notDue",
+        "1–30 days": "days1To30",
+        "31–60 days": "days31To60",
+        "61–90 days": "days61To90",
+        "Over 90 days": "over90",
+    }
+    currency, compared = None, 0
+    for cells in shown:
+        if len(cells) == 5:  # the first line of a currency names it
+            currency = cells[0]
+        label, _, share = cells[-4:-1]
+        line = next(x for x in lines if x["currency"] == currency)
+        assert share == f"{line[labels[label] + 'Percent']} %", (currency, cells)
+        compared += 1
+    assert compared == 5 * len(lines) and lines
+
+    bar = page.locator("#aging tbody a").first
+    bucket = parse_qs(urlsplit(bar.get_attribute("href")).query)["aging"][0]
+    bar.click()
+    expect(page).to_have_url(re.compile(r"/customers\?.*aging="))
+    expect(page.get_by_label("Owes an invoice")).to_have_value(bucket)
+    expect(page.locator("#results tbody tr").first).to_be_visible()
+    check(page, f"customers-behind-a-bar-{role}")
     context.close()
