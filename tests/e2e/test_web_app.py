@@ -346,6 +346,8 @@ def test_the_dashboard_opens_the_customers_behind_a_bar_and_downloads_what_it_sh
     page = sign_in(context, person(session, role), "/analytics")
     expect(page.get_by_role("heading", name="Aging")).to_be_visible()
     expect(page.locator("#team")).to_be_visible()  # the sections asked for once the page is shown
+    page.get_by_text("How the forecasts of the last 13 weeks did").click()
+    expect(page.get_by_role("region", name="Forecast accuracy")).to_be_visible()
     check(page, f"dashboard-{role}")
 
     with page.expect_download() as download:
