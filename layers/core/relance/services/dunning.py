@@ -9,7 +9,6 @@ recorded as failed, never resent blindly: "never twice" wins over "at least once
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +32,7 @@ from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
 from relance.errors import Conflict, Invalid, NotFound
-from relance.ids import new_id
+from relance.ids import new_id, stable_id
 from relance.mail import letters, ses
 from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
@@ -108,8 +107,7 @@ def state_of(customer: dict[str, Any]) -> CustomerState:
 
 def action_id(customer_id: str, cycle: int, step_id: str, pause_round: int = 0) -> str:
     """The same step of the same cycle (and pause round) is always the same action: a retried Plan finds it."""
-    digest = hashlib.sha256(f"{customer_id}:{cycle}:{pause_round}:{step_id}".encode()).hexdigest()[:26]
-    return f"act_{digest}"
+    return stable_id("act", customer_id, cycle, pause_round, step_id)
 
 
 # ---------------------------------------------------------------- Plan

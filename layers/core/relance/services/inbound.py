@@ -19,7 +19,6 @@ or none passed) or flagged as spam is marked so and matched only by a reply toke
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from relance.domain.inbound import (
 )
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, NotFound
+from relance.ids import stable_id
 from relance.mail import ses
 from relance.mail.inbound import InboundMail, parse
 from relance.observability import logger, metrics
@@ -127,7 +127,7 @@ def find_customer(org_id: str, reply_action: str | None, mail: InboundMail, *, t
 
 def reply_id_of(bucket: str, key: str) -> str:
     """The same stored message is always the same reply: a retry finds it."""
-    return "rpl_" + hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()[:26]
+    return stable_id("rpl", f"{bucket}/{key}")
 
 
 def store_attachments(org_id: str, message_id: str, files: list[ses.Attachment]) -> list[dict[str, Any]]:
@@ -358,7 +358,7 @@ def open_reply_task(org_id: str, customer: dict[str, Any], reply: dict[str, Any]
     now = clock.now().isoformat()
     managers = customer.get("accountManagerIds", [])
     task = {
-        "id": "act_" + hashlib.sha256(f"reply-task:{reply['id']}".encode()).hexdigest()[:26],
+        "id": stable_id("act", "reply-task", reply["id"]),
         "customerId": customer["id"],
         "workflowId": customer.get("dunningPlanId"),
         "workflowVersion": 0,

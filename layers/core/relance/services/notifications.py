@@ -7,7 +7,6 @@ only tried by the call that stored it. Notifications expire after 90 days (TTL).
 
 from __future__ import annotations
 
-import hashlib
 from email.utils import formataddr
 from typing import Any
 
@@ -18,6 +17,7 @@ from relance.aws import client
 from relance.domain.organizations import Principal
 from relance.domain.slack import slack_text
 from relance.errors import NotFound
+from relance.ids import stable_id
 from relance.observability import logger, metrics
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
@@ -39,7 +39,7 @@ def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str
         if user is None:
             continue
         channels = user.get("notificationChannels", DEFAULT_CHANNELS)
-        notification_id = "ntf_" + hashlib.sha256(f"{kind}:{about}:{user_id}".encode()).hexdigest()[:26]
+        notification_id = stable_id("ntf", kind, about, user_id)
         item = {
             **keys.notification(org_id, user_id, notification_id),
             "id": notification_id,

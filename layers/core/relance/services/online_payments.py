@@ -24,7 +24,6 @@ payment id is derived from the checkout, so even two different events never reco
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date
 from functools import cache
@@ -67,7 +66,7 @@ from relance.domain.stripe_amounts import (
     to_stripe,
 )
 from relance.errors import Conflict, Invalid
-from relance.ids import new_id
+from relance.ids import new_id, stable_id
 from relance.observability import logger, metrics
 from relance.payments import stripe_checkout
 from relance.services import ledger, notifications, portal_links, timeline
@@ -90,7 +89,7 @@ BANK_TRANSFER_TYPES: dict[str, dict[str, Any]] = {
 
 def payment_id(checkout_id: str) -> str:
     """The payment a checkout records: one id per checkout, whatever event records it."""
-    return "pay_" + hashlib.sha256(checkout_id.encode()).hexdigest()[:26]
+    return stable_id("pay", checkout_id)
 
 
 # ---------------------------------------------------------------- starting a payment

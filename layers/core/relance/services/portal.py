@@ -7,7 +7,6 @@ Preview links (made by the team) show the same page but change nothing and leave
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from email.utils import formataddr
 from typing import Annotated, Any, NamedTuple
@@ -34,6 +33,7 @@ from relance.domain.portal import (
     under_promise,
 )
 from relance.errors import Conflict, Invalid, NotFound
+from relance.ids import stable_id
 from relance.mail import ses
 from relance.observability import logger
 from relance.payments import stripe_checkout
@@ -212,7 +212,7 @@ def _record_visit(visit: Visit, today: date) -> None:
             [],
             "event",
             clock.now().isoformat(),
-            "evt_" + hashlib.sha256(f"portal:{customer_id}:{today}".encode()).hexdigest()[:26],
+            stable_id("evt", "portal", customer_id, today),
             {"event": "portal_visited"},
         )
 
@@ -281,7 +281,7 @@ def send_message(token: str, message: PortalMessage) -> None:
     org, customer = visit.organization, visit.customer
     now = clock.now()
     # A double click sends the same message twice within the minute: one entry, one email.
-    entry_id = "msg_" + hashlib.sha256(f"{customer['id']}:{now:%Y%m%d%H%M}:{message.body}".encode()).hexdigest()[:26]
+    entry_id = stable_id("msg", customer["id"], f"{now:%Y%m%d%H%M}", message.body)
     if not customer_store.claim_portal_message(org.id, customer["id"], entry_id):
         return
     data = {"body": message.body, "from": message.email, "fromName": message.name, "channel": "portal"}
@@ -357,7 +357,7 @@ def _open_dispute(org: Organization, customer: dict[str, Any], invoice_id: str, 
         "number": invoice["number"],
         **({"by": by} if by != "portal" else {}),
     }
-    entry_id = "evt_" + hashlib.sha256(f"dispute:{invoice_id}:{now}".encode()).hexdigest()[:26]
+    entry_id = stable_id("evt", "dispute", invoice_id, now)
     timeline.record(org.id, customer["id"], [invoice_id], "event", now, entry_id, data)
     notifications.notify(
         org.id,
@@ -402,7 +402,7 @@ def _record_promise(org: Organization, customer: dict[str, Any], request: Promis
         raise Conflict("the invoices changed meanwhile: please try again") from error
     now = clock.now().isoformat()
     ids = [i["id"] for i in invoices]
-    entry_id = "evt_" + hashlib.sha256(f"promise:{','.join(ids)}:{now}".encode()).hexdigest()[:26]
+    entry_id = stable_id("evt", "promise", ",".join(ids), now)
     data = {
         "event": "promise_to_pay",
         "promisedFor": request.promised_for.isoformat(),
@@ -452,7 +452,7 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
         "by": principal.principal_id,
         "number": invoice["number"],
     }
-    entry_id = "evt_" + hashlib.sha256(f"resolved:{invoice_id}:{now}".encode()).hexdigest()[:26]
+    entry_id = stable_id("evt", "resolved", invoice_id, now)
     told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
     try:  # the dispute ends and its end is on the timelines together, or neither
         transact([ledger_store.clear_mark_entry(org_id, invoice_id, "disputed"), *told])
@@ -501,7 +501,7 @@ def reset_promise(principal: Principal, invoice_id: str, request: PromiseReset) 
         "by": principal.principal_id,
         "number": invoice["number"],
     }
-    entry_id = "evt_" + hashlib.sha256(f"promise-reset:{invoice_id}:{now}".encode()).hexdigest()[:26]
+    entry_id = stable_id("evt", "promise-reset", invoice_id, now)
     told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
     try:  # the promise is cleared and that is on the timelines together, or neither
         transact([ledger_store.reset_promise_entry(org_id, invoice_id), *told])
@@ -530,7 +530,7 @@ def expire_promises(org_id: str, customer_id: str, today: date, invoices: list[d
     customer = customer_store.get_customer(org_id, customer_id) or {}
     ids = [i["id"] for i in kept]
     promised = max(i["promisedUntil"] for i in kept)
-    entry_id = "evt_" + hashlib.sha256(f"broken:{','.join(ids)}:{today}".encode()).hexdigest()[:26]
+    entry_id = stable_id("evt", "broken", ",".join(ids), today)
     data = {"event": "promise_broken", "promisedFor": promised, "numbers": [i["number"] for i in kept]}
     timeline.record(org_id, customer_id, ids, "event", clock.now().isoformat(), entry_id, data)
     notifications.notify(
