@@ -68,9 +68,10 @@ test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-pack
 	$(BIN)/pytest tests/fuzz
 
 # ---------------------------------------------------------------- parts of `make test`
-lint: $(VENV)/.installed ## ruff check and format check
+lint: $(VENV)/.installed ## ruff check and format check, the import rules (lint-imports, CONTRIBUTING.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(VENV)/.installed ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
