@@ -109,8 +109,9 @@ bench: $(VENV)/.installed $(WEB_ASSETS) ## benchmarks, with figures printed
 	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
 
 # ---------------------------------------------------------------- generated files
-openapi: $(VENV)/.installed ## regenerate functions/api/openapi.json (docs/openapi.json links to it)
+openapi: $(VENV)/.installed ## regenerate functions/api/openapi.json (docs/openapi.json links to it) and docs/api.md's table of operations
 	$(BIN)/python -m local openapi
+	$(BIN)/python -m local.api_doc
 
 requirements: $(VENV)/.installed ## regenerate layers/core/requirements.txt from pyproject.toml
 	$(BIN)/python -m local requirements
