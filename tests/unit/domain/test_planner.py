@@ -14,6 +14,7 @@ from relance.domain.planner import (
     Verdict,
     carrying_invoice,
     decide_at_send,
+    plan_ahead,
     plan_next,
 )
 from relance.domain.send_window import SendWindow
@@ -44,6 +45,35 @@ def invoice(number: str, due: str, outstanding: int = 10000, **kw) -> OpenInvoic
     return OpenInvoice(
         number, number, "EUR", outstanding, date.fromisoformat(due) - timedelta(days=30), date.fromisoformat(due), **kw
     )
+
+
+# ---------------------------------------------------------------- the forecast
+
+
+def test_the_forecast_takes_each_step_once_honouring_the_delay_until_a_call_holds_the_workflow():
+    foreseen = plan_ahead(
+        STANDARD, [invoice("A", "2026-03-10")], CustomerState(), UTC_WINDOW, at("2026-03-01"), at("2026-06-01")
+    )
+
+    assert [(f.step.id, f.at) for f in foreseen] == [
+        ("before", datetime(2026, 3, 9, 8, 30, tzinfo=UTC)),
+        ("late-1", datetime(2026, 3, 16, 8, 30, tzinfo=UTC)),  # a week after the last contact
+        ("late-15", datetime(2026, 3, 25, 8, 30, tzinfo=UTC)),
+        ("call", datetime(2026, 4, 9, 8, 30, tzinfo=UTC)),  # the letter after it waits for the call
+    ]
+    assert all(f.invoice_ids == ("A",) for f in foreseen)
+
+
+def test_the_forecast_stops_at_its_horizon_and_sees_nothing_for_a_paid_or_paused_customer():
+    invoices = [invoice("A", "2026-03-10")]
+    start, end = at("2026-03-01"), at("2026-06-01")
+
+    soon = plan_ahead(STANDARD, invoices, CustomerState(), UTC_WINDOW, start, at("2026-03-20"))
+    paid = plan_ahead(STANDARD, [], CustomerState(), UTC_WINDOW, start, end)
+    paused = plan_ahead(STANDARD, invoices, CustomerState(paused=True), UTC_WINDOW, start, end)
+
+    assert [f.step.id for f in soon] == ["before", "late-1"]
+    assert paid == paused == []
 
 
 # ---------------------------------------------------------------- send window

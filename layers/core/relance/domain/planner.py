@@ -19,7 +19,7 @@ Rules (docs/dunning.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -107,6 +107,44 @@ def plan_next(
     superseded = tuple(s.id for s in remaining[: remaining.index(step)])
     kind = PlanKind.PAUSED if state.paused else PlanKind.ACT
     return Plan(kind, step, at, covered(invoices, step, at, window), carrier.id, superseded)
+
+
+@dataclass(frozen=True)
+class Foreseen:
+    """An action the forecast sees coming: its step, when it goes, the invoices it names."""
+
+    step: Step
+    at: datetime
+    invoice_ids: tuple[str, ...]
+
+
+def plan_ahead(
+    workflow: Workflow,
+    invoices: list[OpenInvoice],
+    state: CustomerState,
+    window: SendWindow,
+    now: datetime,
+    horizon: datetime,
+) -> list[Foreseen]:
+    """The actions dunning would take until ``horizon``, each planned as if the one before had been taken
+    when planned (the forecast). A task or call ends it: it holds the workflow until someone closes it."""
+    foreseen: list[Foreseen] = []
+    moment = now
+    for _ in range(len(workflow.steps)):
+        plan = plan_next(workflow, invoices, state, window, moment)
+        if plan.kind != PlanKind.ACT or plan.at is None or plan.step is None or plan.at > horizon:
+            break
+        foreseen.append(Foreseen(plan.step, plan.at, plan.invoice_ids))
+        if plan.step.action.is_manual:
+            break
+        state = replace(
+            state,
+            performed=(*state.performed, *plan.superseded, plan.step.id),
+            last_contact_at=plan.at if plan.step.action.reaches_customer else state.last_contact_at,
+            manual_action_open=False,
+        )
+        moment = plan.at
+    return foreseen
 
 
 def covered(invoices: list[OpenInvoice], step: Step, at: datetime, window: SendWindow) -> tuple[str, ...]:

@@ -12,9 +12,10 @@ from pydantic_core import PydanticCustomError
 
 from relance import clock
 from relance.aws import together
+from relance.domain import planner
 from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
-from relance.domain.planner import OpenInvoice, PlanKind, plan_next
+from relance.domain.planner import OpenInvoice
 from relance.domain.send_window import SendWindow
 from relance.domain.workflows import ActionType, Step, Workflow
 from relance.errors import Invalid, SenderNotVerified
@@ -28,7 +29,9 @@ from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
 from relance.services.workflows import list_workflows
 from relance.storage import actions as action_store
+from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
+from relance.storage import ledger as ledger_store
 from relance.storage import users as user_store
 
 
@@ -195,28 +198,38 @@ class ForecastEntry(RelanceModel):
 
 
 def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
-    """Every action dunning would take in the next ``days`` days, from the same planner."""
+    """Every action dunning would take in the next ``days`` days, from the same planner, for the customers
+    under a workflow the principal may see: their items, invoices and contacts read in three Queries made
+    together, not one read per customer."""
     if not 1 <= days <= 90:
         raise Invalid("days out of range", {"days": "from 1 to 90"})
     org_id = principal.organization_id
-    org = get_organization(org_id)
+    organization = get_organization(org_id)
     workflows = {w.id: w for w in list_workflows(principal)}
+    customer_items, invoice_items, contacts = together(
+        lambda: customer_store.customers_of_organization(org_id),
+        lambda: ledger_store.invoices_of_organization(org_id),
+        lambda: contact_store.contacts_by_customer(org_id),
+    )
+    invoices: dict[str, list[dict[str, Any]]] = {}
+    for invoice in invoice_items:
+        invoices.setdefault(invoice["customerId"], []).append(invoice)
     now = clock.now()
-    horizon = now + timedelta(days=days)
     entries = []
-    for summary in customer_store.list_customers(org_id):
-        workflow = workflows.get(summary.get("dunningPlanId") or "")
-        if workflow is None or not can_see(principal, summary):
+    for customer in customer_items:
+        workflow = workflows.get(customer.get("dunningPlanId") or "")
+        if workflow is None or not can_see(principal, customer):
             continue
-        customer = customer_store.get_customer(org_id, summary["id"]) or summary
         entries += plan_ahead(
             customer,
             workflow,
-            dunning.open_invoices(org_id, customer["id"]),
-            dunning.window_of(org, customer),
+            dunning.open_invoices_among(invoices.get(customer["id"], []), now.date()),
+            dunning.window_of(organization, customer),
             now,
-            horizon,
-            lambda step, customer=customer: dunning.recipients(org_id, customer, step),  # type: ignore[misc]
+            now + timedelta(days=days),
+            lambda step, customer=customer: dunning.recipients_among(  # type: ignore[misc]
+                contacts.get(customer["id"], []), customer, step
+            ),
         )
     return sorted(entries, key=lambda e: (e.at, e.customer_id))
 
@@ -230,37 +243,22 @@ def plan_ahead(
     horizon: datetime,
     recipients: Callable[[Step], tuple[list[str], list[str]]],
 ) -> list[ForecastEntry]:
-    """What dunning would do for one customer until ``horizon``, step after step, from the same planner."""
+    """What dunning would do for one customer until ``horizon`` (``planner.plan_ahead``), and to whom."""
     entries = []
-    state = dunning.state_of(customer)
-    moment = now
-    for _ in range(len(workflow.steps)):
-        plan = plan_next(workflow, invoices, state, window, moment)
-        if plan.kind != PlanKind.ACT or plan.at is None or plan.step is None or plan.at > horizon:
-            break
-        to, cc = recipients(plan.step)
+    for action in planner.plan_ahead(workflow, invoices, dunning.state_of(customer), window, now, horizon):
+        to, cc = recipients(action.step)
         entries.append(
             ForecastEntry(
                 customer_id=customer["id"],
                 customer_name=customer["name"],
-                step_id=plan.step.id,
-                type=plan.step.action,
-                at=plan.at,
-                invoice_ids=list(plan.invoice_ids),
+                step_id=action.step.id,
+                type=action.step.action,
+                at=action.at,
+                invoice_ids=list(action.invoice_ids),
                 to=to,
                 cc=cc,
             )
         )
-        if plan.step.action.is_manual:
-            break  # a task or call holds the workflow until someone closes it
-        contact = plan.at if plan.step.action.reaches_customer else state.last_contact_at
-        state = state.__class__(
-            performed=(*state.performed, *plan.superseded, plan.step.id),
-            last_contact_at=contact,
-            paused=state.paused,
-            manual_action_open=False,
-        )
-        moment = plan.at
     return entries
 
 

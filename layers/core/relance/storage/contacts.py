@@ -42,6 +42,15 @@ def contacts_of_organization(org_id: str) -> list[dict[str, Any]]:
     return under_prefix(keys.contact(org_id, ""))
 
 
+def contacts_by_customer(org_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every contact of the organization (``contacts_of_organization``), by customer, each customer's
+    in the order ``contacts_of`` gives them: oldest first."""
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for contact in sorted(contacts_of_organization(org_id), key=lambda c: (c["createdAt"], c["id"])):
+        by_customer.setdefault(contact["customerId"], []).append(contact)
+    return by_customer
+
+
 def save_contact(org_id: str, contact: dict[str, Any]) -> None:
     table().put_item(Item=contact_item(org_id, contact))
 

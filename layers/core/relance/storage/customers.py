@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
 from relance.storage import keys
-from relance.storage.records import get
+from relance.storage.records import get, under_prefix
 from relance.storage.table import delete, put, query_all, table, update, update_if, without_keys
 
 LIST_PROJECTION = (
@@ -43,6 +43,11 @@ def list_customers(org_id: str) -> list[dict[str, Any]]:
             ExpressionAttributeNames={"#n": "name", "#l": "language"},
         )
     ]
+
+
+def customers_of_organization(org_id: str) -> list[dict[str, Any]]:
+    """Query ``ORG#<org>``, SK begins with ``CUS#``: every customer, whole (the forecast plans from them)."""
+    return under_prefix(keys.customers_prefix(org_id))
 
 
 def customers_in_name_order(
