@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, replace
+from datetime import datetime
 from html import escape
 from typing import Annotated, Any
 
@@ -131,77 +132,33 @@ def _render(body: str, signature: str, exchange: Exchange) -> RenderedEmail:
     return RenderedEmail(subject=subject, text=text + "\n", html=html)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """The reply as it will go: rendered, from whom, to whom, with what files, in which thread."""
+
+    exchange: Exchange
+    email: RenderedEmail
+    sender_name: str
+    sender_email: str
+    to: list[str]
+    cc: list[str]
+    files: list[ses.Attachment]
+
+
 def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answering: str | None = None) -> dict[str, Any]:
     """Answer a sent email (or the customer reply a Reply task is about) from the timeline; ``answering``,
-    the customer's mail (a reply id) that answered the sent email: it is quoted too, and threaded."""
+    the customer's mail (a reply id) that answered the sent email: it is quoted too, and threaded. Everything
+    is checked before anything is written; once sent, it counts as a contact and answers an open Reply task."""
     org_id = principal.organization_id
     original = action_store.get_action(org_id, action_id)
     if original is None:
         raise NotFound("action not found")
     customer = customer_item(principal, original["customerId"])
-    org = get_organization(org_id)
-    sender_email = senders.require_verified(org)  # 422 naming senderEmail, before anything is written
-    files = [ses.Attachment(a.filename, a.content_type, a.data(index)) for index, a in enumerate(fields.attachments)]
-    if sum(len(f.data) for f in files) > MAX_ATTACHMENT_BYTES:
-        raise PayloadTooLarge("attachments are over 10 MB together", {"attachments": "at most 10 MB together"})
-    user = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
-    sender = (user or {}).get("signature") or (user or {}).get("name") or org.settings.sender_name or org.name
-    exchange = _exchange(org_id, original, org.settings.sender_name or org.name)
-    if answering and exchange.reply_task is None:  # a Reply task's exchange is that mail already
-        exchange = _answering(org_id, original, exchange, answering)
+    outgoing = _outgoing(principal, original, fields, answering)
     now = clock.now()
-    email = _render(fields.body, sender, exchange)
-    to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
-    cc = [c for c in dict.fromkeys([*exchange.cc, *(str(a).lower() for a in fields.cc)]) if c not in to]
-    action_id_ = new_id("act")
     author = author_of(principal)  # who sends it: the user, or the API key by its label
-    stored = store_attachments(org_id, action_id_, files)
-    action = {
-        "id": action_id_,
-        "customerId": customer["id"],
-        "workflowId": original.get("workflowId"),
-        "workflowVersion": 0,
-        "stepId": "reply",
-        "type": "email",
-        "status": "planned",
-        "scheduledAt": now.isoformat(),
-        "invoiceIds": exchange.invoice_ids,
-        "cycle": -1,
-        "manual": True,
-        "createdAt": now.isoformat(),
-        **author,
-        "inReplyTo": original["id"],
-        "attachments": stored,
-    }
-    action_store.create_if_absent(org_id, action)
-    action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()})
-    envelope = ses.for_action(
-        org_id,
-        action["id"],
-        sender_name=sender,
-        sender_email=sender_email,
-        to=to,
-        cc=cc,
-        in_reply_to=exchange.in_reply_to,
-    )
-    try:
-        message_id = ses.send(envelope, email, tuple(files))
-    except ses.SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
-        action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
-        raise
-    except Exception as error:  # nothing stays `sending`: the reply failed, and says why
-        reason = f"not sent: {type(error).__name__}: {str(error)[:300]}"
-        action_store.move(org_id, action["id"], "sending", "failed", {"reason": reason})
-        raise
-    sent = {
-        "messageId": message_id,
-        "performedAt": now.isoformat(),
-        "subject": email.subject,
-        "to": to,
-        "cc": cc,
-        "text": email.text,
-        "deliveryStatus": "sent",
-    }
+    action = _claimed_action(org_id, customer, original, outgoing, author, now)
+    sent = _send(org_id, action, outgoing, now)
     action_store.move(org_id, action["id"], "sending", "sent", sent)
     customer_store.mark_step_performed(org_id, customer["id"], None, now.isoformat())  # a contact
     timeline.record(
@@ -212,19 +169,104 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answerin
         now.isoformat(),
         action["id"],
         {
-            "subject": email.subject,
-            "to": to,
-            "cc": cc,
+            "subject": outgoing.email.subject,
+            "to": outgoing.to,
+            "cc": outgoing.cc,
             "text": fields.body,
             **author,
             "by": principal.principal_id,
             "inReplyTo": original["id"],
-            "attachments": stored,
+            "attachments": action["attachments"],
         },
     )
-    _answered(org_id, customer, exchange, principal, now.isoformat())
+    _answered(org_id, customer, outgoing.exchange, principal, now.isoformat())
     nudge(org_id, customer["id"])  # the next reminder honours the minimum delay
     return {**action, **sent, "status": "sent"}
+
+
+def _outgoing(principal: Principal, original: dict[str, Any], fields: ReplyFields, answering: str | None) -> Outgoing:
+    """The reply to send, or why it cannot go (a 422 naming ``senderEmail``, bad or too large
+    attachments, nothing to answer): all checked before anything is written."""
+    org_id = principal.organization_id
+    organization = get_organization(org_id)
+    sender_email = senders.require_verified(organization)
+    files = [ses.Attachment(a.filename, a.content_type, a.data(index)) for index, a in enumerate(fields.attachments)]
+    if sum(len(f.data) for f in files) > MAX_ATTACHMENT_BYTES:
+        raise PayloadTooLarge("attachments are over 10 MB together", {"attachments": "at most 10 MB together"})
+    organization_name = organization.settings.sender_name or organization.name
+    user = user_store.get_user(org_id, principal.user_id) if principal.user_id else None
+    signature = (user or {}).get("signature") or (user or {}).get("name") or organization_name
+    exchange = _exchange(org_id, original, organization_name)
+    if answering and exchange.reply_task is None:  # a Reply task's exchange is that mail already
+        exchange = _answering(org_id, original, exchange, answering)
+    to = list(dict.fromkeys([*exchange.to, *(str(a).lower() for a in fields.to)]))
+    cc = [c for c in dict.fromkeys([*exchange.cc, *(str(a).lower() for a in fields.cc)]) if c not in to]
+    email = _render(fields.body, signature, exchange)
+    return Outgoing(exchange, email, signature, sender_email, to, cc, files)
+
+
+def _claimed_action(
+    org_id: str,
+    customer: dict[str, Any],
+    original: dict[str, Any],
+    outgoing: Outgoing,
+    author: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """The reply as a manual email action (its files stored with it), claimed for sending."""
+    reply_id = new_id("act")
+    action = {
+        "id": reply_id,
+        "customerId": customer["id"],
+        "workflowId": original.get("workflowId"),
+        "workflowVersion": 0,
+        "stepId": "reply",
+        "type": "email",
+        "status": "planned",
+        "scheduledAt": now.isoformat(),
+        "invoiceIds": outgoing.exchange.invoice_ids,
+        "cycle": -1,
+        "manual": True,
+        "createdAt": now.isoformat(),
+        **author,
+        "inReplyTo": original["id"],
+        "attachments": store_attachments(org_id, reply_id, outgoing.files),
+    }
+    action_store.create_if_absent(org_id, action)
+    action_store.move(org_id, reply_id, "planned", "sending", {"claimedAt": now.isoformat()})
+    return action
+
+
+def _send(org_id: str, action: dict[str, Any], outgoing: Outgoing, now: datetime) -> dict[str, Any]:
+    """Send it through SES: what the action keeps of it; when SES refuses, the action fails saying why
+    (nothing stays ``sending``) and the error goes on."""
+    envelope = ses.for_action(
+        org_id,
+        action["id"],
+        sender_name=outgoing.sender_name,
+        sender_email=outgoing.sender_email,
+        to=outgoing.to,
+        cc=outgoing.cc,
+        in_reply_to=outgoing.exchange.in_reply_to,
+    )
+    try:
+        message_id = ses.send(envelope, outgoing.email, tuple(outgoing.files))
+    except ses.SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
+        action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+        raise
+    except Exception as error:
+        reason = f"not sent: {type(error).__name__}: {str(error)[:300]}"
+        action_store.move(org_id, action["id"], "sending", "failed", {"reason": reason})
+        raise
+    return {
+        "messageId": message_id,
+        "performedAt": now.isoformat(),
+        "subject": outgoing.email.subject,
+        "to": outgoing.to,
+        "cc": outgoing.cc,
+        "text": outgoing.email.text,
+        "deliveryStatus": "sent",
+    }
 
 
 def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, principal: Principal, at: str) -> None:
