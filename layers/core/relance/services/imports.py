@@ -353,6 +353,7 @@ class _Customers(_Importer):
         self.nudged: list[str] = []
 
     def apply(self, row: Row) -> tuple[str, str]:
+        """The customer the row names (by external id, else name) updated where it differs, else a new one."""
         cells = row.cells
         if not cells.get("name") and not cells.get("external id"):
             raise RowError("a customer needs a name or an external id", {"name": "required"})
@@ -362,10 +363,14 @@ class _Customers(_Importer):
             self.flush()  # named again further down: written before it is changed
         if existing is not None:
             return self._update(existing, values)
+        return self._create(row.line, values, cells.get("external id") or None)
+
+    def _create(self, line: int, values: dict[str, Any], external_id: str | None) -> tuple[str, str]:
+        """A new customer, known at once to the rows below (by id, external id and name), written with its batch."""
         given = {k: v for k, v in values.items() if k != "methods"}
         if values.get("methods"):
             given["paymentMethods"] = PaymentMethods().model_copy(update=values["methods"])
-        fields = CustomerFields.model_validate({**given, "externalId": cells.get("external id") or None})
+        fields = CustomerFields.model_validate({**given, "externalId": external_id})
         item = customers.new_customer_item(self.organization, fields, clock.now().isoformat())
         self.customers[item["id"]] = item
         if item.get("externalId"):
@@ -376,7 +381,7 @@ class _Customers(_Importer):
         def refused(error: TransactionCancelled) -> RelanceError:
             return customers.claim_errors(error, item.get("externalId"))
 
-        return self.add(_New(row.line, item["id"], customer_store.create_entries(self.org_id, item), None, refused))
+        return self.add(_New(line, item["id"], customer_store.create_entries(self.org_id, item), None, refused))
 
     def written(self, new: _New) -> None:
         self.queued.discard(new.record_id)
