@@ -23,10 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
-
 from relance import clock
-from relance.aws import client
 from relance.domain.inbound import (
     MAX_ADDRESSES,
     VERDICTS,
@@ -51,10 +48,9 @@ from relance.settings import get_settings
 from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
-from relance.storage import keys
+from relance.storage import files
+from relance.storage import inbound as store
 from relance.storage import organizations as organization_store
-from relance.storage.records import get
-from relance.storage.table import put_if, query_all, update_if, without_keys
 
 QUARANTINE_SECONDS = 90 * 86400
 
@@ -130,13 +126,12 @@ def reply_id_of(bucket: str, key: str) -> str:
     return stable_id("rpl", f"{bucket}/{key}")
 
 
-def store_attachments(org_id: str, message_id: str, files: list[ses.Attachment]) -> list[dict[str, Any]]:
+def store_attachments(org_id: str, message_id: str, attachments: list[ses.Attachment]) -> list[dict[str, Any]]:
     """The files of a reply (in or out) in the documents bucket; what the timeline shows of them."""
-    bucket = get_settings().documents_bucket
     stored = []
-    for index, file in enumerate(files, start=1):
-        key = f"{org_id}/replies/{message_id}/{index}-{timeline.safe_name(file.filename)}"
-        client("s3").put_object(Bucket=bucket, Key=key, Body=file.data, ContentType=file.content_type)
+    for index, file in enumerate(attachments, start=1):
+        key = files.reply_file_key(org_id, message_id, index, file.filename)
+        files.put(key, file.data, file.content_type)
         stored.append({"name": file.filename, "contentType": file.content_type, "size": len(file.data), "key": key})
     return stored
 
@@ -148,8 +143,7 @@ def receive(
     envelope recipients, ``receipt.recipients``) with SES's ``verdicts`` (``verdicts_of(receipt)``;
     none: nothing is trusted): a reply in each organization they name — or, with a virus, a record
     for its admins — or, naming none, a quarantine record. What was stored."""
-    raw = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    mail = parse(raw)
+    mail = parse(files.read_message(bucket, key))
     reply_id = reply_id_of(bucket, key)
     screening = screen(verdicts)
     given = {name: (verdicts or {}).get(name, "MISSING") for name in VERDICTS}
@@ -183,7 +177,7 @@ def _block(
         "receivedAt": clock.now().isoformat(),
         "verdicts": verdicts,
     }
-    if put_if({**keys.blocked_mail(org_id, reply_id), **record}, "attribute_not_exists(PK)"):
+    if store.add_blocked(org_id, record):
         logger.warning("inbound mail with a virus blocked", organization=org_id, reply_id=reply_id)
         metrics.add_metric(name="InboundMailVirusBlocked", unit="Count", value=1)
     return record
@@ -192,9 +186,7 @@ def _block(
 def list_blocked(principal: Principal) -> list[dict[str, Any]]:
     """Query ``ORG#<org>``, SK begins ``BLOCKED#``, newest first: mail dropped for a virus (admins only)."""
     require_admin(principal)
-    prefix = keys.blocked_mail(principal.organization_id, "")
-    condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])
-    rows = [without_keys(r) for r in query_all(KeyConditionExpression=condition)]
+    rows = store.blocked_mail(principal.organization_id)
     return sorted(rows, key=lambda r: (r["receivedAt"], r["id"]), reverse=True)
 
 
@@ -224,7 +216,7 @@ def _quarantine(
         "verdicts": verdicts,
         "ttl": int(now.timestamp()) + QUARANTINE_SECONDS,
     }
-    if not put_if({**keys.quarantined_mail(reply_id), **record}, "attribute_not_exists(PK)"):
+    if not store.quarantine(record):
         return record  # a retry: kept already
     logger.warning("inbound mail quarantined", reason=reason, recipients=record["recipients"], key=source["key"])
     metrics.add_metric(name="InboundMailQuarantined", unit="Count", value=1)
@@ -233,7 +225,7 @@ def _quarantine(
 
 def list_quarantined() -> list[dict[str, Any]]:
     """Query ``QUARANTINE``: mail that reached no organization (operators only: no API serves it)."""
-    return [without_keys(r) for r in query_all(KeyConditionExpression=KeyCondition("PK").eq(keys.quarantine()))]
+    return store.quarantined_mail()
 
 
 def _receive_in(
@@ -273,37 +265,19 @@ def _receive_in(
         "spam": screening.spam,
         "verdicts": verdicts,
     }
-    unmatched: dict[str, str] = (
-        {"GSI1PK": keys.unmatched_replies(org_id), "GSI1SK": f"{reply['receivedAt']}#{reply_id}"}
-        if not match.customer_id
-        else {}
-    )
-    if not put_if({**keys.reply(org_id, reply_id), **unmatched, **reply}, "attribute_not_exists(PK)"):
-        reply = get(keys.reply(org_id, reply_id), consistent=True) or reply  # a retry: carry on with the stored one
+    if not store.add_reply(org_id, reply):
+        reply = store.get_reply(org_id, reply_id, consistent=True) or reply  # a retry: carry on with the stored one
     if reply["status"] == "matched" and reply.get("customerId") and not _land(org_id, reply):
         reply = _unmatch(org_id, reply)  # its customer was deleted meanwhile: kept for a person to assign
     if reply["status"] != "matched":
         metrics.add_metric(name="InboundMailUnmatched", unit="Count", value=1)
-    return without_keys(reply)
+    return reply
 
 
 def _unmatch(org_id: str, reply: dict[str, Any]) -> dict[str, Any]:
     """A matched reply whose customer is no more, back onto the unmatched list (nothing is dropped)."""
     changes = {"status": "unmatched", "customerId": None, "actionId": None, "matchedBy": None}
-    update_if(
-        keys.reply(org_id, reply["id"]),
-        "SET #s = :unmatched, customerId = :none, actionId = :none, matchedBy = :none, GSI1PK = :pk, GSI1SK = :sk",
-        "#s = :matched AND customerId = :customer",
-        {
-            ":unmatched": "unmatched",
-            ":none": None,
-            ":pk": keys.unmatched_replies(org_id),
-            ":sk": f"{reply['receivedAt']}#{reply['id']}",
-            ":matched": "matched",
-            ":customer": reply["customerId"],
-        },
-        {"#s": "status"},
-    )
+    store.unmatch(org_id, reply)
     return {**reply, **changes}
 
 
@@ -397,16 +371,11 @@ def list_unmatched(principal: Principal) -> list[dict[str, Any]]:
     """Query GSI1 ``ORG#<org>#UNMATCHED``, newest first. Admins only: mail that matched no customer
     may be about any customer (or none), so it is no account manager's to read."""
     require_admin(principal)
-    rows = query_all(
-        IndexName="GSI1",
-        KeyConditionExpression=KeyCondition("GSI1PK").eq(keys.unmatched_replies(principal.organization_id)),
-        ScanIndexForward=False,
-    )
-    return [timeline.with_links(without_keys(r)) for r in rows]
+    return [timeline.with_links(r) for r in store.unmatched_replies(principal.organization_id)]
 
 
 def get_reply(principal: Principal, reply_id: str) -> dict[str, Any]:
-    reply = get(keys.reply(principal.organization_id, reply_id))
+    reply = store.get_reply(principal.organization_id, reply_id)
     if reply is None or (not reply.get("customerId") and not principal.is_admin):
         raise NotFound("reply not found")  # an unmatched reply is the admins' only: to others, absent
     if reply.get("customerId"):
@@ -422,7 +391,7 @@ def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, A
     require_admin(principal)
     org_id = principal.organization_id
     customer = customer_item(principal, customer_id)
-    reply = get(keys.reply(org_id, reply_id), consistent=True)
+    reply = store.get_reply(org_id, reply_id, consistent=True)
     if reply is None:
         raise NotFound("reply not found")
     changes = {
@@ -431,20 +400,7 @@ def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, A
         "matchedBy": "assigned",
         "assignedBy": principal.principal_id,
     }
-    assigned = update_if(
-        keys.reply(org_id, reply_id),
-        "SET #s = :matched, customerId = :c, matchedBy = :by, assignedBy = :who REMOVE GSI1PK, GSI1SK",
-        "#s = :unmatched",
-        {
-            ":matched": "matched",
-            ":c": customer["id"],
-            ":by": "assigned",
-            ":who": principal.principal_id,
-            ":unmatched": "unmatched",
-        },
-        {"#s": "status"},
-    )
-    if not assigned:
+    if not store.assign(org_id, reply_id, customer["id"], principal.principal_id):
         raise Conflict("this reply is already on a customer's timeline", {"status": reply["status"]})
     reply = {**reply, **changes}
     if not _land(org_id, reply):  # the customer was deleted since it was chosen: back to unmatched

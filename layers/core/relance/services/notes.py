@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from relance import clock
-from relance.aws import client
 from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
@@ -25,13 +23,11 @@ from relance.services.access import person_can_see
 from relance.services.authorship import author_of, display_name
 from relance.services.customers import customer_item
 from relance.services.notifications import notify
-from relance.settings import get_settings
 from relance.storage import actions as action_store
-from relance.storage import keys
+from relance.storage import files
 from relance.storage import ledger as ledger_store
+from relance.storage import notes as store
 from relance.storage import users as user_store
-from relance.storage.records import get, of_customer
-from relance.storage.table import put_if, table
 
 MAX_FILES = 25
 MAX_TOTAL_BYTES = 15 * 1024 * 1024
@@ -74,15 +70,11 @@ class Upload(RelanceModel):
 # ---------------------------------------------------------------- storage
 
 
-def _item(org_id: str, note: dict[str, Any]) -> dict[str, Any]:
-    listed = "PINNED" if note.get("pinned") else "NOTE"
-    index = keys.record_index_entry(org_id, note["customerId"], listed, note["createdAt"], note["id"])
-    return {**keys.note(org_id, note["id"]), **index, **note}
-
-
-def _save(org_id: str, note: dict[str, Any], condition: str, values: dict[str, Any] | None = None) -> bool:
-    """Store the note if ``condition`` holds, then its entry on the timelines; False if it did not."""
-    if not put_if(_item(org_id, note), condition, values=values):
+def _save(org_id: str, note: dict[str, Any], seen: str | None = None) -> bool:
+    """Store the note — new, or unchanged since its ``updatedAt`` was ``seen`` — then its entry on the
+    timelines; False if it was not."""
+    stored = store.create(org_id, note) if seen is None else store.replace_if_unchanged(org_id, note, seen)
+    if not stored:
         return False
     timeline.record(
         org_id,
@@ -97,7 +89,7 @@ def _save(org_id: str, note: dict[str, Any], condition: str, values: dict[str, A
 
 
 def _visible_note(principal: Principal, note_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    note = get(keys.note(principal.organization_id, note_id), consistent=True)
+    note = store.get_note(principal.organization_id, note_id)
     if note is None:
         raise NotFound("note not found")
     return note, customer_item(principal, note["customerId"])
@@ -161,14 +153,8 @@ def check_files(existing: list[dict[str, Any]], added: list[FileDeclaration]) ->
 
 def _upload(org_id: str, note_id: str, declared: FileDeclaration) -> tuple[dict[str, Any], Upload]:
     attachment_id = new_id("att")
-    key = f"{org_id}/notes/{note_id}/{attachment_id}-{timeline.safe_name(declared.filename)}"
-    post = client("s3").generate_presigned_post(
-        Bucket=get_settings().documents_bucket,
-        Key=key,
-        Fields={"Content-Type": declared.content_type},
-        Conditions=[{"Content-Type": declared.content_type}, ["content-length-range", 1, declared.size]],
-        ExpiresIn=UPLOAD_SECONDS,
-    )
+    key = files.note_file_key(org_id, note_id, attachment_id, declared.filename)
+    url, form = files.upload_form(key, declared.content_type, declared.size, UPLOAD_SECONDS)
     attachment = {
         "id": attachment_id,
         "name": declared.filename,
@@ -178,8 +164,8 @@ def _upload(org_id: str, note_id: str, declared: FileDeclaration) -> tuple[dict[
     }
     upload = Upload(
         attachment_id=attachment_id,
-        url=post["url"],
-        fields=post["fields"],
+        url=url,
+        fields=form,
         expires_at=clock.now() + timedelta(seconds=UPLOAD_SECONDS),
         max_bytes=declared.size,
     )
@@ -192,19 +178,13 @@ def _put(attachment: dict[str, Any], data: bytes) -> None:
         raise Invalid(
             "a file is not the size declared", {"attachments": f"{attachment['name']}: not its declared size"}
         )
-    client("s3").put_object(
-        Bucket=get_settings().documents_bucket, Key=attachment["key"], Body=data, ContentType=attachment["contentType"]
-    )
+    files.put(attachment["key"], data, attachment["contentType"])
 
 
 def upload_origins() -> tuple[str, ...]:
     """Where a browser posts a note's files (the presigned POSTs' origin), for the web app's CSP
     ``connect-src``: the custom endpoint when there is one (moto, locally), else the bucket on S3."""
-    endpoint = urlsplit(str(client("s3").meta.endpoint_url))
-    if not endpoint.hostname or not endpoint.hostname.endswith(".amazonaws.com"):
-        return (f"{endpoint.scheme}://{endpoint.netloc}",)
-    bucket, region = get_settings().documents_bucket, get_settings().aws_region
-    return (f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com")
+    return files.upload_origins()
 
 
 def _shown(note: dict[str, Any], uploads: list[Upload] | None = None) -> dict[str, Any]:
@@ -255,7 +235,7 @@ def create(
         "updatedAt": now,
         "attachments": [attachment for attachment, _ in files],
     }
-    _save(org_id, note, "attribute_not_exists(PK)")
+    _save(org_id, note)
     _tell(org_id, principal, customer, note, mentioned)
     return _shown(note, None if contents is not None else [upload for _, upload in files])
 
@@ -292,7 +272,7 @@ def update(principal: Principal, note_id: str, patch: NotePatch) -> dict[str, An
     before = note.get("mentions", [])
     mentioned = mentions(org_id, changes["body"], customer, before) if "body" in changes else before
     after = {**note, **changes, "mentions": mentioned, "updatedAt": clock.now().isoformat()}
-    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
+    if not _save(org_id, after, seen=note["updatedAt"]):
         raise Conflict("the note changed meanwhile: reload it", {"updatedAt": "changed meanwhile"})
     _tell(org_id, principal, customer, after, [u for u in mentioned if u not in note.get("mentions", [])])
     return _shown(after)
@@ -302,11 +282,10 @@ def delete(principal: Principal, note_id: str) -> None:
     org_id = principal.organization_id
     note, _ = _visible_note(principal, note_id)
     _may_change(principal, note)
-    table().delete_item(Key=keys.note(org_id, note_id))
+    store.delete_note(org_id, note_id)
     timeline.remove(org_id, note["customerId"], note["invoiceIds"], note["createdAt"], note_id)
-    bucket = get_settings().documents_bucket
     for attachment in note.get("attachments", []):
-        client("s3").delete_object(Bucket=bucket, Key=attachment["key"])
+        files.delete(attachment["key"])
 
 
 def add_attachment(principal: Principal, note_id: str, declared: FileDeclaration) -> dict[str, Any]:
@@ -331,22 +310,22 @@ def add_attachments(
         _put(attachment, data)
     added = [attachment for attachment, _ in files]
     after = {**note, "attachments": [*note.get("attachments", []), *added], "updatedAt": clock.now().isoformat()}
-    if not _save(org_id, after, "updatedAt = :seen", {":seen": note["updatedAt"]}):
+    if not _save(org_id, after, seen=note["updatedAt"]):
         raise Conflict("the note changed meanwhile: try again", {"attachments": "changed meanwhile"})
     return files
 
 
 def notes_of(principal: Principal, customer_id: str, *, pinned_only: bool = False) -> list[dict[str, Any]]:
-    """Query GSI1 ``ORG#<org>#CUS#<customer>``, ``PINNED#`` (and ``NOTE#``): pinned first, newest first."""
+    """The customer's notes: pinned first, newest first."""
     customer = customer_item(principal, customer_id)
     return pinned_notes(principal.organization_id, customer["id"]) + (
-        [] if pinned_only else _listed(principal.organization_id, customer["id"], "NOTE")
+        [] if pinned_only else _listed(principal.organization_id, customer["id"], pinned=False)
     )
 
 
 def pinned_notes(org_id: str, customer_id: str) -> list[dict[str, Any]]:
-    return _listed(org_id, customer_id, "PINNED")
+    return _listed(org_id, customer_id, pinned=True)
 
 
-def _listed(org_id: str, customer_id: str, prefix: str) -> list[dict[str, Any]]:
-    return [_shown(note) for note in reversed(of_customer(org_id, customer_id, prefix))]  # newest first
+def _listed(org_id: str, customer_id: str, *, pinned: bool) -> list[dict[str, Any]]:
+    return [_shown(note) for note in reversed(store.notes_of(org_id, customer_id, pinned=pinned))]  # newest first

@@ -13,23 +13,16 @@ import binascii
 import re
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
-
-from relance.aws import client
 from relance.errors import Invalid
 from relance.services import authorship
 from relance.services.pagination import MAX_LIMIT
-from relance.settings import get_settings
-from relance.storage import keys
-from relance.storage.table import put, table, without_keys
+from relance.storage import files, keys
+from relance.storage import timeline as store
+from relance.storage.files import safe_name
 
 DOWNLOAD_SECONDS = 300
 _CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}T[^#]+#[\w-]+$")
 PEOPLE_FIELDS = ("owner", "by", "closedBy", "assignedBy")
-
-
-def _subjects(customer_id: str, invoice_ids: list[str]) -> list[str]:
-    return [f"CUS#{customer_id}", *(f"INV#{i}" for i in dict.fromkeys(invoice_ids))]
 
 
 def _entry(
@@ -43,9 +36,7 @@ def record(
 ) -> None:
     """Write the entry on the customer's timeline and on each invoice's (same id: idempotent)."""
     entry = _entry(customer_id, invoice_ids, kind, at, entry_id, data)
-    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as batch:
-        for subject in _subjects(customer_id, invoice_ids):
-            batch.put_item(Item={**keys.timeline_entry(org_id, subject, at, entry_id), **entry})
+    store.put_entry(org_id, customer_id, invoice_ids, at, entry_id, entry)
 
 
 def record_entries(
@@ -53,16 +44,11 @@ def record_entries(
 ) -> list[dict[str, Any]]:
     """The same entry as transaction items, to land together with the change it tells of."""
     entry = _entry(customer_id, invoice_ids, kind, at, entry_id, data)
-    return [
-        put({**keys.timeline_entry(org_id, subject, at, entry_id), **entry})
-        for subject in _subjects(customer_id, invoice_ids)
-    ]
+    return store.entry_puts(org_id, customer_id, invoice_ids, at, entry_id, entry)
 
 
 def remove(org_id: str, customer_id: str, invoice_ids: list[str], at: str, entry_id: str) -> None:
-    with table().batch_writer() as batch:
-        for subject in _subjects(customer_id, invoice_ids):
-            batch.delete_item(Key=keys.timeline_entry(org_id, subject, at, entry_id))
+    store.delete_entry(org_id, customer_id, invoice_ids, at, entry_id)
 
 
 def _decode(cursor: str) -> str:
@@ -90,18 +76,8 @@ def raw_page(
     the cursor of the next."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("limit out of range", {"limit": f"between 1 and {MAX_LIMIT}"})
-    pk = keys.timeline(org_id, subject)
-    query: dict[str, Any] = {
-        "KeyConditionExpression": KeyCondition("PK").eq(pk),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        query["ExclusiveStartKey"] = {"PK": pk, "SK": _decode(cursor)}
-    answer = table().query(**query)
-    last = answer.get("LastEvaluatedKey")
-    next_cursor = base64.urlsafe_b64encode(last["SK"].encode()).decode() if last else None
-    return [without_keys(item) for item in answer["Items"]], next_cursor
+    items, last = store.newest_first(org_id, subject, limit, _decode(cursor) if cursor else None)
+    return items, base64.urlsafe_b64encode(last.encode()).decode() if last else None
 
 
 def present(
@@ -113,31 +89,15 @@ def present(
 
 
 def download_url(key: str, filename: str, content_type: str | None = None) -> str:
-    params = {
-        "Bucket": get_settings().documents_bucket,
-        "Key": key,
-        "ResponseContentDisposition": f'attachment; filename="{safe_name(filename)}"',
-    }
-    if content_type:
-        params["ResponseContentType"] = content_type
-    return str(client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS))
-
-
-def safe_name(name: str) -> str:
-    """A file name safe in a storage key and a header: letters, digits, ``._- `` only."""
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip(" .") or "attachment"
-    return cleaned[-120:]
+    """A file of the documents bucket, downloaded as ``filename``."""
+    disposition = f'attachment; filename="{safe_name(filename)}"'
+    return files.download_url(key, DOWNLOAD_SECONDS, content_type=content_type, disposition=disposition)
 
 
 def raw_message_url(source: dict[str, Any], reply_id: str) -> str:
     """The raw message of a customer reply, as stored where SES put it (``source``: bucket, key)."""
-    params = {
-        "Bucket": source["bucket"],
-        "Key": source["key"],
-        "ResponseContentDisposition": f'attachment; filename="{safe_name(reply_id)}.eml"',
-        "ResponseContentType": "message/rfc822",
-    }
-    return str(client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS))
+    disposition = f'attachment; filename="{safe_name(reply_id)}.eml"'
+    return files.message_url(source["bucket"], source["key"], DOWNLOAD_SECONDS, disposition=disposition)
 
 
 def with_links(entry: dict[str, Any]) -> dict[str, Any]:
@@ -165,8 +125,15 @@ def for_customer(
     org_id: str, customer: dict[str, Any], *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The customer's timeline, newest first; while collection is paused, that shows first."""
-    items, next_cursor = page(org_id, f"CUS#{customer['id']}", limit=limit, cursor=cursor)
+    items, next_cursor = page(org_id, keys.customer_subject(customer["id"]), limit=limit, cursor=cursor)
     return paused_first(customer, items, cursor), next_cursor
+
+
+def for_invoice(
+    org_id: str, invoice_id: str, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The invoice's timeline, newest first."""
+    return page(org_id, keys.invoice_subject(invoice_id), limit=limit, cursor=cursor)
 
 
 def paused_first(customer: dict[str, Any], items: list[dict[str, Any]], cursor: str | None) -> list[dict[str, Any]]:

@@ -205,6 +205,16 @@ def timeline(org_id: str, subject: str) -> str:
     return f"ORG#{org_id}#TL#{subject}"
 
 
+def customer_subject(customer_id: str) -> str:
+    """The ``subject`` of a customer's timeline (in ``timeline`` and ``timeline_entry``)."""
+    return f"CUS#{customer_id}"
+
+
+def invoice_subject(invoice_id: str) -> str:
+    """The ``subject`` of an invoice's timeline (in ``timeline`` and ``timeline_entry``)."""
+    return f"INV#{invoice_id}"
+
+
 def portal_link(org_id: str, token_hash: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"PORTAL#{token_hash}"}
 
@@ -233,6 +243,11 @@ def unmatched_replies(org_id: str) -> str:
     return f"ORG#{org_id}#UNMATCHED"
 
 
+def unmatched_reply_index_entry(org_id: str, received_at: str, reply_id: str) -> dict[str, str]:
+    """GSI1 attributes that put a reply on ``unmatched_replies`` (removed once it is matched)."""
+    return {"GSI1PK": unmatched_replies(org_id), "GSI1SK": f"{received_at}#{reply_id}"}
+
+
 def quarantined_mail(reply_id: str) -> Key:
     """Inbound mail that named no organization: who sent what to whom, for the operators only."""
     return {"PK": quarantine(), "SK": f"RPL#{reply_id}"}
@@ -250,6 +265,11 @@ def blocked_mail(org_id: str, reply_id: str) -> Key:
 def note(org_id: str, note_id: str) -> Key:
     """A note; listed under its customer in GSI1 as ``NOTE#`` or, pinned, ``PINNED#<createdAt>#<id>``."""
     return {"PK": f"ORG#{org_id}", "SK": f"NOTE#{note_id}"}
+
+
+def note_listing(pinned: bool) -> str:
+    """The prefix a note is listed under its customer with (``record_index_entry``): ``PINNED`` or ``NOTE``."""
+    return "PINNED" if pinned else "NOTE"
 
 
 def request_count(org_id: str, second: int) -> Key:
