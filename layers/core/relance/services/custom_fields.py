@@ -8,32 +8,25 @@ from relance.domain.custom_fields import CustomFieldDefinition
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, NotFound
 from relance.services.access import require_admin
-from relance.storage import keys
-from relance.storage.records import delete, get, under_prefix
-from relance.storage.table import table
+from relance.storage import custom_fields as store
 
 
 def list_definitions(org_id: str) -> list[CustomFieldDefinition]:
-    """Query ``ORG#<org>``, SK begins with ``CF#``."""
-    return [CustomFieldDefinition.model_validate(i) for i in under_prefix(keys.custom_fields_prefix(org_id))]
+    """The organization's custom fields."""
+    return [CustomFieldDefinition.model_validate(i) for i in store.list_definitions(org_id)]
 
 
 def save_definition(principal: Principal, definition: CustomFieldDefinition) -> CustomFieldDefinition:
     require_admin(principal)
-    item = {
-        **keys.custom_field(principal.organization_id, definition.key),
-        **keys.in_directory(principal.organization_id, keys.custom_field(principal.organization_id, definition.key)),
-        **definition.model_dump(mode="json"),
-    }
-    table().put_item(Item=item)
+    store.put_definition(principal.organization_id, definition.model_dump(mode="json"))
     return definition
 
 
 def delete_definition(principal: Principal, key: str) -> None:
     require_admin(principal)
-    if get(keys.custom_field(principal.organization_id, key)) is None:
+    if store.get_definition(principal.organization_id, key) is None:
         raise NotFound("custom field not found")
-    delete(keys.custom_field(principal.organization_id, key))
+    store.delete_definition(principal.organization_id, key)
 
 
 def validate_values(org_id: str, values: dict[str, Any]) -> None:

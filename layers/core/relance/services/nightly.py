@@ -23,11 +23,9 @@ from relance.services import analytics, online_payments, portal, ratings
 from relance.services.digest import send_weekly_digests
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
-from relance.storage import keys
 from relance.storage import ledger as ledger_store
+from relance.storage import nightly_runs
 from relance.storage import organizations as org_store
-from relance.storage.records import get
-from relance.storage.table import table
 
 PREFIXES = ("invoice", "payment", "credit_note", "refund")
 
@@ -81,8 +79,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     whose promise to pay was not kept or whose payment on its way never arrived, place in the
     name-ordered index the customers written before it and take the analytics snapshots; once per
     organization and date."""
-    key = keys.nightly_run(org_id, run_date.isoformat())
-    done = get(key, consistent=True)
+    done = nightly_runs.get_run(org_id, run_date.isoformat())
     if done and done.get("status") == "done":
         logger.info("nightly run already done", organization_id=org_id, run_date=str(run_date))
         return done
@@ -121,5 +118,5 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         "weeklyDigests": digests,
         "finishedAt": clock.now().isoformat(),
     }
-    table().put_item(Item={**key, **report})
+    nightly_runs.put_run(org_id, run_date.isoformat(), report)
     return report

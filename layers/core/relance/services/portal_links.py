@@ -30,10 +30,9 @@ from relance.services import timeline
 from relance.services.customers import customer_item
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
-from relance.storage import checkouts, keys
+from relance.storage import checkouts
 from relance.storage import customers as customer_store
-from relance.storage.records import get
-from relance.storage.table import table
+from relance.storage import portal_links as store
 
 PREFIX = "pt"
 RETURN_PREFIX = "pr"
@@ -85,9 +84,10 @@ def issue(
     plaintext, token_hash = tokens.generate(PREFIX, org_id)
     now = clock.now()
     until: datetime = expires_at or now + timedelta(days=valid_days)
-    table().put_item(
-        Item={
-            **keys.portal_link(org_id, token_hash),
+    store.put_link(
+        org_id,
+        token_hash,
+        {
             "customerId": customer_id,
             "createdAt": now.isoformat(),
             "expiresAt": until.isoformat(),
@@ -95,7 +95,7 @@ def issue(
             "preview": preview,
             "generation": generation,
             "ttl": int(until.timestamp()) + 86400,
-        }
+        },
     )
     return PortalLink(url=f"{get_settings().public_base_url}/portal/{plaintext}", expires_at=until)
 
@@ -144,7 +144,7 @@ def resolve(raw: str) -> PortalAccess:
 
 
 def _live(org_id: str, token_hash: str) -> PortalAccess:
-    link = get(keys.portal_link(org_id, token_hash))
+    link = store.get_link(org_id, token_hash)
     if link is None or not link_open(link["expiresAt"], clock.now()):
         raise NotFound("no such portal link")
     return PortalAccess(

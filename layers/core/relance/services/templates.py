@@ -24,11 +24,10 @@ from relance.services.customers import customer_item
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
 from relance.storage import contacts as contact_store
-from relance.storage import keys
 from relance.storage import ledger as ledger_store
 from relance.storage import organizations as org_store
-from relance.storage.records import delete, get, under_prefix
-from relance.storage.table import table
+from relance.storage import templates as store
+from relance.storage import workflows as workflow_store
 
 LABELS = {
     "en": {
@@ -91,12 +90,12 @@ def list_templates(principal: Principal) -> list[EmailTemplate]:
         )
         for n in DEFAULT_NAMES
     ]
-    own = [EmailTemplate.model_validate(i) for i in under_prefix(keys.templates_prefix(principal.organization_id))]
+    own = [EmailTemplate.model_validate(i) for i in store.list_templates(principal.organization_id)]
     return shipped + own
 
 
 def get_template(org_id: str, template_id: str) -> EmailTemplate:
-    item = get(keys.template(org_id, template_id))
+    item = store.get_template(org_id, template_id)
     if item is None:
         raise NotFound("template not found")
     return EmailTemplate.model_validate(item)
@@ -108,9 +107,7 @@ def save_template(principal: Principal, fields: TemplateFields, template_id: str
     if template_id is not None:
         get_template(principal.organization_id, template_id)
     saved = EmailTemplate(id=template_id or new_id("tpl"), updated_at=clock.now(), **fields.model_dump())
-    table().put_item(
-        Item={**keys.template(principal.organization_id, saved.id), **saved.model_dump(mode="json", by_alias=True)}
-    )
+    store.put_template(principal.organization_id, saved.model_dump(mode="json", by_alias=True))
     return saved
 
 
@@ -118,7 +115,7 @@ def exists(org_id: str, template_id: str) -> bool:
     """Whether ``template_id`` names a shipped template (``default.<name>``) or one of the organization's."""
     if template_id.startswith("default."):
         return template_id.removeprefix("default.") in DEFAULT_NAMES
-    return get(keys.template(org_id, template_id)) is not None
+    return store.get_template(org_id, template_id) is not None
 
 
 def delete_template(principal: Principal, template_id: str) -> None:
@@ -126,14 +123,14 @@ def delete_template(principal: Principal, template_id: str) -> None:
     require_admin(principal)
     org_id = principal.organization_id
     get_template(org_id, template_id)
-    workflows = [Workflow.model_validate(i) for i in under_prefix(keys.workflows_prefix(org_id))]
+    workflows = [Workflow.model_validate(i) for i in workflow_store.list_workflows(org_id)]
     users = sorted(w.name for w in workflows if any(s.template_id == template_id for s in w.steps))
     if users:
         raise Conflict(
             f"workflows use this template: {', '.join(users)}; change their steps first",
             {"workflows": ", ".join(users)},
         )
-    delete(keys.template(org_id, template_id))
+    store.delete_template(org_id, template_id)
 
 
 def render(org_id: str, template_id: str, language: str, tone: str, context: dict[str, Any]) -> RenderedEmail:

@@ -24,9 +24,7 @@ from relance.domain.organizations import Principal
 from relance.errors import Forbidden, NotFound
 from relance.ids import new_id
 from relance.services.customers import CustomerFilter, check_sort
-from relance.storage import keys
-from relance.storage.records import delete, get, under_prefix
-from relance.storage.table import table
+from relance.storage import views as store
 
 
 class Column(RelanceModel):
@@ -88,8 +86,8 @@ def can_change(principal: Principal, view: View) -> bool:
 
 
 def list_views(principal: Principal) -> list[View]:
-    """Query ``ORG#<org>``, SK begins with ``VIEW#``: the caller's own views and the shared ones."""
-    return visible_views(principal, under_prefix(keys.views_prefix(principal.organization_id)))
+    """The caller's own views and the shared ones."""
+    return visible_views(principal, store.list_views(principal.organization_id))
 
 
 def _check_sharing(principal: Principal, fields: ViewFields, before: View | None = None) -> None:
@@ -99,9 +97,7 @@ def _check_sharing(principal: Principal, fields: ViewFields, before: View | None
 
 def _save(principal: Principal, view: View) -> View:
     check_sort(view.sort)
-    stored = view.model_dump(mode="json", by_alias=True, exclude={"mine"})
-    key = keys.view(principal.organization_id, view.id)
-    table().put_item(Item={**key, **keys.in_directory(principal.organization_id, key), **stored})
+    store.put_view(principal.organization_id, view.model_dump(mode="json", by_alias=True, exclude={"mine"}))
     return view.model_copy(update={"mine": _mine(principal, view)})
 
 
@@ -119,7 +115,7 @@ def create_view(principal: Principal, fields: ViewFields) -> View:
 
 def get_view(principal: Principal, view_id: str) -> View:
     """The view if the caller sees it; another person's private view is a 404, as if absent."""
-    item = get(keys.view(principal.organization_id, view_id))
+    item = store.get_view(principal.organization_id, view_id)
     seen = visible_views(principal, [item]) if item is not None else []
     if not seen:
         raise NotFound("view not found")
@@ -142,4 +138,4 @@ def replace_view(principal: Principal, view_id: str, fields: ViewFields) -> View
 
 def delete_view(principal: Principal, view_id: str) -> None:
     _require_change(principal, get_view(principal, view_id))
-    delete(keys.view(principal.organization_id, view_id))
+    store.delete_view(principal.organization_id, view_id)

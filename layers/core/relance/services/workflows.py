@@ -16,14 +16,11 @@ from relance.services.access import require_admin
 from relance.services.nudges import nudge
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
-from relance.storage import keys
-from relance.storage.records import delete, get, under_prefix
-from relance.storage.table import table
+from relance.storage import workflows as store
 
 
 def workflow_item(org_id: str, workflow: Workflow) -> dict[str, Any]:
-    key = keys.workflow(org_id, workflow.id)
-    return {**key, **keys.in_directory(org_id, key), **workflow.model_dump(mode="json", by_alias=True)}
+    return store.workflow_item(org_id, workflow.model_dump(mode="json", by_alias=True))
 
 
 def default_workflow_items(org_id: str, positions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -37,12 +34,12 @@ def default_workflow_items(org_id: str, positions: list[dict[str, Any]]) -> list
 
 
 def list_workflows(principal: Principal) -> list[Workflow]:
-    """Query ``ORG#<org>``, SK begins with ``WF#``."""
-    return [Workflow.model_validate(i) for i in under_prefix(keys.workflows_prefix(principal.organization_id))]
+    """The organization's workflows."""
+    return [Workflow.model_validate(i) for i in store.list_workflows(principal.organization_id)]
 
 
 def get_workflow(org_id: str, workflow_id: str) -> Workflow | None:
-    item = get(keys.workflow(org_id, workflow_id), consistent=True)
+    item = store.get_workflow(org_id, workflow_id)
     return Workflow.model_validate(item) if item else None
 
 
@@ -75,7 +72,7 @@ def create_workflow(principal: Principal, fields: WorkflowFields) -> Workflow:
     _check_positions(principal, fields)
     _check_templates(principal, fields)
     workflow = Workflow(id=new_id("wf"), updated_at=clock.now(), **fields.model_dump())
-    table().put_item(Item=workflow_item(principal.organization_id, workflow))
+    store.put_workflow(principal.organization_id, workflow.model_dump(mode="json", by_alias=True))
     return workflow
 
 
@@ -88,7 +85,7 @@ def replace_workflow(principal: Principal, workflow_id: str, fields: WorkflowFie
     _check_positions(principal, fields)
     _check_templates(principal, fields)
     after = Workflow(id=workflow_id, version=before.version + 1, updated_at=clock.now(), **fields.model_dump())
-    table().put_item(Item=workflow_item(principal.organization_id, after))
+    store.put_workflow(principal.organization_id, after.model_dump(mode="json", by_alias=True))
     for customer in customer_store.list_customers(principal.organization_id):
         if customer.get("dunningPlanId") == workflow_id:
             nudge(principal.organization_id, customer["id"])
@@ -113,7 +110,7 @@ def delete_workflow(principal: Principal, workflow_id: str) -> None:
         raise Conflict(
             f"customers follow this workflow: {named}; move them to another workflow first", {"customers": named}
         )
-    delete(keys.workflow(principal.organization_id, workflow_id))
+    store.delete_workflow(principal.organization_id, workflow_id)
 
 
 NAMED = 20  # customers a refused deletion names (then "and N more")
