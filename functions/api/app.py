@@ -3,7 +3,6 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import (
-    actions,
     analytics,
     contacts,
     conversations,
@@ -13,7 +12,9 @@ from routes import (
     ledger,
     people,
     system,
+    templates,
     views,
+    workflows,
 )
 
 from relance.api.errors import register_error_handlers
@@ -31,8 +32,9 @@ for routes in (
     ledger,
     people,
     views,
+    workflows,
+    templates,
     dunning,
-    actions,
     analytics,
     exchange_rates,
     conversations,

@@ -1,5 +1,6 @@
 """Analytics: balances, aging as of a day, DSO, at-risk rate, cash collected, ratings and the 13-week
-forecast (docs/analytics.md). Each answers JSON, or CSV of its ``items`` with ``?format=csv``."""
+forecast (docs/analytics.md). Each answers JSON, or CSV of its ``items`` with ``?format=csv``. Also the
+emails that were not delivered (JSON)."""
 
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -12,10 +13,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from relance.api.caller import caller
+from relance.api.pages import Page
 from relance.api.reports import csv_download
 from relance.domain.analytics.collected import Period
 from relance.domain.organizations import Principal
-from relance.services import analytics, team_activity
+from relance.services import actions, analytics, team_activity
 from relance.services.analytics import AnalyticsFilter
 
 router = Router()
@@ -153,3 +155,8 @@ class TeamQuery(Format):
 )
 def team(principal: Caller, query: Annotated[TeamQuery, Query()]) -> Response[Any]:
     return answer(team_activity.team(principal, scope(query), query.from_, query.to), query.format, "team")
+
+
+@router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")
+def emails_not_delivered(principal: Caller) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=actions.not_delivered(principal))

@@ -1,87 +1,84 @@
-"""Workflows and email templates."""
+"""Dunning: a customer's collection paused and resumed, actions (listed, out of the blue, skipped,
+completed, reassigned) and the forecast of what dunning will do."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import Field
 
 from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
-from relance.domain.workflows import Tone, Workflow, WorkflowFields
-from relance.errors import NotFound
-from relance.services import templates, workflows
-from relance.services.templates import EmailTemplate, Preview, TemplateFields
+from relance.services import actions, dunning
+from relance.services.actions import ActionFilter, ForecastEntry, ManualAction
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
 
 
-class PreviewRequest(RelanceModel):
-    customer_id: str
-    tone: Tone | None = None
+class CloseAction(RelanceModel):
+    note: str | None = Field(default=None, max_length=5000)
 
 
-@router.get("/v1/workflows", tags=["workflows"], summary="Workflows (dunning plans)")
-def list_workflows(principal: Caller) -> Page[Workflow]:
-    return Page[Workflow](items=workflows.list_workflows(principal))
+class Reassign(RelanceModel):
+    owner: str = Field(description="the user who takes it: one of the customer's account managers or an admin")
 
 
-@router.post("/v1/workflows", status_code=201, tags=["workflows"], summary="Create a workflow (admin)")
-def create_workflow(principal: Caller, body: WorkflowFields) -> tuple[Workflow, int]:
-    return workflows.create_workflow(principal, body), 201
+@router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
+def pause(principal: Caller, customer_id: str) -> dict[str, Any]:
+    return {"collectionPaused": dunning.pause(principal, customer_id, True)["collectionPaused"]}
 
 
-@router.get("/v1/workflows/<workflow_id>", tags=["workflows"], summary="A workflow")
-def get_workflow(principal: Caller, workflow_id: str) -> Workflow:
-    found = workflows.get_workflow(principal.organization_id, workflow_id)
-    if found is None:
-        raise NotFound("workflow not found")
-    return found
+@router.post("/v1/customers/<customer_id>/resume", tags=["dunning"], summary="Resume collection")
+def resume(principal: Caller, customer_id: str) -> dict[str, Any]:
+    return {"collectionPaused": dunning.pause(principal, customer_id, False)["collectionPaused"]}
 
 
-@router.put("/v1/workflows/<workflow_id>", tags=["workflows"], summary="Replace a workflow (admin)")
-def replace_workflow(principal: Caller, workflow_id: str, body: WorkflowFields) -> Workflow:
-    return workflows.replace_workflow(principal, workflow_id, body)
+@router.get("/v1/customers/<customer_id>/actions", tags=["dunning"], summary="A customer's actions")
+def customer_actions(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
+    return Page[dict[str, Any]](items=actions.customer_actions(principal, customer_id))
 
 
-@router.delete(
-    "/v1/workflows/<workflow_id>", status_code=204, tags=["workflows"], summary="Delete a workflow nobody follows"
-)
-def delete_workflow(principal: Caller, workflow_id: str) -> tuple[None, int]:
-    workflows.delete_workflow(principal, workflow_id)
-    return None, 204
-
-
-@router.get("/v1/templates", tags=["templates"], summary="Shipped and own email templates")
-def list_templates(principal: Caller) -> Page[EmailTemplate]:
-    return Page[EmailTemplate](items=templates.list_templates(principal))
+@router.get("/v1/actions", tags=["dunning"], summary="Actions: upcoming, done, skipped, failed")
+def list_actions(
+    principal: Caller,
+    query: Annotated[ActionFilter, Query()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[dict[str, Any]]:
+    items, next_cursor = actions.list_actions(principal, query, limit, cursor)
+    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
 
 @router.post(
-    "/v1/templates", status_code=201, tags=["templates"], summary="Create an email template (Jinja2, sandboxed)"
+    "/v1/actions", status_code=201, tags=["dunning"], summary="An action out of the blue: an email now, a task, a call"
 )
-def create_template(principal: Caller, body: TemplateFields) -> tuple[EmailTemplate, int]:
-    return templates.save_template(principal, body), 201
+def create_action(principal: Caller, body: ManualAction) -> tuple[dict[str, Any], int]:
+    return actions.create_manual(principal, body), 201
 
 
-@router.get("/v1/templates/<template_id>", tags=["templates"], summary="An email template")
-def get_template(principal: Caller, template_id: str) -> EmailTemplate:
-    return templates.get_template(principal.organization_id, template_id)
+@router.get("/v1/actions/forecast", tags=["dunning"], summary="What dunning will do in the next days, to whom")
+def forecast(principal: Caller, days: Annotated[int, Query(ge=1, le=90)] = 14) -> Page[ForecastEntry]:
+    return Page[ForecastEntry](items=actions.forecast(principal, days))
 
 
-@router.put("/v1/templates/<template_id>", tags=["templates"], summary="Replace an email template")
-def replace_template(principal: Caller, template_id: str, body: TemplateFields) -> EmailTemplate:
-    return templates.save_template(principal, body, template_id)
+@router.post("/v1/actions/<action_id>/skip", tags=["dunning"], summary="Skip a planned action, a task or a call")
+def skip(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
+    return dunning.close_manual_action(principal, action_id, "skipped", body.note)
 
 
-@router.delete("/v1/templates/<template_id>", status_code=204, tags=["templates"], summary="Delete an email template")
-def delete_template(principal: Caller, template_id: str) -> tuple[None, int]:
-    templates.delete_template(principal, template_id)
-    return None, 204
+@router.post("/v1/actions/<action_id>/complete", tags=["dunning"], summary="Complete a task or call with a note")
+def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
+    return dunning.close_manual_action(principal, action_id, "done", body.note)
 
 
-@router.post("/v1/templates/<template_id>/preview", tags=["templates"], summary="Render a template for a customer")
-def preview_template(principal: Caller, template_id: str, body: PreviewRequest) -> Preview:
-    return templates.preview(principal, template_id, body.customer_id, body.tone)
+@router.post(
+    "/v1/actions/<action_id>/reassign",
+    tags=["dunning"],
+    summary="Give an open task, call or Reply task to someone else",
+)
+def reassign(principal: Caller, action_id: str, body: Reassign) -> dict[str, Any]:
+    return dunning.reassign_action(principal, action_id, body.owner)

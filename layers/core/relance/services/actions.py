@@ -23,7 +23,7 @@ from relance.ids import new_id
 from relance.services import dunning, senders, timeline
 from relance.services.access import can_see, person_can_see
 from relance.services.authorship import author_of
-from relance.services.customers import customer_item
+from relance.services.customers import check_can_see_customer, customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
@@ -49,6 +49,13 @@ def list_actions(
     """Actions of the customers the principal may see, newest scheduled first."""
     rows, _ = matching_actions(principal, filters)
     return paginate(rows, lambda a: (a["scheduledAt"], a["id"]), limit=limit, cursor=cursor, descending=True)
+
+
+def customer_actions(principal: Principal, customer_id: str) -> list[dict[str, Any]]:
+    """A customer's actions (404 unless the principal sees the customer), newest scheduled first, with links."""
+    check_can_see_customer(principal, customer_id)
+    items = action_store.actions_of(principal.organization_id, customer_id)
+    return [timeline.with_links(a) for a in sorted(items, key=lambda a: a["scheduledAt"], reverse=True)]
 
 
 def matching_actions(

@@ -134,22 +134,25 @@ def books(principal: Principal, scope: AnalyticsFilter) -> Books:
     """Every invoice and money record of the customers ``principal`` sees that ``scope`` keeps: the
     organization's customers, invoices, payments, credit notes, refunds, paid checkouts and settings,
     read together (one round trip, more pages for a large organization)."""
-    org = principal.organization_id
+    org_id = principal.organization_id
 
     def records(kind: str) -> Callable[[], list[dict[str, Any]]]:
-        return lambda: ledger_store.records_of_organization(org, kind)
+        return lambda: ledger_store.records_of_organization(org_id, kind)
 
     def paid_checkouts() -> list[str]:
-        return checkout_store.paid_checkout_ids(org)
+        return checkout_store.paid_checkout_ids(org_id)
 
     (payments, credit_notes, refunds, paid), customer_items, invoice_items, organization, rates = together(
         lambda: together(
-            records("payment"), records("credit_note"), records("refund"), lambda: checkout_store.paid_checkout_ids(org)
+            records("payment"),
+            records("credit_note"),
+            records("refund"),
+            lambda: checkout_store.paid_checkout_ids(org_id),
         ),
-        lambda: customer_store.list_customers(org),
-        lambda: ledger_store.invoices_of_organization(org),
-        lambda: get_organization(org),
-        lambda: exchange_rates.stored_rates(org),
+        lambda: customer_store.list_customers(org_id),
+        lambda: ledger_store.invoices_of_organization(org_id),
+        lambda: get_organization(org_id),
+        lambda: exchange_rates.stored_rates(org_id),
     )  # (the first runs in this thread: its own reads go together too)
     customers = {c["id"]: c for c in customer_items if can_see(principal, c) and scope.matches(c)}
 
@@ -565,14 +568,16 @@ def dashboard(principal: Principal, scope: AnalyticsFilter, as_of: date | None =
     day's snapshot for ``as_of`` (one GetItem), its balances converted with the rates stored now (one
     Query, at the same time); with filters, or without a snapshot, it is computed from one reading of
     the books (as of the end of ``as_of``: the ledger's history)."""
-    org = principal.organization_id
+    org_id = principal.organization_id
     if scope == AnalyticsFilter():
         name = snapshot_scope(principal)
         stored, rates = together(
             lambda: (
-                snapshot_store.snapshot_of(org, name, as_of) if as_of else snapshot_store.latest_snapshot(org, name)
+                snapshot_store.snapshot_of(org_id, name, as_of)
+                if as_of
+                else snapshot_store.latest_snapshot(org_id, name)
             ),
-            lambda: exchange_rates.stored_rates(org),
+            lambda: exchange_rates.stored_rates(org_id),
         )  # the rates as they are now: one entered since the snapshot converts its balances
         if stored is not None:
             report = DashboardReport.model_validate_json(stored)

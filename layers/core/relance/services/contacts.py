@@ -187,14 +187,14 @@ def rename_position(principal: Principal, position_id: str, fields: PositionFiel
 def delete_position(principal: Principal, position_id: str, move_to: str | None) -> int:
     """Delete a position, moving its contacts to ``move_to`` or leaving them without one."""
     require_admin(principal)
-    org = principal.organization_id
-    if store.get_position(org, position_id) is None:
+    org_id = principal.organization_id
+    if store.get_position(org_id, position_id) is None:
         raise NotFound("position not found")
-    if move_to is not None and (move_to == position_id or store.get_position(org, move_to) is None):
+    if move_to is not None and (move_to == position_id or store.get_position(org_id, move_to) is None):
         raise Invalid("cannot move contacts there", {"moveTo": "another existing position is required"})
     addressing = sorted(
         str(w.get("name"))
-        for w in under_prefix(keys.workflows_prefix(org))
+        for w in under_prefix(keys.workflows_prefix(org_id))
         if any(position_id in step.get(field, []) for step in w.get("steps", []) for field in ("to", "cc"))
     )
     if addressing:
@@ -202,8 +202,8 @@ def delete_position(principal: Principal, position_id: str, move_to: str | None)
             f"workflows send to this position: {', '.join(addressing)}; change their steps first",
             {"position": "addressed by a workflow's steps"},
         )
-    moved = store.contacts_in_position(org, position_id)
+    moved = store.contacts_in_position(org_id, position_id)
     for contact in moved:
-        store.save_contact(org, {**contact, "positionId": move_to})
-    transact([delete(keys.position(org, position_id))])
+        store.save_contact(org_id, {**contact, "positionId": move_to})
+    transact([delete(keys.position(org_id, position_id))])
     return len(moved)

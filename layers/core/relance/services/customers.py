@@ -82,20 +82,25 @@ def customer_item(principal: Principal, customer_id: str, *, consistent: bool = 
     return visible(principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent))
 
 
+def check_can_see_customer(principal: Principal, customer_id: str) -> None:
+    """404 unless the customer exists and the principal may see it: the access check, the item unused."""
+    customer_item(principal, customer_id)
+
+
 def get_customer(principal: Principal, customer_id: str) -> Customer:
     return to_customer(customer_item(principal, customer_id))
 
 
 def check_references(principal: Principal, fields: dict[str, Any]) -> None:
-    org = principal.organization_id
-    unknown = [u for u in fields.get("accountManagerIds") or [] if user_store.get_user(org, u) is None]
+    org_id = principal.organization_id
+    unknown = [u for u in fields.get("accountManagerIds") or [] if user_store.get_user(org_id, u) is None]
     if unknown:
         raise Invalid("unknown account manager", {"accountManagerIds": f"no such user: {', '.join(unknown)}"})
     if fields.get("customFields"):
-        custom_fields.validate_values(org, fields["customFields"])
+        custom_fields.validate_values(org_id, fields["customFields"])
     if fields.get("timezone") and fields["timezone"] not in available_timezones():
         raise Invalid("unknown time zone", {"timezone": "an IANA time zone such as Europe/Paris"})
-    if fields.get("dunningPlanId") and workflow_store.get(keys.workflow(org, fields["dunningPlanId"])) is None:
+    if fields.get("dunningPlanId") and workflow_store.get(keys.workflow(org_id, fields["dunningPlanId"])) is None:
         raise Invalid("unknown workflow", {"dunningPlanId": "no such workflow"})
 
 
@@ -106,19 +111,19 @@ def claim_errors(error: TransactionCancelled, external_id: str | None) -> Relanc
     return Conflict("the customer changed meanwhile: try again")
 
 
-def new_customer_item(org: Organization, fields: CustomerFields, now: str) -> dict[str, Any]:
-    """A new customer as stored: its fields, org defaults, and an empty ledger state."""
+def new_customer_item(organization: Organization, fields: CustomerFields, now: str) -> dict[str, Any]:
+    """A new customer as stored: its fields, the organization's defaults, and an empty ledger state."""
     data = fields.model_dump(by_alias=True, mode="json")
     return {
         **data,
         "id": new_id("cus"),
-        "currency": data["currency"] or org.settings.default_currency,
-        "language": data["language"] or org.settings.language,
+        "currency": data["currency"] or organization.settings.default_currency,
+        "language": data["language"] or organization.settings.language,
         "nameLower": data["name"].lower(),
         "openItems": {},
         "credit": {},
         "ledgerVersion": 0,
-        "ratingBasis": org.settings.rating_basis.value,
+        "ratingBasis": organization.settings.rating_basis.value,
         "collectionPaused": False,
         "createdAt": now,
         "updatedAt": now,
@@ -203,14 +208,14 @@ def delete_customer(principal: Principal, customer_id: str) -> None:
     """
     require_admin(principal)
     item = customer_item(principal, customer_id, consistent=True)
-    org = principal.organization_id
-    if any(ledger_store.records_of(org, customer_id, kind) for kind in ("invoice", "payment", "credit_note")):
+    org_id = principal.organization_id
+    if any(ledger_store.records_of(org_id, customer_id, kind) for kind in ("invoice", "payment", "credit_note")):
         raise Conflict("the customer has invoices or payments: void them instead of deleting the customer")
-    entries = store.delete_entries(org, item)
-    contact_ids = [c["id"] for c in contact_store.contacts_of(org, customer_id)]
+    entries = store.delete_entries(org_id, item)
+    contact_ids = [c["id"] for c in contact_store.contacts_of(org_id, customer_id)]
     together = contact_ids[: TRANSACTION_ITEMS - len(entries)]
-    transact(entries + [delete(keys.contact(org, contact_id)) for contact_id in together])
-    contact_store.delete_contacts(org, contact_ids[len(together) :])
+    transact(entries + [delete(keys.contact(org_id, contact_id)) for contact_id in together])
+    contact_store.delete_contacts(org_id, contact_ids[len(together) :])
 
 
 # ---------------------------------------------------------------- listing

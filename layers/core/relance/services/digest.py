@@ -192,14 +192,14 @@ def _person(org_id: str, user: dict[str, Any]) -> Principal:
 def send_weekly_digests(org_id: str, at: datetime | None = None) -> int:
     """On the night whose local date is a Monday, each opted-in person's digest of the week just
     ended, sent once (however often the night runs); how many were sent now."""
-    org = get_organization(org_id)
-    week = week_ended(local_day(at or clock.now(), ZoneInfo(org.settings.timezone)))
+    organization = get_organization(org_id)
+    week = week_ended(local_day(at or clock.now(), ZoneInfo(organization.settings.timezone)))
     if week is None:
         return 0
     readers = [u for u in user_store.list_users(org_id) if u.get("weeklyDigest") and not u.get("pendingIdentity")]
     if not readers:
         return 0
-    if not org.settings.sender_email:
+    if not organization.settings.sender_email:
         logger.info("no sender address: weekly digests not sent", organization_id=org_id)
         return 0
     nightly = Principal(organization_id=org_id, role="admin", principal_id="nightly")
@@ -209,9 +209,13 @@ def send_weekly_digests(org_id: str, at: datetime | None = None) -> int:
         person = _person(org_id, user)
         ledger = everything.of_customers(partial(can_see, person))
         digest = weekly_digest(
-            ledger, week, organization_name=org.name, person_name=user["name"], whole_organization=person.is_admin
+            ledger,
+            week,
+            organization_name=organization.name,
+            person_name=user["name"],
+            whole_organization=person.is_admin,
         )
-        sent += _send_once(org_id, org.settings.sender_email, user, week, render_digest(digest))
+        sent += _send_once(org_id, organization.settings.sender_email, user, week, render_digest(digest))
     return sent
 
 

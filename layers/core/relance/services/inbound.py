@@ -40,7 +40,7 @@ from relance.mail.inbound import InboundMail, parse
 from relance.observability import logger, metrics
 from relance.services import timeline
 from relance.services.access import require_admin
-from relance.services.customers import customer_item
+from relance.services.customers import check_can_see_customer, customer_item
 from relance.services.notifications import notify, people_to_tell
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -380,7 +380,7 @@ def get_reply(principal: Principal, reply_id: str) -> dict[str, Any]:
         raise NotFound("reply not found")  # an unmatched reply is the admins' only: to others, absent
     if reply.get("customerId"):
         try:
-            customer_item(principal, reply["customerId"])  # an AM sees only their customers' replies
+            check_can_see_customer(principal, reply["customerId"])  # an AM sees only their customers' replies
         except NotFound as error:
             raise NotFound("reply not found") from error
     return timeline.with_links(reply)

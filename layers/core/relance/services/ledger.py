@@ -31,7 +31,7 @@ from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.services import ratings, timeline
 from relance.services.access import require_admin
-from relance.services.customers import customer_item, must_exist
+from relance.services.customers import check_can_see_customer, must_exist
 from relance.services.nudges import nudge
 from relance.services.pagination import paginate
 from relance.storage import customers as customer_store
@@ -59,13 +59,13 @@ def to_invoice(item: dict[str, Any]) -> Invoice:
     )
 
 
-def _customer_side(org: str, invoice: dict[str, Any], now: str) -> dict[str, Any]:
+def _customer_side(org_id: str, invoice: dict[str, Any], now: str) -> dict[str, Any]:
     """The customer entry that mirrors an invoice's new state (open item kept or removed)."""
     if invoice["status"] == InvoiceStatus.OPEN:
         return customer_store.ledger_entry(
-            org, invoice["customerId"], set_open={invoice["id"]: open_item(invoice)}, now=now
+            org_id, invoice["customerId"], set_open={invoice["id"]: open_item(invoice)}, now=now
         )
-    return customer_store.ledger_entry(org, invoice["customerId"], remove_open=[invoice["id"]], now=now)
+    return customer_store.ledger_entry(org_id, invoice["customerId"], remove_open=[invoice["id"]], now=now)
 
 
 # ---------------------------------------------------------------- invoices
@@ -76,7 +76,7 @@ def visible_invoice(principal: Principal, invoice_id: str) -> dict[str, Any]:
     if item is None:
         raise NotFound("invoice not found")
     try:
-        customer_item(principal, item["customerId"])
+        check_can_see_customer(principal, item["customerId"])
     except NotFound as error:
         raise NotFound("invoice not found") from error
     return item
@@ -102,23 +102,23 @@ def new_invoice_item(fields: InvoiceFields, now: str) -> dict[str, Any]:
 def create_invoice(principal: Principal, fields: InvoiceFields) -> Invoice:
     require_admin(principal)
     must_exist(principal, fields.customer_id)
-    org = principal.organization_id
+    org_id = principal.organization_id
     now = clock.now().isoformat()
     item = new_invoice_item(fields, now)
     try:
-        transact(new_invoice_entries(org, item, now))
+        transact(new_invoice_entries(org_id, item, now))
     except TransactionCancelled as error:
         if item.get("externalId") and error.reasons[1:2] == ["ConditionalCheckFailed"]:
             raise Conflict("externalId is already used by another invoice", {"externalId": "already used"}) from error
         raise
-    ratings.refresh(org, fields.customer_id)
-    nudge(org, fields.customer_id)
+    ratings.refresh(org_id, fields.customer_id)
+    nudge(org_id, fields.customer_id)
     return to_invoice(item)
 
 
-def new_invoice_entries(org: str, item: dict[str, Any], now: str) -> list[dict[str, Any]]:
+def new_invoice_entries(org_id: str, item: dict[str, Any], now: str) -> list[dict[str, Any]]:
     """The entries that create an invoice: the invoice, its external id's guard, the customer's open item."""
-    return [*store.new_invoice_entries(org, item), _customer_side(org, item, now)]
+    return [*store.new_invoice_entries(org_id, item), _customer_side(org_id, item, now)]
 
 
 def _rewrite_invoice(
@@ -126,18 +126,18 @@ def _rewrite_invoice(
 ) -> Invoice:
     """Apply ``change(invoice) -> invoice`` under the invoice's version, with the customer side."""
     require_admin(principal)
-    org = principal.organization_id
+    org_id = principal.organization_id
 
     def attempt() -> dict[str, Any]:
         before = visible_invoice(principal, invoice_id)
         after = change(dict(before))
         now = clock.now().isoformat()
         entries = [
-            store.invoice_update_entry(org, after, int(before["version"])),
-            *store.external_id_entries(org, invoice_id, before.get("externalId"), after.get("externalId")),
+            store.invoice_update_entry(org_id, after, int(before["version"])),
+            *store.external_id_entries(org_id, invoice_id, before.get("externalId"), after.get("externalId")),
         ]
         if before["status"] != InvoiceStatus.VOIDED:
-            entries.append(_customer_side(org, after, now))
+            entries.append(_customer_side(org_id, after, now))
         try:
             transact(entries)
         except TransactionCancelled as error:
@@ -149,8 +149,8 @@ def _rewrite_invoice(
         return after
 
     after = with_retries(attempt)
-    ratings.refresh(org, after["customerId"])
-    nudge(org, after["customerId"])
+    ratings.refresh(org_id, after["customerId"])
+    nudge(org_id, after["customerId"])
     return to_invoice(after)
 
 
@@ -195,13 +195,13 @@ def list_invoices(
     cursor: str | None,
 ) -> tuple[list[Invoice], str | None]:
     """Invoices of one customer (or, for an admin, of the organization), newest issue date first."""
-    org = principal.organization_id
+    org_id = principal.organization_id
     if customer_id:
-        customer_item(principal, customer_id)
-        items = store.records_of(org, customer_id, "invoice")
+        check_can_see_customer(principal, customer_id)
+        items = store.records_of(org_id, customer_id, "invoice")
     else:
         require_admin(principal)
-        items = store.invoices_of_organization(org)
+        items = store.invoices_of_organization(org_id)
     rows = [to_invoice(i) for i in items if status is None or i["status"] == status]
     return paginate(rows, lambda i: (i.issued_at.isoformat(), i.id), limit=limit, cursor=cursor, descending=True)
 
@@ -258,9 +258,9 @@ def _record_money(
     principal: Principal, kind: str, fields: PaymentFields | CreditNoteFields, record_id: str | None
 ) -> MoneyRecord:
     require_admin(principal)
-    org = principal.organization_id
+    org_id = principal.organization_id
     record_id = record_id or new_id("pay" if kind == "payment" else "crn")
-    existing = store.get_record(org, kind, record_id)
+    existing = store.get_record(org_id, kind, record_id)
     if existing is not None:  # a retried request with the same id: already recorded
         return MoneyRecord.model_validate(existing)
     must_exist(principal, fields.customer_id)
@@ -277,7 +277,7 @@ def _record_money(
         still_open = {inv["id"]: open_item(inv) for inv, _ in settled if inv["status"] == InvoiceStatus.OPEN}
         paid_off = [inv["id"] for inv, _ in settled if inv["status"] != InvoiceStatus.OPEN]
         customer_side = customer_store.ledger_entry(
-            org,
+            org_id,
             fields.customer_id,
             set_open=still_open,
             remove_open=paid_off,
@@ -286,22 +286,22 @@ def _record_money(
         )
         transact(
             [
-                store.new_record_entry(org, kind, record, on.isoformat()),
-                *(store.invoice_update_entry(org, inv, version) for inv, version in settled),
+                store.new_record_entry(org_id, kind, record, on.isoformat()),
+                *(store.invoice_update_entry(org_id, inv, version) for inv, version in settled),
                 customer_side,
             ]
         )
         return record
 
     record: dict[str, Any] = with_retries(attempt)
-    _on_timeline(org, kind, record, applied, fields, left, on)
-    ratings.refresh(org, fields.customer_id)
-    nudge(org, fields.customer_id)  # a reminder must not follow a payment
+    _on_timeline(org_id, kind, record, applied, fields, left, on)
+    ratings.refresh(org_id, fields.customer_id)
+    nudge(org_id, fields.customer_id)  # a reminder must not follow a payment
     return MoneyRecord.model_validate(record)
 
 
 def _on_timeline(
-    org: str,
+    org_id: str,
     kind: str,
     record: dict[str, Any],
     invoices: list[dict[str, Any]],
@@ -312,7 +312,7 @@ def _on_timeline(
     """The payment (or credit note) on the timelines, with each invoice it settles and what it still owes."""
     amounts = {a.invoice_id: a.amount for a in fields.allocations}
     timeline.record(
-        org,
+        org_id,
         fields.customer_id,
         [i["id"] for i in invoices],
         kind,
@@ -350,25 +350,25 @@ def record_credit_note(principal: Principal, fields: CreditNoteFields) -> MoneyR
 def record_refund(principal: Principal, fields: RefundFields) -> MoneyRecord:
     """Money given back to the customer: it consumes credit (unapplied payments and credit notes)."""
     require_admin(principal)
-    org = principal.organization_id
+    org_id = principal.organization_id
     must_exist(principal, fields.customer_id)
     record_id = new_id("ref")
 
     def attempt() -> dict[str, Any]:
-        customer = customer_store.get_customer(org, fields.customer_id, consistent=True) or {}
+        customer = customer_store.get_customer(org_id, fields.customer_id, consistent=True) or {}
         available = int(customer.get("credit", {}).get(fields.currency, 0))
         if fields.amount > available:
             raise Invalid("nothing to refund that much from", {"amount": f"the customer's credit is {available}"})
         now = clock.now().isoformat()
         entries = []
         if fields.credit_note_id:
-            note = store.get_record(org, "credit_note", fields.credit_note_id)
+            note = store.get_record(org_id, "credit_note", fields.credit_note_id)
             if note is None or note["customerId"] != fields.customer_id or note["currency"] != fields.currency:
                 raise Invalid("unknown credit note", {"creditNoteId": "no such credit note of this customer"})
             if int(note["unapplied"]) < fields.amount:
                 raise Invalid("refund exceeds the credit note", {"amount": f"at most {note['unapplied']}"})
             entries.append(
-                store.record_unapplied_entry(org, "credit_note", note["id"], -fields.amount, int(note["version"]))
+                store.record_unapplied_entry(org_id, "credit_note", note["id"], -fields.amount, int(note["version"]))
             )
         record = {
             **fields.model_dump(by_alias=True, mode="json"),
@@ -376,10 +376,10 @@ def record_refund(principal: Principal, fields: RefundFields) -> MoneyRecord:
             "kind": "refund",
             "createdAt": now,
         }
-        entries.append(store.new_record_entry(org, "refund", record, fields.refunded_at.isoformat()))
+        entries.append(store.new_record_entry(org_id, "refund", record, fields.refunded_at.isoformat()))
         entries.append(
             customer_store.ledger_entry(
-                org,
+                org_id,
                 fields.customer_id,
                 credit_delta={fields.currency: -fields.amount},
                 require_credit={fields.currency: fields.amount},
@@ -397,7 +397,7 @@ def get_record(principal: Principal, kind: str, record_id: str) -> MoneyRecord:
     if item is None:
         raise NotFound(f"{kind.replace('_', ' ')} not found")
     try:
-        customer_item(principal, item["customerId"])
+        check_can_see_customer(principal, item["customerId"])
     except NotFound as error:
         raise NotFound(f"{kind.replace('_', ' ')} not found") from error
     return MoneyRecord.model_validate(item)
@@ -406,6 +406,6 @@ def get_record(principal: Principal, kind: str, record_id: str) -> MoneyRecord:
 def list_records(
     principal: Principal, kind: str, customer_id: str, limit: int, cursor: str | None
 ) -> tuple[list[MoneyRecord], str | None]:
-    customer_item(principal, customer_id)
+    check_can_see_customer(principal, customer_id)
     rows = [MoneyRecord.model_validate(i) for i in store.records_of(principal.organization_id, customer_id, kind)]
     return paginate(rows, lambda r: (r.created_at.isoformat(), r.id), limit=limit, cursor=cursor, descending=True)

@@ -143,7 +143,7 @@ def _charge_refused(refused: ChargeRefused, currency: str) -> PortalRefused:
 
 
 def start(
-    org: Organization, customer: dict[str, Any], invoice_ids: list[str], access: PortalAccess, language: str
+    organization: Organization, customer: dict[str, Any], invoice_ids: list[str], access: PortalAccess, language: str
 ) -> str:
     """Open a Stripe Checkout for the selected invoices; the URL to send the payer to. Stripe's success
     and cancel URLs are an opaque way back (``portal_links.way_back``), never the visitor's token.
@@ -154,13 +154,13 @@ def start(
     """
     if not stripe_checkout.enabled():
         raise Conflict("online payment is not available: pay by bank transfer or contact us")
-    invoices = payable(org.id, customer["id"], invoice_ids)
+    invoices = payable(organization.id, customer["id"], invoice_ids)
     currency = invoices[0]["currency"]
     if currency not in PRESENTMENT:
         raise _charge_refused(ChargeRefused(Refusal.CURRENCY), currency)
     allocations = [{"invoiceId": i["id"], "amount": InvoiceBalance.model_validate(i).outstanding} for i in invoices]
     total = sum(a["amount"] for a in allocations)
-    methods = payment_methods(customer_methods(customer), currency, total, org.settings.card_payment_limit)
+    methods = payment_methods(customer_methods(customer), currency, total, organization.settings.card_payment_limit)
     if not methods:
         raise PortalRefused(NO_METHOD, {"invoiceIds": "pay fewer invoices at once by card, or by bank transfer"})
     try:
@@ -169,7 +169,7 @@ def start(
         raise _charge_refused(refused, currency) from refused
     stripe_total = sum(stripe_lines)
     try:
-        stripe_customer_id = stripe_customer(org.id, customer)
+        stripe_customer_id = stripe_customer(organization.id, customer)
     except stripe_checkout.StripeRefused as error:
         raise PortalRefused(PAYMENT_REFUSED, {"invoiceIds": "Stripe refused the payment"}) from error
     except stripe_checkout.StripeUnavailable as error:
@@ -177,7 +177,7 @@ def start(
     checkout_id = new_id("chk")
     back = portal_links.way_back(access, checkout_id)
     checkout_store.create(
-        org.id,
+        organization.id,
         {
             "id": checkout_id,
             "customerId": customer["id"],
@@ -192,7 +192,7 @@ def start(
             **back.stored,  # the way back, hashed, and the link it returns through
         },
     )
-    metadata = {"organizationId": org.id, "customerId": customer["id"], "checkoutId": checkout_id}
+    metadata = {"organizationId": organization.id, "customerId": customer["id"], "checkoutId": checkout_id}
     try:
         session_id, url = stripe_checkout.create_checkout(
             reference=checkout_id,
@@ -207,16 +207,16 @@ def start(
             cancel_url=back.cancel_url,
             locale=language if language in ("en", "fr") else "auto",
             metadata=metadata,
-            bank_transfer=_bank_transfer(currency, org) if Method.BANK_TRANSFER in methods else None,
+            bank_transfer=_bank_transfer(currency, organization) if Method.BANK_TRANSFER in methods else None,
         )
     except stripe_checkout.StripeRefused as error:
-        checkout_store.remove_unstarted(org.id, checkout_id)
+        checkout_store.remove_unstarted(organization.id, checkout_id)
         raise PortalRefused(PAYMENT_REFUSED, {"invoiceIds": "Stripe refused the payment"}) from error
     except stripe_checkout.StripeUnavailable as error:
         # Stripe may have opened the session without answering: keep the record, closed, for the trail.
-        checkout_store.move(org.id, checkout_id, "failed", ("open",), {"failure": "Stripe did not answer"})
+        checkout_store.move(organization.id, checkout_id, "failed", ("open",), {"failure": "Stripe did not answer"})
         raise PortalRefused(PAYMENT_UNAVAILABLE, {"invoiceIds": "Stripe is not available"}, 503) from error
-    checkout_store.set_fields(org.id, checkout_id, {"sessionId": session_id})
+    checkout_store.set_fields(organization.id, checkout_id, {"sessionId": session_id})
     return url
 
 
@@ -224,11 +224,11 @@ def customer_methods(customer: dict[str, Any]) -> PaymentMethods:
     return PaymentMethods.model_validate(customer.get("paymentMethods") or {})
 
 
-def _bank_transfer(currency: str, org: Organization) -> dict[str, Any]:
+def _bank_transfer(currency: str, organization: Organization) -> dict[str, Any]:
     """Stripe's bank transfer options for the currency (EUR transfers go to the organization's country)."""
     transfer = BANK_TRANSFER_TYPES.get(currency) or {
         "type": "eu_bank_transfer",
-        "eu_bank_transfer": {"country": org.settings.bank_transfer_country},
+        "eu_bank_transfer": {"country": organization.settings.bank_transfer_country},
     }
     return {"funding_type": "bank_transfer", "bank_transfer": transfer}
 

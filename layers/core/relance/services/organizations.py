@@ -33,23 +33,23 @@ from relance.storage.contacts import position_item
 
 def create_organization(name: str, settings: OrganizationSettings | None = None) -> tuple[Organization, str]:
     """A new organization with a first admin API key; returns it and the key, shown once."""
-    org = Organization(
+    organization = Organization(
         id=new_id("org"),
         name=name,
         created_at=clock.now(),
         settings=settings or OrganizationSettings(),
     )
-    plaintext, secret_hash = api_keys.generate(org.id)
+    plaintext, secret_hash = api_keys.generate(organization.id)
     key_record = {
         "id": new_id("key"),
         "name": "Initial admin key",
         "role": "admin",
-        "createdAt": org.created_at.isoformat(),
+        "createdAt": organization.created_at.isoformat(),
     }
-    positions = default_position_items(org.id)
-    workflows = default_workflow_items(org.id, positions)
-    store.create(org.model_dump(mode="json", by_alias=True), key_record, secret_hash, positions + workflows)
-    return org, plaintext
+    positions = default_position_items(organization.id)
+    workflows = default_workflow_items(organization.id, positions)
+    store.create(organization.model_dump(mode="json", by_alias=True), key_record, secret_hash, positions + workflows)
+    return organization, plaintext
 
 
 def get_organization(organization_id: str) -> Organization:
@@ -113,12 +113,12 @@ def rename_organization(principal: Principal, fields: OrganizationName) -> Organ
 
 def organization_view(organization_id: str) -> OrganizationView:
     """The organization with where its sender's verification by SES stands (asked of SES now)."""
-    org = get_organization(organization_id)
+    organization = get_organization(organization_id)
     return OrganizationView.model_validate(
         {
-            **org.model_dump(),
-            "sender": senders.sender_of(org),
-            "inbound_address": inbound_address(org.id, get_settings().reply_domain),
+            **organization.model_dump(),
+            "sender": senders.sender_of(organization),
+            "inbound_address": inbound_address(organization.id, get_settings().reply_domain),
         }
     )
 

@@ -34,8 +34,8 @@ def rated_invoices(invoices: list[dict[str, Any]]) -> list[RatedInvoice]:
 
 
 def basis_of(org_id: str) -> RatingBasis:
-    org = org_store.get(org_id) or {}
-    return RatingBasis(org.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
+    organization = org_store.get(org_id) or {}
+    return RatingBasis(organization.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
 
 
 def refresh(org_id: str, customer_id: str, basis: RatingBasis | None = None) -> Rating | None:

@@ -60,13 +60,13 @@ def register(org_id: str, email: str, settings: dict[str, Any]) -> bool:
     return True
 
 
-def sender_of(org: Organization) -> Sender | None:
+def sender_of(organization: Organization) -> Sender | None:
     """The sender address and what SES says of it now; the last known status if SES cannot answer."""
-    email = org.settings.sender_email
+    email = organization.settings.sender_email
     if not email:
         return None
     key = claim_key(email)
-    record = store.get(org.id, key)
+    record = store.get(organization.id, key)
     sent_at = _when(record, "verificationSentAt")
     try:
         address = identities.get(email)
@@ -81,31 +81,33 @@ def sender_of(org: Organization) -> Sender | None:
     # status moved or its last check is old, not on every look at the settings.
     last = _when(record, "checkedAt")
     if record is not None and (record.get("status") != status.value or last is None or now - last >= RECORD_EVERY):
-        store.record_check(org.id, key, status.value, now.isoformat())
+        store.record_check(organization.id, key, status.value, now.isoformat())
     return Sender(email=email, status=status, checked_at=now, verification_sent_at=sent_at)
 
 
-def require_verified(org: Organization) -> str:
+def require_verified(organization: Organization) -> str:
     """The sender address when SES sends from it; else a 422 naming ``senderEmail``, before anything is written."""
-    email = org.settings.sender_email
+    email = organization.settings.sender_email
     if not email:
         raise Invalid("the organization has no sender address", {"senderEmail": "set it in the settings"})
-    if _sender(org).status != SenderStatus.VERIFIED:
+    if _sender(organization).status != SenderStatus.VERIFIED:
         raise SenderNotVerified(email)
     return email
 
 
-def resend_verification(org: Organization) -> Sender:
+def resend_verification(organization: Organization) -> Sender:
     """Ask SES to send the verification email again (at most once a minute); nothing to do once verified."""
-    email = org.settings.sender_email
+    email = organization.settings.sender_email
     if not email:
         raise Invalid("the organization has no sender address", {"senderEmail": "set it in the settings first"})
     key = claim_key(email)
-    record = store.get(org.id, key)
+    record = store.get(organization.id, key)
     # Set before senders were registered: register it now, under the same rule (409 if another has it).
-    if record is None and register(org.id, email, org.settings.model_dump(mode="json", by_alias=True)):
-        return _sender(org)
-    current = _sender(org)
+    if record is None and register(
+        organization.id, email, organization.settings.model_dump(mode="json", by_alias=True)
+    ):
+        return _sender(organization)
+    current = _sender(organization)
     if current.status == SenderStatus.VERIFIED:
         return current
     now = clock.now()
@@ -115,12 +117,12 @@ def resend_verification(org: Organization) -> Sender:
         )
     if not identities.create(email):  # SES has it (pending or failed): SES v1 sends the email again
         identities.resend(email)
-    store.record_verification_sent(org.id, key, now.isoformat())
-    return _sender(org)
+    store.record_verification_sent(organization.id, key, now.isoformat())
+    return _sender(organization)
 
 
-def _sender(org: Organization) -> Sender:
-    sender = sender_of(org)
+def _sender(organization: Organization) -> Sender:
+    sender = sender_of(organization)
     assert sender is not None  # the organization has a sender address
     return sender
 

@@ -40,8 +40,8 @@ def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
     item = customer_item(principal, customer_id)
     today = clock.now().date()
     customer = to_customer(item, today)
-    org = principal.organization_id
-    invoices = [to_invoice(i) for i in ledger_store.records_of(org, customer_id, "invoice")]
+    org_id = principal.organization_id
+    invoices = [to_invoice(i) for i in ledger_store.records_of(org_id, customer_id, "invoice")]
     open_invoices = sorted(
         (
             OpenInvoice(
@@ -60,12 +60,12 @@ def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
         field = aging(invoice.due_at, today)
         setattr(bucket, field, getattr(bucket, field) + invoice.outstanding)
     recent = sorted(invoices, key=lambda i: (i.issued_at, i.id), reverse=True)[:RECENT_INVOICES]
-    contacts = [to_contact(c, item.get("mainContactId")) for c in contact_store.contacts_of(org, customer_id)]
+    contacts = [to_contact(c, item.get("mainContactId")) for c in contact_store.contacts_of(org_id, customer_id)]
     return CustomerSummary(
         **customer.model_dump(),
         contacts=contacts,
         open_invoices=open_invoices,
         recent_invoices=recent,
         aging=list(buckets.values()),
-        pinned_notes=notes.pinned_notes(org, customer_id),
+        pinned_notes=notes.pinned_notes(org_id, customer_id),
     )

@@ -27,6 +27,7 @@ from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
 from relance.services.customers import (
     CustomerFilter,
+    check_can_see_customer,
     check_sort,
     customer_item,
     list_customers,
@@ -289,7 +290,7 @@ def _timeline_page(
 
 def action_of(principal: Principal, customer_id: str, action_id: str) -> dict[str, Any]:
     """One of the customer's actions (404 unless the customer is visible and the action is theirs)."""
-    customer_item(principal, customer_id)
+    check_can_see_customer(principal, customer_id)
     action = action_store.get_action(principal.organization_id, action_id)
     if action is None or action.get("customerId") != customer_id:
         raise NotFound("action not found")
