@@ -40,7 +40,7 @@ def invoice_timeline(
     principal: Caller, invoice_id: str, limit: Limit = 50, cursor: str | None = None
 ) -> Page[dict[str, Any]]:
     visible_invoice(principal, invoice_id)
-    items, next_cursor = timeline.page(principal.organization_id, f"INV#{invoice_id}", limit=limit, cursor=cursor)
+    items, next_cursor = timeline.for_invoice(principal.organization_id, invoice_id, limit=limit, cursor=cursor)
     return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
 

@@ -40,6 +40,7 @@ from relance.services.pagination import paginate
 from relance.services.views import View, visible_views
 from relance.storage import actions as action_store
 from relance.storage import directory as directory_store
+from relance.storage import keys
 from relance.storage import ledger as ledger_store
 from relance.storage.table import plain
 
@@ -177,7 +178,9 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
     records, known, (entries, next_cursor) = together(
         lambda: directory_store.customer_records(org_id, customer_id),
         lambda: directory(principal),
-        lambda: timeline.raw_page(org_id, f"CUS#{customer_id}", limit=TIMELINE_PAGE, cursor=timeline_cursor),
+        lambda: timeline.raw_page(
+            org_id, keys.customer_subject(customer_id), limit=TIMELINE_PAGE, cursor=timeline_cursor
+        ),
     )
     # (a customer written before it had its place in GSI1 is read apart, until the nightly run places it)
     item = visible(principal, records["CUS"][0]) if records.get("CUS") else customer_item(principal, customer_id)
@@ -303,7 +306,9 @@ def customer_timeline(principal: Principal, customer_id: str, cursor: str | None
     org_id = principal.organization_id
     item, (entries, next_cursor), action_items, known = together(
         lambda: customer_item(principal, customer_id),
-        lambda: timeline.raw_page(org_id, f"CUS#{customer_id}", limit=TIMELINE_PAGE, cursor=cursor or None),
+        lambda: timeline.raw_page(
+            org_id, keys.customer_subject(customer_id), limit=TIMELINE_PAGE, cursor=cursor or None
+        ),
         lambda: action_store.actions_of(org_id, customer_id),
         lambda: directory(principal),
     )
@@ -327,7 +332,9 @@ def invoice_page(principal: Principal, invoice_id: str, timeline_cursor: str | N
     org_id = principal.organization_id
     item, (entries, next_cursor), known = together(
         lambda: ledger_store.get_invoice(org_id, invoice_id),
-        lambda: timeline.raw_page(org_id, f"INV#{invoice_id}", limit=TIMELINE_PAGE, cursor=timeline_cursor or None),
+        lambda: timeline.raw_page(
+            org_id, keys.invoice_subject(invoice_id), limit=TIMELINE_PAGE, cursor=timeline_cursor or None
+        ),
         lambda: directory(principal),
     )
     if item is None:
