@@ -256,26 +256,38 @@ class CustomerFilter(RelanceModel):
     )
 
     def matches(self, customer: Customer) -> bool:
+        """Whether the customer passes every filter given (one not given passes all)."""
+        return (
+            self._names_match(customer)
+            and self._amounts_match(customer)
+            and self._delay_matches(customer)
+            and self._reminder_matches(customer)
+            and self._state_matches(customer)
+            and self._labels_match(customer)
+        )
+
+    def _names_match(self, customer: Customer) -> bool:
+        """The search text, external id, account manager, workflow and rating."""
         if self.q and self.q.lower() not in f"{customer.name} {customer.external_id or ''}".lower():
             return False
         if self.external_id is not None and (customer.external_id or "none") != self.external_id:
             return False
-        if not self._manager_matches(customer):
-            return False
         if self.dunning_plan_id is not None and (customer.dunning_plan_id or "none") != self.dunning_plan_id:
             return False
-        if self.rating and (customer.rating or "none") not in self.rating:
-            return False
-        if not (self._amounts_match(customer) and self._delay_matches(customer) and self._reminder_matches(customer)):
-            return False
+        return self._manager_matches(customer) and (not self.rating or (customer.rating or "none") in self.rating)
+
+    def _state_matches(self, customer: Customer) -> bool:
+        """Overdue or not, collection paused or not, its status, an invoice in the aging bucket."""
         if self.overdue is not None and bool(customer.overdue) != self.overdue:
             return False
         if self.collection_paused is not None and customer.collection_paused != self.collection_paused:
             return False
         if self.collection_status is not None and collection_status(customer) != self.collection_status:
             return False
-        if self.aging is not None and not customer.owes_in(self.aging, self.currency):
-            return False
+        return self.aging is None or customer.owes_in(self.aging, self.currency)
+
+    def _labels_match(self, customer: Customer) -> bool:
+        """Every tag, every payment method offered, every custom field value ('' for empty)."""
         if any(tag not in customer.tags for tag in self.tags):
             return False
         offered = customer.payment_methods.model_dump()

@@ -156,24 +156,7 @@ def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState
         if k not in (*STATE, "cursor")
         and (k in TEXTS or k in AMOUNTS or k in FLAGS or k in LISTS or k.startswith("cf."))
     }
-    fields: dict[str, Any] = {}
-    for name, target in TEXTS.items():
-        if first.get(name):
-            fields[target] = first[name]
-    currency = first.get("currency") or None
-    for name, target in AMOUNTS.items():
-        if first.get(name):
-            fields[target] = to_minor(first[name], currency, name)
-    for name, target in FLAGS.items():
-        if first.get(name) in ("yes", "no"):
-            fields[target] = first[name] == "yes"
-    for name, target in LISTS.items():
-        chosen = [v.strip() for value in params.get(name, []) for v in value.split(",") if v.strip()]
-        if chosen:
-            fields[target] = chosen
-    custom = {k[3:]: v for k, v in first.items() if k.startswith("cf.") and v}
-    if custom:
-        fields["custom_fields"] = {k: ("" if v == "(empty)" else v) for k, v in custom.items()}
+    fields = _filter_fields(params, first)
     try:
         filters = CustomerFilter.model_validate(fields)
     except ValidationError as error:
@@ -192,6 +175,30 @@ def parse(params: dict[str, list[str]], columns: dict[str, Column]) -> ListState
         view=first.get("view") or None,
         values=values,
     )
+
+
+def _filter_fields(params: dict[str, list[str]], first: dict[str, str]) -> dict[str, Any]:
+    """The ``CustomerFilter`` fields the query string gives: texts, amounts (to minor units of the
+    filter's currency), yes/no flags, lists (repeated or comma-separated), ``cf.<key>`` custom fields."""
+    fields: dict[str, Any] = {}
+    for name, target in TEXTS.items():
+        if first.get(name):
+            fields[target] = first[name]
+    currency = first.get("currency") or None
+    for name, target in AMOUNTS.items():
+        if first.get(name):
+            fields[target] = to_minor(first[name], currency, name)
+    for name, target in FLAGS.items():
+        if first.get(name) in ("yes", "no"):
+            fields[target] = first[name] == "yes"
+    for name, target in LISTS.items():
+        chosen = [v.strip() for value in params.get(name, []) for v in value.split(",") if v.strip()]
+        if chosen:
+            fields[target] = chosen
+    custom = {k[3:]: v for k, v in first.items() if k.startswith("cf.") and v}
+    if custom:
+        fields["custom_fields"] = {k: ("" if v == "(empty)" else v) for k, v in custom.items()}
+    return fields
 
 
 def _menu_columns(chosen: list[str], move: str, columns: dict[str, Column]) -> list[str]:
