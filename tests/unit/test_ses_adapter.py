@@ -1,6 +1,7 @@
 """The SES adapter names SES's refusal of an unverified sender (no AWS: a stubbed client)."""
 
 from email import message_from_bytes, policy
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -133,3 +134,44 @@ def test_line_breaks_in_header_values_neither_break_the_email_nor_add_headers(mo
     assert str(message["In-Reply-To"]) == "<m@c.example> Bcc: thief@evil.example"
     assert [part.get_filename() for part in message.iter_attachments()] == ["a Bcc: thief@evil.example .pdf"]
     assert sent["Destination"] == {"ToAddresses": ["p@c.example"], "CcAddresses": []}
+
+
+def test_a_plain_text_email_goes_through_the_configuration_set_only_with_tags(monkeypatch):
+    sent = []
+
+    class Recorder:
+        def send_email(self, **arguments):
+            sent.append(arguments)
+            return {"MessageId": f"m-{len(sent)}"}
+
+    monkeypatch.setattr(ses, "client", lambda service: Recorder())
+    settings = SimpleNamespace(ses_configuration_set="relance-mail")
+    monkeypatch.setattr(ses, "get_settings", lambda: settings)
+
+    assert ses.send_text(("Relance", SENDER), "am@org.example", "Relance: a reply", "Pat replied.\n") == "m-1"
+    ses.send_text(("", SENDER), "ar@org.example", "x" * 300, "Hello", reply_to="pat@c.example", tags={"o": "org_x"})
+
+    notification, forwarded = sent
+    assert notification["FromEmailAddress"] == f"Relance <{SENDER}>"
+    assert notification["Destination"] == {"ToAddresses": ["am@org.example"]}
+    assert notification["Content"]["Simple"]["Body"]["Text"]["Data"] == "Pat replied.\n"
+    assert "ConfigurationSetName" not in notification and "EmailTags" not in notification
+    assert forwarded["FromEmailAddress"] == SENDER and forwarded["ReplyToAddresses"] == ["pat@c.example"]
+    assert forwarded["ConfigurationSetName"] == "relance-mail"
+    assert forwarded["EmailTags"] == [{"Name": "o", "Value": "org_x"}]
+    assert len(forwarded["Content"]["Simple"]["Subject"]["Data"]) == 200
+
+
+def test_a_plain_text_email_from_an_unverified_sender_raises_sender_not_verified(stubbed):
+    stubbed.add_client_error(
+        "send_email",
+        service_error_code="MessageRejected",
+        service_message=f"Email address is not verified. The following identities failed the check in region "
+        f"US-EAST-1: {SENDER}",
+        http_status_code=400,
+    )
+
+    with pytest.raises(SenderNotVerified) as refused:
+        ses.send_text(("Acme portal", SENDER), "ar@acme.example", "Portal message", "Hello")
+
+    assert refused.value.sender == SENDER

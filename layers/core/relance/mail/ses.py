@@ -22,8 +22,9 @@ from relance.errors import SenderNotVerified
 from relance.mail.rendering import RenderedEmail
 from relance.settings import get_settings
 
-__all__ = [  # SenderNotVerified too: callers catch ses.SenderNotVerified
+__all__ = [  # callers catch ses.SenderNotVerified and ses.AwsUnavailable
     "Attachment",
+    "AwsUnavailable",
     "Envelope",
     "SenderNotVerified",
     "for_action",
@@ -32,6 +33,7 @@ __all__ = [  # SenderNotVerified too: callers catch ses.SenderNotVerified
     "reference",
     "refuses_sender",
     "send",
+    "send_text",
 ]
 
 _ADDRESS = re.compile(r"[^\s<>,:;\"]+@[^\s<>,:;\"]+[^\s<>,:;\".]")
@@ -137,11 +139,42 @@ def send(envelope: Envelope, email: RenderedEmail, attachments: tuple[Attachment
     configuration_set = get_settings().ses_configuration_set
     if configuration_set:
         arguments["ConfigurationSetName"] = configuration_set
+    return _send_email(arguments, envelope.sender_email)
+
+
+def send_text(
+    sender: tuple[str, str],
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    reply_to: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> str:
+    """Send a plain-text email of ours (a notification, an invitation, a forwarded portal message) from
+    ``sender`` (name, address; the name may be empty) and answer SES's message id. With ``tags``, it goes
+    through the configuration set, whose events carry them. Refused as ``send`` is."""
+    arguments: dict[str, Any] = {
+        "FromEmailAddress": formataddr(sender),
+        "Destination": {"ToAddresses": [to]},
+        "Content": {"Simple": {"Subject": {"Data": subject[:200]}, "Body": {"Text": {"Data": text}}}},
+    }
+    if tags:
+        arguments["EmailTags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
+    if reply_to:
+        arguments["ReplyToAddresses"] = [reply_to]
+    configuration_set = get_settings().ses_configuration_set
+    if tags and configuration_set:
+        arguments["ConfigurationSetName"] = configuration_set
+    return _send_email(arguments, sender[1])
+
+
+def _send_email(arguments: dict[str, Any], sender: str) -> str:
     try:
         return str(client("sesv2").send_email(**arguments)["MessageId"])
     except ClientError as error:
-        if refuses_sender(error, envelope.sender_email):
-            raise SenderNotVerified(envelope.sender_email) from error
+        if refuses_sender(error, sender):
+            raise SenderNotVerified(sender) from error
         if is_transient(error):  # SES took nothing: the same email may be sent again later
             raise AwsUnavailable(str(error)) from error
         raise

@@ -7,13 +7,12 @@ from datetime import timedelta
 from pydantic import AwareDatetime
 
 from relance import clock
-from relance.aws import client
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import NotFound
 from relance.services.access import require_admin
 from relance.services.ledger import visible_invoice
-from relance.settings import get_settings
+from relance.storage import files
 from relance.storage import ledger as ledger_store
 
 UPLOAD_SECONDS = 900
@@ -33,26 +32,16 @@ class PresignedDownload(RelanceModel):
     expires_at: AwareDatetime
 
 
-def invoice_pdf_key(org_id: str, invoice_id: str) -> str:
-    return f"{org_id}/invoices/{invoice_id}.pdf"
-
-
 def start_pdf_upload(principal: Principal, invoice_id: str) -> PresignedUpload:
     """A presigned POST for the invoice's PDF (PDF only, size-capped); the invoice then points to it."""
     require_admin(principal)
     invoice = visible_invoice(principal, invoice_id)
-    key = invoice_pdf_key(principal.organization_id, invoice_id)
-    post = client("s3").generate_presigned_post(
-        Bucket=get_settings().documents_bucket,
-        Key=key,
-        Fields={"Content-Type": "application/pdf"},
-        Conditions=[{"Content-Type": "application/pdf"}, ["content-length-range", 1, MAX_PDF_BYTES]],
-        ExpiresIn=UPLOAD_SECONDS,
-    )
+    key = files.invoice_pdf_key(principal.organization_id, invoice_id)
+    url, fields = files.upload_form(key, "application/pdf", MAX_PDF_BYTES, UPLOAD_SECONDS)
     ledger_store.set_pdf_key(principal.organization_id, invoice["id"], key)
     return PresignedUpload(
-        url=post["url"],
-        fields=post["fields"],
+        url=url,
+        fields=fields,
         expires_at=clock.now() + timedelta(seconds=UPLOAD_SECONDS),
         max_bytes=MAX_PDF_BYTES,
     )
@@ -64,9 +53,5 @@ def pdf_download(principal: Principal, invoice_id: str) -> PresignedDownload:
     key = invoice.get("pdfKey")
     if not key:
         raise NotFound("this invoice has no PDF")
-    url = client("s3").generate_presigned_url(
-        "get_object",
-        Params={"Bucket": get_settings().documents_bucket, "Key": key, "ResponseContentType": "application/pdf"},
-        ExpiresIn=DOWNLOAD_SECONDS,
-    )
+    url = files.download_url(key, DOWNLOAD_SECONDS, content_type="application/pdf")
     return PresignedDownload(url=url, expires_at=clock.now() + timedelta(seconds=DOWNLOAD_SECONDS))

@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relance import clock
-from relance.aws import AwsUnavailable, client
+from relance import clock, sms
 from relance.domain import tokens
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
@@ -42,10 +41,10 @@ from relance.services.customers import customer_item
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.workflows import get_workflow
-from relance.settings import get_settings
 from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
+from relance.storage import files
 from relance.storage import ledger as ledger_store
 from relance.storage import users as user_store
 
@@ -420,8 +419,8 @@ def _write_letter(
     pdf = letters.render_pdf(
         sender=org.name, recipient=customer["name"], day=now.date(), subject=email.subject, body=email.text
     )
-    key = f"{org_id}/letters/{action['id']}.pdf"
-    client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=pdf, ContentType="application/pdf")
+    key = files.letter_key(org_id, action["id"])
+    files.put(key, pdf, "application/pdf")
     if _finish(
         org_id, action, "to_post", {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject}
     ):
@@ -447,13 +446,13 @@ def _send_sms(
     email, link, _ = _render(org_id, customer, workflow, step, action, contact, now)
     if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
         return {"outcome": "claimed elsewhere"}
-    message_id = client("sns").publish(PhoneNumber=phone.replace(" ", ""), Message=f"{email.subject} {link.url}")
+    message_id = sms.send(phone, f"{email.subject} {link.url}")
     action_store.move(
         org_id,
         action["id"],
         "sending",
         "sent",
-        {"messageId": message_id["MessageId"], "performedAt": now.isoformat(), "to": [phone]},
+        {"messageId": message_id, "performedAt": now.isoformat(), "to": [phone]},
     )
     _performed(org_id, customer["id"], step.id, now.isoformat())
     _on_timeline(org_id, action, "action", now.isoformat(), {"type": "sms", "status": "sent", "to": [phone]})
@@ -515,7 +514,7 @@ def _send_email(
         message_id = ses.send(envelope, email)
     except ses.SenderNotVerified as refused:  # SES sent nothing: a failure with its reason, not "interrupted"
         return _fail(org_id, {**action, "status": "sending"}, refused.message, now)
-    except AwsUnavailable:  # SES took nothing: planned again, so the retried Act sends it
+    except ses.AwsUnavailable:  # SES took nothing: planned again, so the retried Act sends it
         action_store.move(org_id, action["id"], "sending", "planned", {})
         raise
     except Exception as error:  # nothing stays `sending`: failed with its reason (a retry finds it final)

@@ -7,26 +7,21 @@ only tried by the call that stored it. Notifications expire after 90 days (TTL).
 
 from __future__ import annotations
 
-from email.utils import formataddr
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
-
 from relance import clock
-from relance.aws import client
 from relance.domain.organizations import Principal
 from relance.domain.slack import slack_text
 from relance.errors import NotFound
 from relance.ids import stable_id
+from relance.mail import ses
 from relance.observability import logger, metrics
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
-from relance.storage import keys
+from relance.storage import notifications as store
 from relance.storage import users as user_store
-from relance.storage.table import put_if, query_all, update_if, without_keys
 
 DEFAULT_CHANNELS = ["in_app", "email"]
-KEEP_SECONDS = 90 * 86400
 
 
 def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str, data: dict[str, Any]) -> int:
@@ -40,8 +35,7 @@ def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str
             continue
         channels = user.get("notificationChannels", DEFAULT_CHANNELS)
         notification_id = stable_id("ntf", kind, about, user_id)
-        item = {
-            **keys.notification(org_id, user_id, notification_id),
+        notification = {
             "id": notification_id,
             "userId": user_id,
             "kind": kind,
@@ -50,10 +44,9 @@ def notify(org_id: str, user_ids: list[str], kind: str, summary: str, about: str
             "read": "in_app" not in channels,
             "channels": channels,
             "about": about,
-            "ttl": int(now.timestamp()) + KEEP_SECONDS,
             **data,
         }
-        if not put_if(item, "attribute_not_exists(PK)"):
+        if not store.add(org_id, user_id, notification, now):
             continue  # a retry: already told
         delivered += 1
         if "email" in channels:
@@ -74,13 +67,7 @@ def _email(org_id: str, users: list[dict[str, Any]], summary: str) -> None:
     body = f"{summary}\n\nOpen Relance to see it: {get_settings().public_base_url}\n"
     for user in users:
         try:
-            client("sesv2").send_email(
-                FromEmailAddress=formataddr(("Relance", sender)),
-                Destination={"ToAddresses": [user["email"]]},
-                Content={
-                    "Simple": {"Subject": {"Data": f"Relance: {summary}"[:200]}, "Body": {"Text": {"Data": body}}}
-                },
-            )
+            ses.send_text(("Relance", sender), user["email"], f"Relance: {summary}", body)
         except Exception:  # a notification must never fail what caused it
             logger.exception("notification email failed", user_id=user["id"])
             metrics.add_metric(name="NotificationEmailFailed", unit="Count", value=1)
@@ -121,17 +108,12 @@ def list_notifications(principal: Principal, limit: int = 50) -> dict[str, Any]:
     """The caller's in-app notifications, newest first, and how many are unread (Query of their partition)."""
     if not principal.user_id:
         return {"items": [], "unread": 0}
-    rows = query_all(
-        KeyConditionExpression=KeyCondition("PK").eq(
-            keys.notifications_of(principal.organization_id, principal.user_id)
-        )
-    )
-    items = [without_keys(i) for i in rows if "in_app" in i.get("channels", ["in_app"])]
+    rows = store.of_user(principal.organization_id, principal.user_id)
+    items = [i for i in rows if "in_app" in i.get("channels", ["in_app"])]
     items.sort(key=lambda i: (i["at"], i["id"]), reverse=True)
     return {"items": items[:limit], "unread": sum(1 for i in items if not i["read"])}
 
 
 def mark_read(principal: Principal, notification_id: str) -> None:
-    key = keys.notification(principal.organization_id, principal.user_id or "-", notification_id)
-    if not update_if(key, "SET #r = :true", "attribute_exists(PK)", {":true": True}, names={"#r": "read"}):
+    if not store.mark_read(principal.organization_id, principal.user_id or "-", notification_id):
         raise NotFound("notification not found")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from relance.aws import client
+from relance import dunning_runs, queues
 from relance.ids import new_id
 from relance.observability import logger
 from relance.settings import get_settings
@@ -21,24 +21,17 @@ NUDGES_PER_MESSAGE = 100
 
 def nudge(org_id: str, customer_id: str) -> str | None:
     """Start the customer's execution afresh (stopping the previous one); its name, or None."""
-    arn = get_settings().dunning_state_machine_arn
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
-    if not arn or customer is None:
+    if not dunning_runs.enabled() or customer is None:
         return None
     name = f"{customer_id}-{new_id('x').removeprefix('x_')}"
     previous = customer.get("execution")
     customer_store.update_dunning(org_id, customer_id, {"execution": name})
-    sfn = client("stepfunctions")
-    if previous:
-        try:
-            sfn.stop_execution(executionArn=execution_arn(arn, previous), cause="nudged")
-        except sfn.exceptions.ExecutionDoesNotExist:
-            logger.debug("previous execution already gone", execution=previous)
+    if previous and not dunning_runs.stop(previous, cause="nudged"):
+        logger.debug("previous execution already gone", execution=previous)
     if not customer.get("dunningPlanId"):
         return None
-    sfn.start_execution(
-        stateMachineArn=arn, name=name, input=json.dumps({"organizationId": org_id, "customerId": customer_id})
-    )
+    dunning_runs.start(name, org_id, customer_id)
     return name
 
 
@@ -54,13 +47,9 @@ def nudge_later(org_id: str, customer_ids: list[str]) -> None:
         json.dumps({"organizationId": org_id, "customerIds": customer_ids[start : start + NUDGES_PER_MESSAGE]})
         for start in range(0, len(customer_ids), NUDGES_PER_MESSAGE)
     ]
-    sqs = client("sqs")
-    for first in range(0, len(bodies), 10):
-        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[first : first + 10])]
-        failed = sqs.send_message_batch(QueueUrl=queue, Entries=entries).get("Failed", [])
-        for entry in failed:  # not queued: nudged now rather than never
-            for customer_id in json.loads(entries[int(entry["Id"])]["MessageBody"])["customerIds"]:
-                nudge(org_id, customer_id)
+    for body in queues.send_all(queue, bodies):  # not queued: nudged now rather than never
+        for customer_id in json.loads(body)["customerIds"]:
+            nudge(org_id, customer_id)
 
 
 def nudge_message(body: dict[str, Any]) -> int:
@@ -69,10 +58,6 @@ def nudge_message(body: dict[str, Any]) -> int:
     for customer_id in customer_ids:
         nudge(str(body["organizationId"]), customer_id)
     return len(customer_ids)
-
-
-def execution_arn(state_machine_arn: str, name: str) -> str:
-    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
 
 def nudge_organization(org_id: str) -> int:

@@ -8,14 +8,11 @@ Preview links (made by the team) show the same page but change nothing and leave
 from __future__ import annotations
 
 from datetime import date
-from email.utils import formataddr
 from typing import Annotated, Any, NamedTuple
 
-from botocore.exceptions import ClientError
 from pydantic import StringConstraints
 
 from relance import clock
-from relance.aws import client
 from relance.domain.base import RelanceModel
 from relance.domain.ledger import Invoice, InvoiceBalance, InvoiceStatus
 from relance.domain.organizations import Organization, Principal
@@ -44,8 +41,7 @@ from relance.services.ledger import get_invoice, visible_invoice
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.portal_links import PortalAccess, come_back, current, resolve
-from relance.settings import get_settings
-from relance.storage import checkouts
+from relance.storage import checkouts, files
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 from relance.storage.table import TransactionCancelled, transact
@@ -235,17 +231,11 @@ def invoice_document(token: str, invoice_id: str) -> str:
     if invoice is None or invoice["customerId"] != visit.customer["id"] or invoice["status"] == InvoiceStatus.VOIDED:
         raise NotFound("no such invoice")
     if invoice.get("pdfKey"):
-        return str(
-            client("s3").generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": get_settings().documents_bucket,
-                    "Key": invoice["pdfKey"],
-                    "ResponseContentType": "application/pdf",
-                    "ResponseContentDisposition": f'inline; filename="{_file_name(invoice["number"])}.pdf"',
-                },
-                ExpiresIn=DOWNLOAD_SECONDS,
-            )
+        return files.download_url(
+            invoice["pdfKey"],
+            DOWNLOAD_SECONDS,
+            content_type="application/pdf",
+            disposition=f'inline; filename="{_file_name(invoice["number"])}.pdf"',
         )
     if invoice.get("pdfUrl"):
         return str(invoice["pdfUrl"])
@@ -307,26 +297,16 @@ def _email_ar(org: Organization, customer: dict[str, Any], message: PortalMessag
         f"{customer['name']} sent a message through the payment portal.\n\n"
         f"From: {message.name or '-'} <{message.email or 'no address given'}>\n\n{message.body}\n"
     )
-    arguments: dict[str, Any] = {
-        "FromEmailAddress": formataddr((f"{org.name} portal", sender)),
-        "Destination": {"ToAddresses": [to]},
-        "Content": {
-            "Simple": {
-                "Subject": {"Data": f"Portal message from {customer['name']}"[:200]},
-                "Body": {"Text": {"Data": text}},
-            }
-        },
-        "EmailTags": [{"Name": "organization", "Value": org.id}],
-    }
-    if message.email:
-        arguments["ReplyToAddresses"] = [str(message.email)]
-    if get_settings().ses_configuration_set:
-        arguments["ConfigurationSetName"] = get_settings().ses_configuration_set
     try:
-        client("sesv2").send_email(**arguments)
-    except ClientError as error:  # the visitor's message is kept; an unverified sender is the team's to fix
-        if not ses.refuses_sender(error, sender):
-            raise
+        ses.send_text(
+            (f"{org.name} portal", sender),
+            to,
+            f"Portal message from {customer['name']}",
+            text,
+            reply_to=str(message.email) if message.email else None,
+            tags={"organization": org.id},
+        )
+    except ses.SenderNotVerified:  # the visitor's message is kept; an unverified sender is the team's to fix
         logger.warning("sender not verified in SES: portal message kept on the timeline only", sender=sender)
 
 

@@ -17,10 +17,8 @@ from functools import cache
 from typing import Any
 
 import jwt
-from botocore.exceptions import ClientError
 
-from relance import clock
-from relance.aws import client
+from relance import clock, user_pool
 from relance.domain import api_keys
 from relance.domain.organizations import Principal
 from relance.domain.users import (
@@ -36,6 +34,7 @@ from relance.domain.users import (
 )
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
+from relance.mail import ses
 from relance.observability import logger, metrics
 from relance.services.access import require_admin
 from relance.settings import get_settings
@@ -43,37 +42,16 @@ from relance.storage import organizations as org_store
 from relance.storage import users as store
 
 
-def _cognito_attributes(org_id: str, user_id: str, email: str) -> list[dict[str, str]]:
-    return [
-        {"Name": "email", "Value": email},
-        {"Name": "email_verified", "Value": "true"},
-        {"Name": "custom:organization_id", "Value": org_id},
-        {"Name": "custom:user_id", "Value": user_id},
-    ]
-
-
-def _identity(email: str) -> dict[str, str] | None:
-    """The Cognito identity of an address (its attributes), or None."""
-    try:
-        found = client("cognito-idp").admin_get_user(UserPoolId=get_settings().user_pool_id, Username=email)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "UserNotFoundException":
-            return None
-        raise
-    return {a["Name"]: a["Value"] for a in found.get("UserAttributes", [])}
-
-
 def _identity_is(org_id: str, user_id: str, email: str) -> bool:
     """Whether the address's identity is this organization's user ``user_id`` (else it is left alone)."""
-    identity = _identity(email) or {}
-    return identity.get("custom:organization_id") == org_id and identity.get("custom:user_id") == user_id
+    identity = user_pool.get(email)
+    return identity is not None and identity.is_user(org_id, user_id)
 
 
 def create_user(principal: Principal, fields: UserFields, *, password: str | None = None) -> User:
     """Create the person in the user pool (invited by email in AWS) and in the organization; an
     address whose identity is another organization's is invited instead, answered the same."""
     require_admin(principal)
-    settings = get_settings()
     email = fields.email.lower()
     if store.find_by_email(principal.organization_id, email):
         raise Conflict("this address is already a user of the organization", {"email": "already used"})
@@ -88,29 +66,15 @@ def create_user(principal: Principal, fields: UserFields, *, password: str | Non
         weekly_digest=fields.weekly_digest,
         created_at=clock.now(),
     )
-    cognito = client("cognito-idp")
-    extra: dict[str, Any] = {"MessageAction": "SUPPRESS"} if password else {}
     try:
-        cognito.admin_create_user(
-            UserPoolId=settings.user_pool_id,
-            Username=user.email,
-            UserAttributes=_cognito_attributes(principal.organization_id, user.id, user.email),
-            **extra,
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "InvalidParameterException":  # an address only Cognito refuses
-            raise Invalid("the user pool refuses this address", {"email": "not an address Cognito accepts"}) from error
-        if error.response["Error"]["Code"] != "UsernameExistsException":
-            raise
-        identity = _identity(user.email) or {}
-        if identity.get("custom:organization_id") == principal.organization_id:
+        user_pool.create(user.email, principal.organization_id, user.id, user.role, password=password)
+    except user_pool.AddressRefused as error:  # an address only Cognito refuses
+        raise Invalid("the user pool refuses this address", {"email": "not an address Cognito accepts"}) from error
+    except user_pool.AddressTaken as error:
+        identity = user_pool.get(user.email)
+        if identity is not None and identity.organization_id == principal.organization_id:
             raise Conflict("this address is already a user of the organization", {"email": "already used"}) from error
         return _invite(principal.organization_id, user)  # another organization's: answered as a new address
-    if password:
-        cognito.admin_set_user_password(
-            UserPoolId=settings.user_pool_id, Username=user.email, Password=password, Permanent=True
-        )
-    cognito.admin_add_user_to_group(UserPoolId=settings.user_pool_id, Username=user.email, GroupName=user.role)
     store.save_user(principal.organization_id, user.model_dump(mode="json", by_alias=True))
     return user
 
@@ -146,9 +110,7 @@ def update_user(principal: Principal, user_id: str, patch: UserPatch) -> User:
     item = store.get_user(principal.organization_id, user_id) or {}
     internal: dict[str, Any] = {k: item[k] for k in ("pendingIdentity", "invitationId") if k in item}
     if after.role != before.role and not internal and _identity_is(principal.organization_id, user_id, before.email):
-        pool, cognito = get_settings().user_pool_id, client("cognito-idp")
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=before.email, GroupName=after.role)
-        cognito.admin_remove_user_from_group(UserPoolId=pool, Username=before.email, GroupName=before.role)
+        user_pool.change_group(before.email, after.role, previous=before.role)
     store.save_user(principal.organization_id, {**after.model_dump(mode="json", by_alias=True), **internal})
     return after
 
@@ -164,7 +126,7 @@ def delete_user(principal: Principal, user_id: str) -> None:
     if item.get("pendingIdentity"):
         store.delete_invitation(email, str(item.get("invitationId", "")))
     elif _identity_is(org_id, user_id, email):
-        client("cognito-idp").admin_delete_user(UserPoolId=get_settings().user_pool_id, Username=email)
+        user_pool.delete(email)
     store.delete_user(org_id, user_id)
 
 
@@ -177,15 +139,9 @@ def not_signed_in_yet(principal: Principal) -> set[str]:
     items = store.list_users(org_id)
     waiting = {str(i["id"]) for i in items if i.get("pendingIdentity")}
     by_email = {str(i["email"]).lower(): str(i["id"]) for i in items}
-    pages = client("cognito-idp").get_paginator("list_users")
-    status_filter = 'cognito:user_status = "FORCE_CHANGE_PASSWORD"'
-    for page in pages.paginate(UserPoolId=get_settings().user_pool_id, Filter=status_filter):
-        for found in page.get("Users", []):
-            attributes = {a["Name"]: a["Value"] for a in found.get("Attributes", [])}
-            if attributes.get("custom:organization_id") == org_id:
-                email = str(attributes.get("email") or found.get("Username", "")).lower()
-                if email in by_email:
-                    waiting.add(by_email[email])
+    for identity in user_pool.never_signed_in():
+        if identity.organization_id == org_id and identity.email in by_email:
+            waiting.add(by_email[identity.email])
     return waiting
 
 
@@ -202,19 +158,13 @@ def resend_invitation(principal: Principal, user_id: str) -> None:
     if item.get("pendingIdentity"):
         _email_invitation(org_store.get(org_id) or {}, user)
         return
-    pool, cognito = get_settings().user_pool_id, client("cognito-idp")
-    try:
-        status = cognito.admin_get_user(UserPoolId=pool, Username=user.email).get("UserStatus")
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "UserNotFoundException":
-            raise
-        status = None
-    if status != "FORCE_CHANGE_PASSWORD":
+    identity = user_pool.get(user.email)
+    if identity is None or identity.status != user_pool.NEVER_SIGNED_IN:
         raise Conflict(
             "this person has already signed in: there is no invitation to send again",
             {"userId": "signed in already; a lost password is reset from the sign-in page"},
         )
-    cognito.admin_create_user(UserPoolId=pool, Username=user.email, MessageAction="RESEND")
+    user_pool.resend_invitation(user.email)
 
 
 # ---------------------------------------------------------------- invitations
@@ -256,16 +206,7 @@ def _email_invitation(organization: dict[str, Any], user: User) -> None:
         f"{name} - your access to the other organization ends - or decline it.\n\n{get_settings().public_base_url}\n"
     )
     try:
-        client("sesv2").send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": [user.email]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": f"{name} invited you to Relance"[:200]},
-                    "Body": {"Text": {"Data": text}},
-                }
-            },
-        )
+        ses.send_text(("", sender), user.email, f"{name} invited you to Relance", text)
     except Exception:  # the invitation is stored; the caller's answer must not differ
         logger.exception("invitation email failed", user_id=user.id)
         metrics.add_metric(name="InvitationEmailFailed", unit="Count", value=1)
@@ -311,19 +252,9 @@ def accept_invitation(principal: Principal, invitation_id: str) -> Membership:
     if not _identity_is(principal.organization_id, str(principal.user_id), email):
         raise NotFound("invitation not found")
     me = store.get_user(principal.organization_id, str(principal.user_id)) or {}
-    pool, cognito = get_settings().user_pool_id, client("cognito-idp")
-    cognito.admin_update_user_attributes(
-        UserPoolId=pool,
-        Username=email,
-        UserAttributes=[
-            {"Name": "custom:organization_id", "Value": target_org},
-            {"Name": "custom:user_id", "Value": target_id},
-        ],
-    )
-    if me.get("role") and me["role"] != target["role"]:
-        cognito.admin_remove_user_from_group(UserPoolId=pool, Username=email, GroupName=me["role"])
-    cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=target["role"])
-    cognito.admin_user_global_sign_out(UserPoolId=pool, Username=email)  # sessions of the old organization end
+    user_pool.move(email, target_org, target_id)
+    user_pool.change_group(email, target["role"], previous=me.get("role"))
+    user_pool.sign_out_everywhere(email)  # sessions of the old organization end
     store.save_user(target_org, {k: v for k, v in target.items() if k not in ("pendingIdentity", "invitationId")})
     store.delete_user(principal.organization_id, str(principal.user_id))
     store.delete_invitation(email, invitation_id)

@@ -1,0 +1,44 @@
+"""The dunning state machine's executions (Step Functions): one per customer, started and stopped
+by name."""
+
+from __future__ import annotations
+
+import json
+
+from relance.aws import client
+from relance.settings import get_settings
+
+
+def enabled() -> bool:
+    """Whether this function knows the dunning state machine (``DUNNING_STATE_MACHINE_ARN``)."""
+    return bool(get_settings().dunning_state_machine_arn)
+
+
+def _state_machine() -> str:
+    arn = get_settings().dunning_state_machine_arn
+    if not arn:
+        raise RuntimeError("DUNNING_STATE_MACHINE_ARN is not set")
+    return arn
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+def start(name: str, org_id: str, customer_id: str) -> None:
+    """Start the execution ``name`` that chases the customer."""
+    client("stepfunctions").start_execution(
+        stateMachineArn=_state_machine(),
+        name=name,
+        input=json.dumps({"organizationId": org_id, "customerId": customer_id}),
+    )
+
+
+def stop(name: str, cause: str) -> bool:
+    """Stop the execution ``name``; False when there is no such execution."""
+    sfn = client("stepfunctions")
+    try:
+        sfn.stop_execution(executionArn=execution_arn(_state_machine(), name), cause=cause)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
+    return True
