@@ -130,18 +130,19 @@ def test_demo_reminders_reach_the_outbox_spaced_and_payment_stops_them(served):
     # Past every minimum delay; the jump answers once everything due inside it has happened.
     jumped = requests.post(f"{served.base_url}/dev/clock", json={"advanceDays": 8}, timeout=300)
     assert jumped.status_code == 200, jumped.text
-    twice = {to: m for to, m in by_recipient().items() if len(m) >= 2}
+    contacts = {
+        c["email"]: c["customerId"]
+        for customer in api.get(f"{base}/customers", params={"limit": 200}).json()["items"]
+        for c in api.get(f"{base}/customers/{customer['id']}/contacts").json()["items"]
+    }
+    # the customers' reminders (the team's own mail, such as a Monday's weekly digest, aside)
+    twice = {to: m for to, m in by_recipient().items() if len(m) >= 2 and to in contacts}
     assert twice, "no demo customer got a second reminder"
     for messages in twice.values():
         times = [datetime.fromisoformat(m["sentAt"]) for m in messages]
         assert all(b - a >= timedelta(days=5) for a, b in itertools.pairwise(times))  # Firm: 5 days
 
     recipient = next(iter(twice))
-    contacts = {
-        c["email"]: c["customerId"]
-        for customer in api.get(f"{base}/customers", params={"limit": 200}).json()["items"]
-        for c in api.get(f"{base}/customers/{customer['id']}/contacts").json()["items"]
-    }
     customer_id = contacts[recipient]
     for invoice in api.get(f"{base}/invoices", params={"customerId": customer_id, "status": "open"}).json()["items"]:
         api.post(

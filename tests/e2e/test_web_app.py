@@ -100,6 +100,11 @@ def check(page: Page, name: str, docs: bool = False) -> None:
         image.quantize(colors=96).save(DOCS / f"{name}.png", optimize=True)
 
 
+def settled(page: Page) -> None:
+    """Wait until no htmx request is in flight (htmx marks the element that asked with htmx-request)."""
+    expect(page.locator(".htmx-request")).to_have_count(0)
+
+
 def headers(page: Page) -> list[str]:
     cells = page.locator("#results thead th:not(.select-col)").all_text_contents()
     return [c.strip().rstrip(" ↑↓").strip() for c in cells]
@@ -124,6 +129,7 @@ def test_an_account_manager_filters_arranges_columns_and_saves_a_view(app, sessi
     for letter in page.locator("#results tbody .rating").all_inner_texts():
         assert letter == "D"
 
+    settled(page)  # the filters' own requests (each change asks) answered: none re-renders the menu now
     page.locator("summary", has_text="Columns").click()
     page.locator("#col-externalId").uncheck()
     page.get_by_role("button", name="Move Overdue up").click()

@@ -65,4 +65,4 @@ def test_dev_page_shows_the_session(runtime):
 
     assert page.status_code == 200
     assert runtime.session["apiKey"] in page.text
-    assert requests.get(f"{runtime.base_url}/", allow_redirects=False).headers["Location"] == "/customers"  # the app
+    assert requests.get(f"{runtime.base_url}/", allow_redirects=False).headers["Location"] == "/analytics"  # the home

@@ -88,7 +88,7 @@ def test_the_dev_page_opens_the_app_signed_in(demo):
 
     page = browser.post("/dev/cognito/as", {"email": manager["email"]})
 
-    assert page.status_code == 200 and urlsplit(page.url).path == "/customers"
+    assert page.status_code == 200 and urlsplit(page.url).path == "/analytics"  # the home
     assert manager["email"] in text_of(page)
 
 
