@@ -9,6 +9,7 @@ recorded as failed, never resent blindly: "never twice" wins over "at least once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
     AUTOMATIC_ACTIONS_OFF,
     CustomerState,
+    Decision,
     OpenInvoice,
     Plan,
     PlanKind,
@@ -232,83 +234,142 @@ def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[
     action = action_store.get_action(org_id, action_id_)
     if action is None:
         return {"outcome": "missing"}
-    if action["status"] == "sent":
-        after_send(org_id, action)  # a retry after a fault past the send: finish, never resend
-        return {"outcome": "sent"}
-    if action["status"] in FINAL or action["status"] == "open":
-        return {"outcome": action["status"]}
-    if action["status"] == "sending":
-        return _fail(org_id, action, "interrupted while sending: not resent, check the outbox", clock.now())
+    if action["status"] != "planned":
+        return _acted_already(org_id, action)
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
     if customer is None or customer.get("execution") != execution:
         return {"outcome": "superseded"}
     workflow = get_workflow(org_id, action["workflowId"])
     now = clock.now()
     if workflow is None or customer.get("dunningPlanId") != workflow.id:
-        _finish(org_id, action, "replanned", {"reason": "workflow changed"})
-        return {"outcome": "replanned"}
+        return _replan(org_id, action, "workflow changed", now)
     step = next((s for s in workflow.steps if s.id == action["stepId"]), None)
+    decision = _decision(org_id, customer, workflow, step, action, now)
+    if decision.verdict != Verdict.SEND:
+        return _NOT_SENT[decision.verdict](org_id, action, decision.reason, now)
+    assert step is not None
+    return _perform(org_id, customer, workflow, step, action, now)
+
+
+def _acted_already(org_id: str, action: dict[str, Any]) -> dict[str, Any]:
+    """A retried, duplicated or late Act: the action is not planned any more, and is never performed twice."""
+    if action["status"] == "sent":
+        after_send(org_id, action)  # a retry after a fault past the send: finish, never resend
+        return {"outcome": "sent"}
+    if action["status"] == "sending":
+        return _fail(org_id, action, "interrupted while sending: not resent, check the outbox", clock.now())
+    return {"outcome": action["status"]}  # final, or a task or call open
+
+
+def _decision(
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step | None, action: dict[str, Any], now: datetime
+) -> Decision:
+    """The planner's verdict, at send time, on the action planned earlier."""
     org = get_organization(org_id)
-    plan_then = Plan(PlanKind.ACT, step, datetime.fromisoformat(action["scheduledAt"]), tuple(action["invoiceIds"]))
-    decision = decide_at_send(
-        plan_then,
+    planned = Plan(PlanKind.ACT, step, datetime.fromisoformat(action["scheduledAt"]), tuple(action["invoiceIds"]))
+    return decide_at_send(
+        planned,
         workflow,
         workflow.version,
         int(action["workflowVersion"]),
-        open_invoices(org_id, customer_id),
+        open_invoices(org_id, customer["id"]),
         state_of(customer),
         window_of(org, customer),
         now,
         org.settings.automatic_actions,
     )
-    if decision.verdict == Verdict.HOLD:
-        return _hold(org_id, action, decision.reason, now)
-    if decision.verdict == Verdict.POSTPONE:
-        if _finish(org_id, action, "postponed", {"reason": decision.reason, "performedAt": now.isoformat()}):
-            customer_store.add_postponed_step(org_id, customer_id, action["stepId"])
-        _on_timeline(
-            org_id,
-            action,
-            "event",
-            now.isoformat(),
-            {"event": "postponed", "stepId": action["stepId"], "reason": decision.reason},
-        )
-        return {"outcome": "postponed"}
-    if decision.verdict == Verdict.REPLAN:
-        _finish(org_id, action, "replanned", {"reason": decision.reason})
-        return {"outcome": "replanned"}
-    if decision.verdict == Verdict.SKIP:
-        if _finish(org_id, action, "skipped", {"reason": decision.reason, "performedAt": now.isoformat()}):
-            _performed(org_id, customer_id, action["stepId"], None)
-            _on_timeline(
-                org_id,
-                action,
-                "event",
-                now.isoformat(),
-                {"event": "skipped", "stepId": action["stepId"], "reason": decision.reason},
-            )
-        return {"outcome": "skipped"}
-    assert step is not None
-    return _perform(org_id, customer, workflow, step, action, now)
+
+
+def _close(
+    org_id: str,
+    action: dict[str, Any],
+    status: str,
+    fields: dict[str, Any],
+    now: datetime,
+    told: dict[str, Any] | None = None,
+    *,
+    kind: str = "event",
+    entry_id: str | None = None,
+    then: Callable[[], object] | None = None,
+) -> bool:
+    """Move the action from where it stands to ``status`` (with ``fields``); only if this call moved it,
+    do ``then`` (what the status means for the customer) and put ``told`` on its timelines. False when
+    another call moved it first."""
+    if not action_store.move(org_id, action["id"], action["status"], status, fields):
+        return False
+    if then is not None:
+        then()
+    if told is not None:
+        _on_timeline(org_id, action, kind, now.isoformat(), told, entry_id)
+    return True
 
 
 def _hold(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
     """Automatic actions are off: the action is sent back for replanning (its step not performed, so
     the same action is planned again when they are back on), and the timeline says why."""
-    if _finish(org_id, action, "replanned", {"reason": reason, "heldAt": now.isoformat()}):
-        _on_timeline(
-            org_id,
-            action,
-            "event",
-            now.isoformat(),
-            {"event": "held", "stepId": action["stepId"], "type": action["type"], "reason": reason},
-            f"{action['id']}_held",
-        )
+    held = {"event": "held", "stepId": action["stepId"], "type": action["type"], "reason": reason}
+    fields = {"reason": reason, "heldAt": now.isoformat()}
+    _close(org_id, action, "replanned", fields, now, held, entry_id=f"{action['id']}_held")
     return {"outcome": "held"}
 
 
-def _finish(org_id: str, action: dict[str, Any], status: str, fields: dict[str, Any]) -> bool:
-    return action_store.move(org_id, action["id"], action["status"], status, fields)
+def _postpone(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """Collection is paused: the step is set aside until the resume, when it is due again."""
+    _close(
+        org_id,
+        action,
+        "postponed",
+        {"reason": reason, "performedAt": now.isoformat()},
+        now,
+        {"event": "postponed", "stepId": action["stepId"], "reason": reason},
+        then=lambda: customer_store.add_postponed_step(org_id, action["customerId"], action["stepId"]),
+    )
+    return {"outcome": "postponed"}
+
+
+def _replan(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """Something changed since the plan: Plan decides again (nothing on the timeline)."""
+    _close(org_id, action, "replanned", {"reason": reason}, now)
+    return {"outcome": "replanned"}
+
+
+def _skip(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """Nothing left to remind of: the step counts as performed (not as a contact), the timeline says why."""
+    _close(
+        org_id,
+        action,
+        "skipped",
+        {"reason": reason, "performedAt": now.isoformat()},
+        now,
+        {"event": "skipped", "stepId": action["stepId"], "reason": reason},
+        then=lambda: _performed(org_id, action["customerId"], action["stepId"], None),
+    )
+    return {"outcome": "skipped"}
+
+
+_NOT_SENT: dict[Verdict, Callable[[str, dict[str, Any], str, datetime], dict[str, Any]]] = {
+    Verdict.HOLD: _hold,
+    Verdict.POSTPONE: _postpone,
+    Verdict.REPLAN: _replan,
+    Verdict.SKIP: _skip,
+}
+"""What Act does, by the planner's verdict, when the verdict is not to send."""
+
+
+def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+    """The action failed for ``reason``: recorded, on the timeline, never silently dropped, never
+    retried blindly. Its step counts as performed (not as a contact): the workflow goes on to the next."""
+    _close(
+        org_id,
+        action,
+        "failed",
+        {"reason": reason, "performedAt": now.isoformat()},
+        now,
+        {"type": action["type"], "status": "failed", "reason": reason},
+        kind="action",
+        then=lambda: _performed(org_id, action["customerId"], _workflow_step(action), None),
+    )
+    return {"outcome": "failed"}
 
 
 def _on_timeline(
@@ -318,37 +379,35 @@ def _on_timeline(
     timeline.record(org_id, action["customerId"], action["invoiceIds"], kind, at, entry_id or action["id"], data)
 
 
-def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
-    """The action failed for ``reason``: recorded, on the timeline, never silently dropped, never
-    retried blindly. Its step counts as performed (not as a contact): the workflow goes on to the next."""
-    if _finish(org_id, action, "failed", {"reason": reason, "performedAt": now.isoformat()}):
-        _performed(org_id, action["customerId"], _workflow_step(action), None)
-        _on_timeline(
-            org_id, action, "action", now.isoformat(), {"type": action["type"], "status": "failed", "reason": reason}
-        )
-    return {"outcome": "failed"}
-
-
 def _perform(
     org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
+    """The verdict is to send: the step's action, by its type."""
     if step.action.is_manual:
-        owner = _assignee(customer, step)
-        if _finish(org_id, action, "open", {"owner": owner, "performedAt": now.isoformat()}):
-            customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action["id"]})
-            _on_timeline(
-                org_id,
-                action,
-                "action",
-                now.isoformat(),
-                {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
-            )
-        return {"outcome": "open"}
+        return _open_task(org_id, customer, step, action, now)
     if step.action == ActionType.LETTER:
         return _write_letter(org_id, customer, workflow, step, action, now)
     if step.action == ActionType.SMS:
         return _send_sms(org_id, customer, workflow, step, action, now)
     return _send_email(org_id, customer, workflow, step, action, now)
+
+
+def _open_task(
+    org_id: str, customer: dict[str, Any], step: Step, action: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A task or a call: open for the step's assignee, holding the customer's dunning until it is closed."""
+    owner = _assignee(customer, step)
+    _close(
+        org_id,
+        action,
+        "open",
+        {"owner": owner, "performedAt": now.isoformat()},
+        now,
+        {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
+        kind="action",
+        then=lambda: customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action["id"]}),
+    )
+    return {"outcome": "open"}
 
 
 def _render(
@@ -406,7 +465,11 @@ def _rendered(
 
 
 def _main_contact(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
-    contacts = contact_store.contacts_of(org_id, customer["id"])
+    return _main_contact_among(contact_store.contacts_of(org_id, customer["id"]), customer)
+
+
+def _main_contact_among(contacts: list[dict[str, Any]], customer: dict[str, Any]) -> dict[str, Any] | None:
+    """The customer's main contact among ``contacts``, else the first of them; None when there is none."""
     return next((c for c in contacts if c["id"] == customer.get("mainContactId")), contacts[0] if contacts else None)
 
 
@@ -421,17 +484,16 @@ def _write_letter(
     )
     key = files.letter_key(org_id, action["id"])
     files.put(key, pdf, "application/pdf")
-    if _finish(
-        org_id, action, "to_post", {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject}
-    ):
-        _performed(org_id, customer["id"], step.id, now.isoformat())
-        _on_timeline(
-            org_id,
-            action,
-            "action",
-            now.isoformat(),
-            {"type": "letter", "status": "to_post", "documentKey": key, "subject": email.subject},
-        )
+    _close(
+        org_id,
+        action,
+        "to_post",
+        {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject},
+        now,
+        {"type": "letter", "status": "to_post", "documentKey": key, "subject": email.subject},
+        kind="action",
+        then=lambda: _performed(org_id, customer["id"], step.id, now.isoformat()),
+    )
     return {"outcome": "to_post"}
 
 
@@ -479,9 +541,7 @@ def recipients_among(
     contacts = [c for c in contacts if not c.get("invalid")]
     to = [c["email"] for c in contacts if step.to and c.get("positionId") in step.to]
     if not to:  # the main contact, else (it bounced) the first valid contact
-        main = next(
-            (c for c in contacts if c["id"] == customer.get("mainContactId")), contacts[0] if contacts else None
-        )
+        main = _main_contact_among(contacts, customer)
         to = [main["email"]] if main else []
     cc = [c["email"] for c in contacts if c.get("positionId") in step.cc and c["email"] not in to]
     return to, cc
