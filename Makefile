@@ -64,8 +64,7 @@ run: $(VENV)/.installed $(WEB_ASSETS) ## bring the whole system up on http://127
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
 test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests, the API fuzz
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
-	$(BIN)/pytest tests/fuzz
+	$(BIN)/python -m tests.parallel tests/unit tests/integration tests/e2e tests/fuzz
 
 # ---------------------------------------------------------------- parts of `make test`
 lint: $(VENV)/.installed ## ruff check and format check, the import rules (lint-imports, CONTRIBUTING.md)

@@ -45,7 +45,12 @@ class Served:
     def stop(self) -> tuple[int, str]:
         """Ctrl-C, as a user would; returns the exit code and everything it printed."""
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=30)
+        try:
+            output, _ = self.process.communicate(timeout=120)  # a busy machine: the threads end in turn
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+            output += "\n(killed: it had not stopped 120 s after Ctrl-C)"
         return self.process.returncode, output
 
 

@@ -1,0 +1,153 @@
+"""Run the test suite as one pytest process per test file, two at a time: ``python -m tests.parallel``.
+
+Each integration module already owns its local runtime (environment, clock, moto backends, threads);
+a process per file makes that ownership total, so no module can meet another's leftovers, whatever
+the order, and two cores run two files at once. ``tests/unit`` is one process (it is quick). The
+end-to-end files each serve the app from this checkout (its ``.local`` session file): they run one
+at a time, alongside the other files. A failing file's whole output is printed when it ends; the
+exit status is 1 if any file failed.
+
+    python -m tests.parallel [-j 2] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ("tests/unit", "tests/integration", "tests/e2e", "tests/fuzz")
+ONE_AT_A_TIME = ("tests/e2e",)
+"""Directories whose files share something outside the process (the served app's session file)."""
+WHOLE = ("tests/unit",)
+"""Directories run as one process."""
+
+
+@dataclass
+class Job:
+    target: str
+    group: str | None = None
+    seconds: float = 0.0
+    output: str = ""
+    status: int = 0
+
+
+@dataclass
+class Queue:
+    pending: list[Job]
+    busy_groups: set[str] = field(default_factory=set)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+    def take(self) -> Job | None:
+        """The first pending job whose group is not running, waiting while every one is blocked."""
+        with self.lock:
+            while self.pending:
+                for job in self.pending:
+                    if job.group is None or job.group not in self.busy_groups:
+                        self.pending.remove(job)
+                        if job.group:
+                            self.busy_groups.add(job.group)
+                        return job
+                self.lock.wait()
+            return None
+
+    def done(self, job: Job) -> None:
+        with self.lock:
+            if job.group:
+                self.busy_groups.discard(job.group)
+            self.lock.notify_all()
+
+
+def jobs_of(paths: list[str]) -> list[Job]:
+    """A job per test file (or per whole directory in ``WHOLE``), the largest files first (a proxy
+    for the longest), the one-at-a-time files spread through the queue."""
+    jobs: list[Job] = []
+    for path in paths:
+        relative = Path(path).as_posix().rstrip("/")
+        if relative in WHOLE or Path(relative).is_file():
+            jobs.append(Job(relative))
+            continue
+        files = sorted(Path(ROOT, relative).glob("test_*.py"), key=lambda f: -f.stat().st_size)
+        group = relative if relative in ONE_AT_A_TIME else None
+        jobs += [Job(f.relative_to(ROOT).as_posix(), group) for f in files]
+    serial = [j for j in jobs if j.group]
+    others = [j for j in jobs if not j.group]
+    ordered: list[Job] = []
+    step = max(1, len(others) // (len(serial) + 1)) if serial else 0
+    for index, job in enumerate(others):
+        if serial and step and index % step == 0:
+            ordered.append(serial.pop(0))
+        ordered.append(job)
+    return ordered + serial
+
+
+def run(job: Job) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", job.target],
+        check=False,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    job.seconds, job.output, job.status = time.monotonic() - started, done.stdout, done.returncode
+
+
+def summary_line(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return lines[-1].strip("= ") if lines else "no output"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="files at a time (default 2)")
+    parser.add_argument("paths", nargs="*", default=list(DEFAULT))
+    options = parser.parse_args(argv)
+    queue = Queue(jobs_of(options.paths))
+    total = len(queue.pending)
+    finished: list[Job] = []
+    printing = threading.Lock()
+    began = time.monotonic()
+
+    def worker() -> None:
+        while (job := queue.take()) is not None:
+            try:
+                run(job)
+            finally:
+                queue.done(job)
+            with printing:
+                finished.append(job)
+                verdict = "ok  " if job.status in (0, 5) else "FAIL"
+                ended = summary_line(job.output)
+                print(f"[{len(finished)}/{total}] {verdict} {job.target} ({job.seconds:.0f} s): {ended}")
+                if job.status not in (0, 5):  # 5: no test collected (not a failure)
+                    print(job.output, flush=True)
+                sys.stdout.flush()
+
+    threads = [threading.Thread(target=worker, name=f"tests-{n}") for n in range(options.jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed = [job for job in finished if job.status not in (0, 5)]
+    elapsed = time.monotonic() - began
+    busiest = sorted(finished, key=lambda j: -j.seconds)[:5]
+    longest = ", ".join(f"{j.target} {j.seconds:.0f} s" for j in busiest)
+    print(f"\n{total} files in {elapsed / 60:.1f} min; the longest: {longest}")
+    if failed:
+        print("FAILED: " + " ".join(job.target for job in failed))
+        return 1
+    print("every file passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
