@@ -51,6 +51,11 @@ def test_handlers_may_import_no_module_that_may_import_aws():
     assert adapters <= _relance_modules()
 
 
+def test_a_tolerated_import_that_is_gone_fails_the_lint_until_its_line_is_deleted():
+    for contract in CONTRACTS.values():
+        assert contract.get("unmatched_ignore_imports_alerting", "error") == "error", contract["id"]
+
+
 # ---------------------------------------------------------------- each rule, broken on purpose
 
 CLEAN = {
