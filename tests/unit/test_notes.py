@@ -3,7 +3,7 @@
 import pytest
 
 from relance.errors import Invalid, PayloadTooLarge
-from relance.services.notes import MAX_TOTAL_BYTES, FileDeclaration, check_files, with_mention_tokens
+from relance.services.notes import MAX_TOTAL_BYTES, FileDeclaration, check_files, readable, with_mention_tokens
 
 
 def files(count: int, size: int = 10) -> list[FileDeclaration]:
@@ -38,3 +38,12 @@ def test_a_typed_name_becomes_the_mention_the_note_stores_the_longest_name_first
     assert with_mention_tokens("@Ann Lee-Smith and @ann lee, see this", people) == f"@{ANNA} and @{ANN}, see this"
     assert with_mention_tokens("mail ann@lee.example; @Ann Leeward", people) == "mail ann@lee.example; @Ann Leeward"
     assert with_mention_tokens(f"@{ANN} already", people) == f"@{ANN} already"
+
+
+def test_a_notification_shows_the_mentions_by_name_as_the_timeline_does():
+    body = f"@{ANN} and @{ANNA}: they asked for a statement"
+
+    shown = readable(body, {ANN: "Ann Lee", ANNA: "Anna Diaz"})
+
+    assert shown == "@Ann Lee and @Anna Diaz: they asked for a statement"
+    assert readable(body, {ANN: "Ann Lee"}) == f"@Ann Lee and @{ANNA}: they asked for a statement"

@@ -113,6 +113,12 @@ def with_mention_tokens(body: str, people: dict[str, str]) -> str:
     return body
 
 
+def readable(body: str, names: dict[str, str]) -> str:
+    """``body`` with each stored ``@usr_…`` token shown as ``@<name>`` (as the timeline shows it): what a
+    notification of the note says."""
+    return MENTION.sub(lambda token: f"@{names.get(token.group(1), token.group(1))}", body)
+
+
 def mentions(org_id: str, body: str, customer: dict[str, Any], already: list[str] | None = None) -> list[str]:
     """The users a body mentions (``@usr_…``); each new one (not in ``already``) must see the customer
     (else a 422 on ``body``)."""
@@ -246,7 +252,9 @@ def _tell(
     if not [u for u in mentioned if u != principal.user_id]:
         return
     who = display_name(principal)
-    excerpt = note["body"] if len(note["body"]) <= 140 else note["body"][:137] + "…"
+    names = {u: (user_store.get_user(org_id, u) or {}).get("name") or u for u in mentioned}
+    body = readable(note["body"], names)
+    excerpt = body if len(body) <= 140 else body[:137] + "…"
     notify(
         org_id,
         [u for u in mentioned if u != principal.user_id],
