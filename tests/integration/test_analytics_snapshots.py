@@ -84,7 +84,7 @@ def test_the_dashboard_page_reads_its_snapshot_in_one_request(demo, snapshots):
     with dynamodb_made() as made:
         page = admin.get("/analytics")
 
-    assert page.status_code == 200 and "kept each night" in text_of(page)
+    assert page.status_code == 200 and "and kept (each night" in text_of(page)
     assert made.requests <= 3 and made.round_trips == 1, made.operations  # the snapshot with the directory
 
 
@@ -97,7 +97,7 @@ def test_filters_compute_from_the_books_and_a_manager_reads_their_own(demo, snap
     own = manager.get("/analytics")
 
     assert "computed from the ledger just now" in text_of(filtered)
-    assert "kept each night" in text_of(own) and "for your customers" in text_of(own)
+    assert "and kept (each night" in text_of(own) and "for your customers" in text_of(own)
 
 
 def test_as_of_a_day_reads_that_days_snapshot_or_else_the_history(demo, snapshots):
@@ -110,7 +110,7 @@ def test_as_of_a_day_reads_that_days_snapshot_or_else_the_history(demo, snapshot
     later = admin.get(f"/analytics?asOf={(today + timedelta(days=1)).isoformat()}")
     bad = admin.get("/analytics?asOf=yesterday")
 
-    assert "kept each night" in text_of(kept)
+    assert "and kept (each night" in text_of(kept)
     assert "computed from the ledger just now" in text_of(past) and "No forecast was kept" in text_of(past)
     history = analytics.aging(admin_principal(demo), AnalyticsFilter(), earlier)
     assert analytics.dashboard(admin_principal(demo), AnalyticsFilter(), earlier).aging == history
