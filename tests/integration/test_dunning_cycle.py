@@ -216,7 +216,7 @@ def test_pause_postpones_resume_sends_and_no_action_of_the_paused_round_stays_pl
     fast.settle()
     planned = actions_of(fast, customer_id, "planned")
     assert len(planned) <= 1  # only the next step of the current round
-    assert all(p["id"] == dunning.action_id(customer_id, 0, p["stepId"], 1) for p in planned)
+    assert all(p["id"] == dunning.planned_action_id(customer_id, 0, p["stepId"], 1) for p in planned)
 
 
 def test_resuming_before_the_planned_step_leaves_no_ghost(fast):

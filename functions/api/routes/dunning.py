@@ -29,12 +29,12 @@ class Reassign(RelanceModel):
 
 @router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
 def pause(principal: Caller, customer_id: str) -> dict[str, Any]:
-    return {"collectionPaused": dunning.pause(principal, customer_id, True)["collectionPaused"]}
+    return {"collectionPaused": dunning.pause(principal, customer_id)["collectionPaused"]}
 
 
 @router.post("/v1/customers/<customer_id>/resume", tags=["dunning"], summary="Resume collection")
 def resume(principal: Caller, customer_id: str) -> dict[str, Any]:
-    return {"collectionPaused": dunning.pause(principal, customer_id, False)["collectionPaused"]}
+    return {"collectionPaused": dunning.resume(principal, customer_id)["collectionPaused"]}
 
 
 @router.get("/v1/customers/<customer_id>/actions", tags=["dunning"], summary="A customer's actions")

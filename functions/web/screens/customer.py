@@ -268,7 +268,7 @@ def _do(person: SignedIn, customer_id: str, fields: dict[str, list[str]], files:
     intent = first(fields, "do")
     contact_id = first(fields, "contact")
     if intent in ("pause", "resume"):
-        dunning.pause(principal, customer_id, intent == "pause")
+        (dunning.pause if intent == "pause" else dunning.resume)(principal, customer_id)
         return "top"
     if intent == "assign":
         require_admin(principal)

@@ -106,7 +106,7 @@ def state_of(customer: dict[str, Any]) -> CustomerState:
     )
 
 
-def action_id(customer_id: str, cycle: int, step_id: str, pause_round: int = 0) -> str:
+def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: int = 0) -> str:
     """The same step of the same cycle (and pause round) is always the same action: a retried Plan finds it."""
     return stable_id("act", customer_id, cycle, pause_round, step_id)
 
@@ -182,7 +182,7 @@ def _cycle(customer: dict[str, Any]) -> int:
 def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> dict[str, Any]:
     assert decided.step is not None and decided.at is not None
     return {
-        "id": action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
+        "id": planned_action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
         "customerId": customer["id"],
         "workflowId": workflow.id,
         "workflowVersion": workflow.version,
@@ -229,9 +229,9 @@ def _performed(org_id: str, customer_id: str, step_id: str | None, contact_at: s
 # ---------------------------------------------------------------- Act
 
 
-def act(org_id: str, customer_id: str, action_id_: str, execution: str) -> dict[str, Any]:
+def act(org_id: str, customer_id: str, action_id: str, execution: str) -> dict[str, Any]:
     """The state machine's Act: check everything again, then perform the action exactly once."""
-    action = action_store.get_action(org_id, action_id_)
+    action = action_store.get_action(org_id, action_id)
     if action is None:
         return {"outcome": "missing"}
     if action["status"] != "planned":
@@ -681,25 +681,34 @@ def after_send(org_id: str, action: dict[str, Any]) -> None:
     )
 
 
-def record_failure(org_id: str, customer_id: str, action_id_: str, error: dict[str, Any]) -> dict[str, Any]:
+def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[str, Any]) -> dict[str, Any]:
     """After Act failed: the action is failed, on the timeline, never dropped. A fault after the send
     fails nothing: what follows the send is finished instead (never a second email)."""
-    action = action_store.get_action(org_id, action_id_)
+    action = action_store.get_action(org_id, action_id)
     if action is not None and action["status"] == "sent":
         after_send(org_id, action)
         return {"outcome": "sent"}
     if action is None or action["status"] in FINAL:
         return {"outcome": action["status"] if action else "missing"}
     reason = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
-    logger.error("dunning action failed", action_id=action_id_, reason=reason)
+    logger.error("dunning action failed", action_id=action_id, reason=reason)
     return _fail(org_id, action, reason, clock.now())
 
 
 # ---------------------------------------------------------------- restarting
 
 
-def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any]:
-    """Pause or resume collection: while paused nothing is sent; due actions are logged as postponed."""
+def pause(principal: Principal, customer_id: str) -> dict[str, Any]:
+    """Pause collection: while paused nothing is sent; due actions are logged as postponed."""
+    return _set_paused(principal, customer_id, paused=True)
+
+
+def resume(principal: Principal, customer_id: str) -> dict[str, Any]:
+    """Resume collection: the steps postponed meanwhile are due again, as new actions."""
+    return _set_paused(principal, customer_id, paused=False)
+
+
+def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> dict[str, Any]:
     customer = customer_item(principal, customer_id)
     now = clock.now().isoformat()
     changes: dict[str, Any] = {"collectionPaused": paused, "pausedAt": now if paused else None}
@@ -719,18 +728,18 @@ def pause(principal: Principal, customer_id: str, paused: bool) -> dict[str, Any
     return {**customer, "collectionPaused": paused}
 
 
-def close_hold(org_id: str, customer: dict[str, Any], action_id_: str) -> None:
+def close_hold(org_id: str, customer: dict[str, Any], action_id: str) -> None:
     """The task or call that held the customer's dunning is closed: it no longer holds it."""
     for field in ("openManualActionId", "openReplyTaskId"):
-        if customer.get(field) == action_id_:
+        if customer.get(field) == action_id:
             customer_store.update_dunning(org_id, customer["id"], {field: None})
 
 
-def reassign_action(principal: Principal, action_id_: str, owner_id: str) -> dict[str, Any]:
+def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict[str, Any]:
     """Give an open task, call or Reply task to someone else who sees the customer (its account
     managers, the admins): on their To do, told by a notification, on the timeline."""
     org_id = principal.organization_id
-    action = action_store.get_action(org_id, action_id_)
+    action = action_store.get_action(org_id, action_id)
     if action is None:
         raise NotFound("action not found")
     customer = customer_item(principal, action["customerId"])
@@ -743,7 +752,7 @@ def reassign_action(principal: Principal, action_id_: str, owner_id: str) -> dic
         raise Invalid("they cannot take it", {"owner": "one of the customer's account managers or an admin"})
     now = clock.now().isoformat()
     fields = {"owner": owner_id, "assignedBy": principal.principal_id, "assignedAt": now}
-    if not action_store.move(org_id, action_id_, "open", "open", fields):
+    if not action_store.move(org_id, action_id, "open", "open", fields):
         raise Conflict("the action changed meanwhile: reload it")
     timeline.record(
         org_id,
@@ -751,8 +760,8 @@ def reassign_action(principal: Principal, action_id_: str, owner_id: str) -> dic
         action["invoiceIds"],
         "event",
         now,
-        f"{action_id_}_assigned_{now}",
-        {"event": "reassigned", "actionId": action_id_, "assignedBy": principal.principal_id, "to": owner_id},
+        f"{action_id}_assigned_{now}",
+        {"event": "reassigned", "actionId": action_id, "assignedBy": principal.principal_id, "to": owner_id},
     )
     if owner_id != principal.user_id:
         notifications.notify(
@@ -760,16 +769,16 @@ def reassign_action(principal: Principal, action_id_: str, owner_id: str) -> dic
             [owner_id],
             "assigned",
             f"A {action['type']} about {customer.get('name', 'a customer')} is yours now",
-            action_id_,
-            {"customerId": customer["id"], "invoiceIds": action["invoiceIds"], "actionId": action_id_},
+            action_id,
+            {"customerId": customer["id"], "invoiceIds": action["invoiceIds"], "actionId": action_id},
         )
     return {**action, **fields}
 
 
-def close_manual_action(principal: Principal, action_id_: str, status: str, note: str | None) -> dict[str, Any]:
+def close_manual_action(principal: Principal, action_id: str, status: str, note: str | None) -> dict[str, Any]:
     """Complete (with a note, e.g. a minuted call) or skip a task, a call, or a planned action."""
     org_id = principal.organization_id
-    action = action_store.get_action(org_id, action_id_)
+    action = action_store.get_action(org_id, action_id)
     if action is None:
         raise NotFound("action not found")
     customer = customer_item(principal, action["customerId"])
@@ -779,9 +788,9 @@ def close_manual_action(principal: Principal, action_id_: str, status: str, note
         raise Invalid("only a task or call waiting for a person can be completed", {"status": action["status"]})
     now = clock.now().isoformat()
     fields = {"closedAt": now, "closedBy": principal.principal_id, "note": note}
-    if not action_store.move(org_id, action_id_, action["status"], status, fields):
+    if not action_store.move(org_id, action_id, action["status"], status, fields):
         raise Conflict("the action changed meanwhile: reload it")
-    close_hold(org_id, customer, action_id_)
+    close_hold(org_id, customer, action_id)
     if action["stepId"] != "reply":  # a Reply task is no step of the workflow
         _performed(org_id, customer["id"], action["stepId"], None)
     timeline.record(
@@ -790,8 +799,8 @@ def close_manual_action(principal: Principal, action_id_: str, status: str, note
         action["invoiceIds"],
         "event",
         now,
-        f"{action_id_}_{status}",
-        {"event": status, "actionId": action_id_, "by": principal.principal_id, "note": note},
+        f"{action_id}_{status}",
+        {"event": status, "actionId": action_id, "by": principal.principal_id, "note": note},
     )
     nudge(org_id, customer["id"])
     return {**action, "status": status, **fields}
