@@ -1,7 +1,7 @@
 """How many DynamoDB requests, and how many round trips, the web server made while answering.
 
 The web function runs in the local runtime's process, in the HTTP server's request threads and the
-``relance-read`` pool (``relance.aws.together``). Each request is held in flight for ``HOLD``
+``relance-read`` pool (``relance.concurrency.together``). Each request is held in flight for ``HOLD``
 seconds, so requests made together overlap for certain while requests made one after the other
 never do: a round trip is a request started while none of ours was in flight.
 """

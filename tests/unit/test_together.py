@@ -1,4 +1,4 @@
-"""``relance.aws.together``: independent reads made at the same time, results in order, every read
+"""``relance.concurrency.together``: independent reads made at the same time, results in order, every read
 finished before it returns, the first error in order raised."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from relance.aws import together
+from relance.concurrency import together
 
 
 def test_results_come_back_in_the_order_asked():

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ValidationError
 
 from relance.api.reports import csv_download
-from relance.aws import together
+from relance.concurrency import together
 from relance.errors import Invalid, NotFound, validation_fields
 from relance.services import actions, analytics, team_activity, workspace
 from relance.services.analytics import AnalyticsFilter, DashboardReport

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import ValidationError
 
-from relance.aws import together
+from relance.concurrency import together
 from relance.errors import Invalid, NotFound, PayloadTooLarge, validation_fields
 from relance.services import exchange_rates, workspace
 from relance.services.access import require_admin

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from relance.aws import together
+from relance.concurrency import together
 from relance.errors import Invalid
 from relance.services import notifications, organizations
 from relance.web.session import SignedIn

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import ValidationError
 
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain.users import ApiKey, ApiKeyFields, Role, UserFields, UserPatch
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
 from relance.services import users

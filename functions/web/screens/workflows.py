@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import ValidationError
 
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain.workflows import ActionType, Anchor, Tone, Workflow, WorkflowFields
 from relance.errors import Conflict, Invalid, NotFound, validation_fields
 from relance.services import templates, workflows, workspace

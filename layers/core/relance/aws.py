@@ -6,12 +6,10 @@ the first call, and ``reset_clients`` forgets clients made against an earlier en
 
 from __future__ import annotations
 
-import contextvars
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache, wraps
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -95,52 +93,3 @@ def unavailable_as_retryable(function: Callable[P, R]) -> Callable[P, R]:
             raise
 
     return wrapper
-
-
-# ---------------------------------------------------------------- reads made together
-
-A = TypeVar("A")
-B = TypeVar("B")
-C = TypeVar("C")
-D = TypeVar("D")
-E = TypeVar("E")
-_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relance-read")
-
-
-@overload
-def together(first: Callable[[], A], second: Callable[[], B], /) -> tuple[A, B]: ...
-
-
-@overload
-def together(first: Callable[[], A], second: Callable[[], B], third: Callable[[], C], /) -> tuple[A, B, C]: ...
-
-
-@overload
-def together(
-    first: Callable[[], A], second: Callable[[], B], third: Callable[[], C], fourth: Callable[[], D], /
-) -> tuple[A, B, C, D]: ...
-
-
-@overload
-def together(
-    first: Callable[[], A],
-    second: Callable[[], B],
-    third: Callable[[], C],
-    fourth: Callable[[], D],
-    fifth: Callable[[], E],
-    /,
-) -> tuple[A, B, C, D, E]: ...
-
-
-def together(*reads: Callable[[], Any]) -> tuple[Any, ...]:
-    """The results of ``reads`` that do not depend on each other, made at the same time: a page waits
-    one round trip for the slowest instead of one per read. The first runs in the calling thread, the
-    others on a small process-wide pool (clients are thread-safe). Only the first read may call
-    ``together`` itself (it runs in the caller's thread; a pooled read waiting on the pool could wait
-    for ever). Every read is finished before this returns; the first error met, in order, is raised."""
-    others = [_readers.submit(contextvars.copy_context().run, read) for read in reads[1:]]
-    try:
-        first = reads[0]()
-    finally:
-        wait(others)
-    return (first, *(f.result() for f in others))

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from relance import clock
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain import planner
 from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal

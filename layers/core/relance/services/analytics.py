@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from relance import clock
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain.analytics.collected import Period, collected
 from relance.domain.analytics.dso import at_risk_by_month, dso_by_month
 from relance.domain.analytics.forecast import WEEKS, accuracy, forecast, local_day

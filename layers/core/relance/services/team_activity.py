@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain.analytics.forecast import local_day
 from relance.domain.analytics.history import MoneyKind
 from relance.domain.analytics.team import NOBODY, ActionHistory, TeamActivity, team_activity

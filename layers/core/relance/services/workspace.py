@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from relance import clock
-from relance.aws import together
+from relance.concurrency import together
 from relance.domain.custom_fields import CustomFieldDefinition
 from relance.domain.customers import Contact, Customer, Position
 from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
