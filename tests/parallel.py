@@ -1,13 +1,15 @@
-"""Run the test suite as one pytest process per test file, two at a time: ``python -m tests.parallel``.
+"""Run the test suite as one pytest process per test file, three at a time: ``python -m tests.parallel``.
 
 Each integration module already owns its local runtime (environment, clock, moto backends, threads);
 a process per file makes that ownership total, so no module can meet another's leftovers, whatever
-the order, and two cores run two files at once. ``tests/unit`` is one process (it is quick). The
+the order, and files run side by side: three at a time (``-j``, or ``TEST_JOBS``), as a file's tests
+spend part of their time waiting (on the runtime's threads, its clock, a browser), so two cores
+stay busy. ``tests/unit`` is one process (it is quick). The
 end-to-end files each serve the app from this checkout (its ``.local`` session file): they run one
 at a time, alongside the other files. A failing file's whole output is printed when it ends; the
 exit status is 1 if any file failed.
 
-    python -m tests.parallel [-j 2] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
+    python -m tests.parallel [-j 3] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
 """
 
 from __future__ import annotations
@@ -64,24 +66,34 @@ class Queue:
             self.lock.notify_all()
 
 
+FIRST = ("tests/e2e/test_serve.py", "tests/fuzz", "tests/unit", "tests/integration/test_dunning_cycle.py")
+"""The longest jobs besides the end-to-end files (a minute or more each): started first, so the last
+minutes are not one long file running alone."""
+
+
 def jobs_of(paths: list[str]) -> list[Job]:
-    """A job per test file (or per whole directory in ``WHOLE``), the largest files first (a proxy
-    for the longest), the one-at-a-time files spread through the queue."""
+    """A job per test file (or per whole directory in ``WHOLE``): the one-at-a-time files (the longest)
+    spread through the queue from its start, ``FIRST`` next, then the largest files first (a proxy
+    for the longest)."""
     jobs: list[Job] = []
     for path in paths:
         relative = Path(path).as_posix().rstrip("/")
-        if relative in WHOLE or Path(relative).is_file():
+        if relative in WHOLE or Path(ROOT, relative).is_file():
             jobs.append(Job(relative))
             continue
         files = sorted(Path(ROOT, relative).glob("test_*.py"), key=lambda f: -f.stat().st_size)
         group = relative if relative in ONE_AT_A_TIME else None
         jobs += [Job(f.relative_to(ROOT).as_posix(), group) for f in files]
-    serial = [j for j in jobs if j.group]
-    others = [j for j in jobs if not j.group]
+
+    def first(job: Job) -> int:
+        return next((n for n, prefix in enumerate(FIRST) if job.target.startswith(prefix)), len(FIRST))
+
+    serial = sorted((j for j in jobs if j.group), key=first)  # stable: the rest keep their size order
+    others = sorted((j for j in jobs if not j.group), key=first)
     ordered: list[Job] = []
     step = max(1, len(others) // (len(serial) + 1)) if serial else 0
     for index, job in enumerate(others):
-        if serial and step and index % step == 0:
+        if serial and index % step == 0:
             ordered.append(serial.pop(0))
         ordered.append(job)
     return ordered + serial
@@ -90,7 +102,7 @@ def jobs_of(paths: list[str]) -> list[Job]:
 def run(job: Job) -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", job.target],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", job.target],  # -q: pyproject
         check=False,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -108,7 +120,9 @@ def summary_line(output: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-j", "--jobs", type=int, default=2, help="files at a time (default 2)")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=int(os.environ.get("TEST_JOBS", "3")), help="files at a time (default 3)"
+    )
     parser.add_argument("paths", nargs="*", default=list(DEFAULT))
     options = parser.parse_args(argv)
     queue = Queue(jobs_of(options.paths))
