@@ -1,5 +1,5 @@
-"""CSV imports: bad rows are reported (line and column), never a 500; 1,000 rows fit the API's 29 s;
-importing the same file again creates nothing twice."""
+"""CSV imports: bad rows are reported (line and column), never a 500; 1,000 rows import (how long it
+takes is `make bench`'s); importing the same file again creates nothing twice."""
 
 import csv
 import io
@@ -35,9 +35,9 @@ def _import(api, url, kind, text):
     return report, time.monotonic() - started
 
 
-def test_a_thousand_customers_contacts_and_invoices_import_within_the_api_timeout_and_again_without_duplicates(
-    api, url
-):
+def test_a_thousand_customers_contacts_and_invoices_import_and_again_without_duplicates(api, url):
+    """Whether it fits the API's 29 s is measured by `make bench` (tests/bench/test_bench_imports.py), not
+    here: a busy machine would flip a timed test."""
     today = clock.now().date()
     customers = _csv(
         ["External ID", "Name", "Currency", "Tags"],
@@ -55,21 +55,17 @@ def test_a_thousand_customers_contacts_and_invoices_import_within_the_api_timeou
         ],
     )
 
-    timings = {}
     for kind, text in (("customers", customers), ("contacts", contacts), ("invoices", invoices)):
-        first, timings[kind] = _import(api, url, kind, text)
-        again, timings[f"{kind} again"] = _import(api, url, kind, text)
+        first, _ = _import(api, url, kind, text)
+        again, _ = _import(api, url, kind, text)
         assert (first["created"], first["failed"]) == (1000, 0), first["report"][:3]
         assert (again["created"], again["failed"]) == (0, 0), again["report"][:3]
         assert {r["status"] for r in again["report"]} == {"unchanged"}
 
-    print(timings)
-    assert max(timings.values()) < API_SECONDS, timings
     listed = ok(api.get(url("/customers"), params={"tag": "bulk", "limit": 200}))
     customer = listed["items"][0]
     assert len(ok(api.get(url(f"/customers/{customer['id']}/contacts")))["items"]) == 1
     assert len(ok(api.get(url("/invoices"), params={"customerId": customer["id"]}))["items"]) == 1
-    print(timings)
 
 
 def test_rows_a_reader_or_the_ledger_cannot_take_are_reported_with_their_line_and_column(api, url):
