@@ -12,7 +12,7 @@ PORT ?= 3000
 TIME_SCALE ?= 8640
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint format typecheck template unit integration e2e fuzz bench openapi requirements deploy clean install test-calendars web-assets
+.PHONY: help run test lint format typecheck template unit integration e2e fuzz bench cost openapi requirements deploy clean install test-calendars web-assets
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ fuzz: $(VENV)/.installed ## the API fuzz: requests generated from the OpenAPI do
 
 bench: $(VENV)/.installed $(WEB_ASSETS) ## benchmarks, with figures printed
 	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
+
+cost: $(VENV)/.installed ## the monthly AWS bill for 100, 1,000 and 10,000 customers, line by line (docs/cost.md)
+	$(BIN)/python -m local.cost
 
 # ---------------------------------------------------------------- generated files
 openapi: $(VENV)/.installed ## regenerate functions/api/openapi.json (docs/openapi.json links to it) and docs/api.md's table of operations
