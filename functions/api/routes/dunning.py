@@ -10,6 +10,7 @@ from pydantic import Field
 
 from relance.api.caller import caller
 from relance.api.pages import Page
+from relance.domain.actions import ActionStatus
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.services import actions, dunning
@@ -67,12 +68,12 @@ def forecast(principal: Caller, days: Annotated[int, Query(ge=1, le=90)] = 14) -
 
 @router.post("/v1/actions/<action_id>/skip", tags=["dunning"], summary="Skip a planned action, a task or a call")
 def skip(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
-    return dunning.close_manual_action(principal, action_id, "skipped", body.note)
+    return dunning.close_manual_action(principal, action_id, ActionStatus.SKIPPED, body.note)
 
 
 @router.post("/v1/actions/<action_id>/complete", tags=["dunning"], summary="Complete a task or call with a note")
 def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
-    return dunning.close_manual_action(principal, action_id, "done", body.note)
+    return dunning.close_manual_action(principal, action_id, ActionStatus.DONE, body.note)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from relance.domain.actions import ActionStatus
 from relance.errors import Conflict, Invalid
 from relance.services import dunning, workspace
 from relance.web.session import SignedIn
@@ -76,11 +77,11 @@ def actions_form() -> Response[str]:
         if intent == "reassign":
             dunning.reassign_action(person.principal, action_id, first(fields, "owner"))
         elif intent == "complete":
-            dunning.close_manual_action(person.principal, action_id, "done", note)
+            dunning.close_manual_action(person.principal, action_id, ActionStatus.DONE, note)
         elif intent == "skip":
             if not note:
                 raise Invalid("please say why it is skipped", {"note": "a reason"})
-            dunning.close_manual_action(person.principal, action_id, "skipped", note)
+            dunning.close_manual_action(person.principal, action_id, ActionStatus.SKIPPED, note)
         else:
             raise Invalid("unknown action", {"do": "not something this page does"})
     except (Invalid, Conflict) as refused:

@@ -13,10 +13,12 @@ from pydantic_core import PydanticCustomError
 from relance import clock
 from relance.concurrency import together
 from relance.domain import planner
+from relance.domain.actions import Action, ActionStatus
 from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
 from relance.domain.planner import OpenInvoice
 from relance.domain.send_window import SendWindow
+from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow
 from relance.errors import Invalid, SenderNotVerified
 from relance.ids import new_id
@@ -140,44 +142,44 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
             raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
         dunning.check_manual_email(org_id, customer, fields.template_id, invoices, _draft(fields))  # 422 naming it
         senders.require_verified(get_organization(org_id))
-    action = {
-        "id": new_id("act"),
-        "customerId": customer["id"],
-        "workflowId": customer.get("dunningPlanId"),
-        "workflowVersion": 0,
-        "stepId": f"manual-{fields.type.value}",
-        "type": fields.type.value,
-        "status": "planned",
-        "scheduledAt": now.isoformat(),
-        "invoiceIds": invoices,
-        "cycle": -1,
-        "createdAt": now.isoformat(),
+    action = Action(
+        id=new_id("act"),
+        customer_id=customer["id"],
+        workflow_id=customer.get("dunningPlanId"),
+        workflow_version=0,
+        step_id=f"manual-{fields.type.value}",
+        type=fields.type.value,
+        status=ActionStatus.PLANNED,
+        scheduled_at=now.isoformat(),
+        invoice_ids=invoices,
+        cycle=-1,
+        created_at=now.isoformat(),
         **(author_of(principal) if fields.type == ManualType.EMAIL else {"owner": fields.owner or principal.user_id}),
-        "note": fields.note,
-        "manual": True,
+        note=fields.note,
+        manual=True,
         **({"draft": draft} if (draft := _draft(fields)) else {}),
-    }
-    action_store.create_if_absent(org_id, action)
+    )
+    action_store.create_if_absent(org_id, action.stored())
     if fields.type == ManualType.EMAIL:
-        step = Step(id=action["stepId"], offset_days=0, action=ActionType.EMAIL, template_id=fields.template_id)
+        step = Step(id=action.step_id, offset_days=0, action=ActionType.EMAIL, template_id=fields.template_id)
         try:
             outcome = dunning.send_manual_email(org_id, customer, step, action, now)
         except SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
-            action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+            action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.FAILED, {"reason": refused.message})
             raise
         nudge(org_id, customer["id"])  # the next reminder moves to honour the minimum delay
-        return {**action_store.get_action(org_id, action["id"]), **outcome}  # type: ignore[dict-item]
-    action_store.move(org_id, action["id"], "planned", "open", {"performedAt": now.isoformat()})
+        return {**action_store.get_action(org_id, action.id), **outcome}  # type: ignore[dict-item]
+    action_store.move(org_id, action.id, ActionStatus.PLANNED, ActionStatus.OPEN, {"performedAt": now.isoformat()})
     timeline.record(
         org_id,
         customer["id"],
         invoices,
-        "action",
+        EntryKind.ACTION,
         now.isoformat(),
-        action["id"],
-        {"type": fields.type.value, "status": "open", "owner": action["owner"], "note": fields.note},
+        action.id,
+        {"type": fields.type.value, "status": ActionStatus.OPEN, "owner": action.owner, "note": fields.note},
     )
-    return {**action, "status": "open"}
+    return {**action.stored(), "status": ActionStatus.OPEN}
 
 
 def _check_owner(org_id: str, customer: dict[str, Any], fields: ManualAction) -> None:

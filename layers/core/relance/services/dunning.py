@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from relance import clock, sms
 from relance.domain import tokens
+from relance.domain.actions import Action, ActionStatus
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
@@ -31,6 +32,7 @@ from relance.domain.planner import (
 )
 from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
+from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id, stable_id
@@ -50,7 +52,8 @@ from relance.storage import files
 from relance.storage import ledger as ledger_store
 from relance.storage import users as user_store
 
-FINAL = {"sent", "skipped", "done", "failed", "postponed", "replanned", "to_post"}
+Answer = dict[str, str]
+"""What Plan and Act answer the state machine (``next``, ``outcome``…): data it chooses by."""
 
 
 # ---------------------------------------------------------------- inputs of the planner
@@ -114,7 +117,7 @@ def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: i
 # ---------------------------------------------------------------- Plan
 
 
-def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
+def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     """The state machine's Plan: store the next action and say how long to wait for it."""
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
     if customer is None or customer.get("execution") != execution:
@@ -146,25 +149,27 @@ def plan(org_id: str, customer_id: str, execution: str) -> dict[str, Any]:
         for step_id in decided.superseded:
             _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
     action = _planned_action(customer, workflow, decided, now)
-    if not action_store.plan(org_id, action):
+    if not action_store.plan(org_id, action.stored()):
         # Already final (a fault struck between finishing the action and marking its step): the step is done.
-        logger.warning("planned step already performed", action_id=action["id"], step_id=decided.step.id)
+        logger.warning("planned step already performed", action_id=action.id, step_id=decided.step.id)
         _performed(org_id, customer_id, decided.step.id, None)
         return plan(org_id, customer_id, execution)
     _replace_planned(org_id, customer, action)
-    return {"next": "wait", "action": action["id"], "waitUntil": wait_timestamp(decided.at)}
+    return {"next": "wait", "action": action.id, "waitUntil": wait_timestamp(decided.at)}
 
 
-def _replace_planned(org_id: str, customer: dict[str, Any], current: dict[str, Any] | None) -> None:
+def _replace_planned(org_id: str, customer: dict[str, Any], current: Action | None) -> None:
     """The customer's one planned action is ``current``: the one planned before it (another step,
     cycle or pause round, or nothing left to plan) is closed as replanned, never left planned.
     The customer keeps its ``nextAction`` (when, what) for the customer list."""
-    previous, current_id = customer.get("plannedActionId"), current["id"] if current else None
-    next_action = {"at": current["scheduledAt"], "type": current["type"]} if current else None
+    previous, current_id = customer.get("plannedActionId"), current.id if current else None
+    next_action = {"at": current.scheduled_at, "type": current.type.value} if current else None
     if previous == current_id and customer.get("nextAction") == next_action:
         return
     if previous and previous != current_id:
-        action_store.move(org_id, previous, "planned", "replanned", {"reason": "the plan changed"})
+        action_store.move(
+            org_id, previous, ActionStatus.PLANNED, ActionStatus.REPLANNED, {"reason": "the plan changed"}
+        )
     customer_store.update_dunning(org_id, customer["id"], {"plannedActionId": current_id, "nextAction": next_action})
 
 
@@ -179,45 +184,41 @@ def _cycle(customer: dict[str, Any]) -> int:
     return int(customer.get("dunningCycle", 0))
 
 
-def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> dict[str, Any]:
+def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> Action:
     assert decided.step is not None and decided.at is not None
-    return {
-        "id": planned_action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
-        "customerId": customer["id"],
-        "workflowId": workflow.id,
-        "workflowVersion": workflow.version,
-        "stepId": decided.step.id,
-        "type": decided.step.action.value,
-        "status": "planned",
-        "scheduledAt": decided.at.isoformat(),
-        "invoiceIds": list(decided.invoice_ids),
-        "carryingInvoiceId": decided.carrying_invoice_id,
-        "cycle": _cycle(customer),
-        "createdAt": now.isoformat(),
-    }
+    return Action(
+        id=planned_action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
+        customer_id=customer["id"],
+        workflow_id=workflow.id,
+        workflow_version=workflow.version,
+        step_id=decided.step.id,
+        type=decided.step.action,
+        status=ActionStatus.PLANNED,
+        scheduled_at=decided.at.isoformat(),
+        invoice_ids=list(decided.invoice_ids),
+        carrying_invoice_id=decided.carrying_invoice_id,
+        cycle=_cycle(customer),
+        created_at=now.isoformat(),
+    )
 
 
 def _skip_step(
     org_id: str, customer: dict[str, Any], workflow: Workflow, step_id: str, decided: Plan, reason: str, now: datetime
 ) -> None:
     step = next(s for s in workflow.steps if s.id == step_id)
-    skipped = {
-        **_planned_action(
-            customer, workflow, Plan(PlanKind.ACT, step, now, decided.invoice_ids, decided.carrying_invoice_id), now
-        ),
-        "status": "skipped",
-        "reason": reason,
-        "performedAt": now.isoformat(),
-    }
-    if action_store.create_if_absent(org_id, skipped):
+    at_once = Plan(PlanKind.ACT, step, now, decided.invoice_ids, decided.carrying_invoice_id)
+    skipped = _planned_action(customer, workflow, at_once, now).model_copy(
+        update={"status": ActionStatus.SKIPPED, "reason": reason, "performed_at": now.isoformat()}
+    )
+    if action_store.create_if_absent(org_id, skipped.stored()):
         _performed(org_id, customer["id"], step_id, None)
         timeline.record(
             org_id,
             customer["id"],
-            skipped["invoiceIds"],
-            "event",
+            skipped.invoice_ids,
+            EntryKind.EVENT,
             now.isoformat(),
-            skipped["id"],
+            skipped.id,
             {"event": "skipped", "stepId": step_id, "reason": reason},
         )
 
@@ -229,21 +230,27 @@ def _performed(org_id: str, customer_id: str, step_id: str | None, contact_at: s
 # ---------------------------------------------------------------- Act
 
 
-def act(org_id: str, customer_id: str, action_id: str, execution: str) -> dict[str, Any]:
+def get_action(org_id: str, action_id: str) -> Action | None:
+    """The action as stored now (strongly consistent: its status guards the send), or None."""
+    item = action_store.get_action(org_id, action_id)
+    return Action.model_validate(item) if item is not None else None
+
+
+def act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
     """The state machine's Act: check everything again, then perform the action exactly once."""
-    action = action_store.get_action(org_id, action_id)
+    action = get_action(org_id, action_id)
     if action is None:
         return {"outcome": "missing"}
-    if action["status"] != "planned":
+    if action.status != ActionStatus.PLANNED:
         return _acted_already(org_id, action)
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
     if customer is None or customer.get("execution") != execution:
         return {"outcome": "superseded"}
-    workflow = get_workflow(org_id, action["workflowId"])
+    workflow = get_workflow(org_id, action.workflow_id) if action.workflow_id else None
     now = clock.now()
     if workflow is None or customer.get("dunningPlanId") != workflow.id:
         return _replan(org_id, action, "workflow changed", now)
-    step = next((s for s in workflow.steps if s.id == action["stepId"]), None)
+    step = next((s for s in workflow.steps if s.id == action.step_id), None)
     decision = _decision(org_id, customer, workflow, step, action, now)
     if decision.verdict != Verdict.SEND:
         return _NOT_SENT[decision.verdict](org_id, action, decision.reason, now)
@@ -251,27 +258,27 @@ def act(org_id: str, customer_id: str, action_id: str, execution: str) -> dict[s
     return _perform(org_id, customer, workflow, step, action, now)
 
 
-def _acted_already(org_id: str, action: dict[str, Any]) -> dict[str, Any]:
+def _acted_already(org_id: str, action: Action) -> Answer:
     """A retried, duplicated or late Act: the action is not planned any more, and is never performed twice."""
-    if action["status"] == "sent":
+    if action.status == ActionStatus.SENT:
         after_send(org_id, action)  # a retry after a fault past the send: finish, never resend
-        return {"outcome": "sent"}
-    if action["status"] == "sending":
+        return {"outcome": ActionStatus.SENT}
+    if action.status == ActionStatus.SENDING:
         return _fail(org_id, action, "interrupted while sending: not resent, check the outbox", clock.now())
-    return {"outcome": action["status"]}  # final, or a task or call open
+    return {"outcome": action.status}  # final, or a task or call open
 
 
 def _decision(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step | None, action: dict[str, Any], now: datetime
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step | None, action: Action, now: datetime
 ) -> Decision:
     """The planner's verdict, at send time, on the action planned earlier."""
     org = get_organization(org_id)
-    planned = Plan(PlanKind.ACT, step, datetime.fromisoformat(action["scheduledAt"]), tuple(action["invoiceIds"]))
+    planned = Plan(PlanKind.ACT, step, datetime.fromisoformat(action.scheduled_at), tuple(action.invoice_ids))
     return decide_at_send(
         planned,
         workflow,
         workflow.version,
-        int(action["workflowVersion"]),
+        action.workflow_version,
         open_invoices(org_id, customer["id"]),
         state_of(customer),
         window_of(org, customer),
@@ -282,20 +289,20 @@ def _decision(
 
 def _close(
     org_id: str,
-    action: dict[str, Any],
-    status: str,
+    action: Action,
+    status: ActionStatus,
     fields: dict[str, Any],
     now: datetime,
     told: dict[str, Any] | None = None,
     *,
-    kind: str = "event",
+    kind: EntryKind = EntryKind.EVENT,
     entry_id: str | None = None,
     then: Callable[[], object] | None = None,
 ) -> bool:
     """Move the action from where it stands to ``status`` (with ``fields``); only if this call moved it,
     do ``then`` (what the status means for the customer) and put ``told`` on its timelines. False when
     another call moved it first."""
-    if not action_store.move(org_id, action["id"], action["status"], status, fields):
+    if not action_store.move(org_id, action.id, action.status, status, fields):
         return False
     if then is not None:
         then()
@@ -304,50 +311,50 @@ def _close(
     return True
 
 
-def _hold(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+def _hold(org_id: str, action: Action, reason: str, now: datetime) -> Answer:
     """Automatic actions are off: the action is sent back for replanning (its step not performed, so
     the same action is planned again when they are back on), and the timeline says why."""
-    held = {"event": "held", "stepId": action["stepId"], "type": action["type"], "reason": reason}
+    held = {"event": "held", "stepId": action.step_id, "type": action.type, "reason": reason}
     fields = {"reason": reason, "heldAt": now.isoformat()}
-    _close(org_id, action, "replanned", fields, now, held, entry_id=f"{action['id']}_held")
+    _close(org_id, action, ActionStatus.REPLANNED, fields, now, held, entry_id=f"{action.id}_held")
     return {"outcome": "held"}
 
 
-def _postpone(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+def _postpone(org_id: str, action: Action, reason: str, now: datetime) -> Answer:
     """Collection is paused: the step is set aside until the resume, when it is due again."""
     _close(
         org_id,
         action,
-        "postponed",
+        ActionStatus.POSTPONED,
         {"reason": reason, "performedAt": now.isoformat()},
         now,
-        {"event": "postponed", "stepId": action["stepId"], "reason": reason},
-        then=lambda: customer_store.add_postponed_step(org_id, action["customerId"], action["stepId"]),
+        {"event": "postponed", "stepId": action.step_id, "reason": reason},
+        then=lambda: customer_store.add_postponed_step(org_id, action.customer_id, action.step_id),
     )
-    return {"outcome": "postponed"}
+    return {"outcome": ActionStatus.POSTPONED}
 
 
-def _replan(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+def _replan(org_id: str, action: Action, reason: str, now: datetime) -> Answer:
     """Something changed since the plan: Plan decides again (nothing on the timeline)."""
-    _close(org_id, action, "replanned", {"reason": reason}, now)
-    return {"outcome": "replanned"}
+    _close(org_id, action, ActionStatus.REPLANNED, {"reason": reason}, now)
+    return {"outcome": ActionStatus.REPLANNED}
 
 
-def _skip(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+def _skip(org_id: str, action: Action, reason: str, now: datetime) -> Answer:
     """Nothing left to remind of: the step counts as performed (not as a contact), the timeline says why."""
     _close(
         org_id,
         action,
-        "skipped",
+        ActionStatus.SKIPPED,
         {"reason": reason, "performedAt": now.isoformat()},
         now,
-        {"event": "skipped", "stepId": action["stepId"], "reason": reason},
-        then=lambda: _performed(org_id, action["customerId"], action["stepId"], None),
+        {"event": "skipped", "stepId": action.step_id, "reason": reason},
+        then=lambda: _performed(org_id, action.customer_id, action.step_id, None),
     )
-    return {"outcome": "skipped"}
+    return {"outcome": ActionStatus.SKIPPED}
 
 
-_NOT_SENT: dict[Verdict, Callable[[str, dict[str, Any], str, datetime], dict[str, Any]]] = {
+_NOT_SENT: dict[Verdict, Callable[[str, Action, str, datetime], Answer]] = {
     Verdict.HOLD: _hold,
     Verdict.POSTPONE: _postpone,
     Verdict.REPLAN: _replan,
@@ -356,32 +363,32 @@ _NOT_SENT: dict[Verdict, Callable[[str, dict[str, Any], str, datetime], dict[str
 """What Act does, by the planner's verdict, when the verdict is not to send."""
 
 
-def _fail(org_id: str, action: dict[str, Any], reason: str, now: datetime) -> dict[str, Any]:
+def _fail(org_id: str, action: Action, reason: str, now: datetime) -> Answer:
     """The action failed for ``reason``: recorded, on the timeline, never silently dropped, never
     retried blindly. Its step counts as performed (not as a contact): the workflow goes on to the next."""
     _close(
         org_id,
         action,
-        "failed",
+        ActionStatus.FAILED,
         {"reason": reason, "performedAt": now.isoformat()},
         now,
-        {"type": action["type"], "status": "failed", "reason": reason},
-        kind="action",
-        then=lambda: _performed(org_id, action["customerId"], _workflow_step(action), None),
+        {"type": action.type, "status": ActionStatus.FAILED, "reason": reason},
+        kind=EntryKind.ACTION,
+        then=lambda: _performed(org_id, action.customer_id, _workflow_step(action), None),
     )
-    return {"outcome": "failed"}
+    return {"outcome": ActionStatus.FAILED}
 
 
 def _on_timeline(
-    org_id: str, action: dict[str, Any], kind: str, at: str, data: dict[str, Any], entry_id: str | None = None
+    org_id: str, action: Action, kind: EntryKind, at: str, data: dict[str, Any], entry_id: str | None = None
 ) -> None:
     """The action's entry on its customer's timeline and on each invoice it names."""
-    timeline.record(org_id, action["customerId"], action["invoiceIds"], kind, at, entry_id or action["id"], data)
+    timeline.record(org_id, action.customer_id, action.invoice_ids, kind, at, entry_id or action.id, data)
 
 
 def _perform(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+) -> Answer:
     """The verdict is to send: the step's action, by its type."""
     if step.action.is_manual:
         return _open_task(org_id, customer, step, action, now)
@@ -392,22 +399,20 @@ def _perform(
     return _send_email(org_id, customer, workflow, step, action, now)
 
 
-def _open_task(
-    org_id: str, customer: dict[str, Any], step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+def _open_task(org_id: str, customer: dict[str, Any], step: Step, action: Action, now: datetime) -> Answer:
     """A task or a call: open for the step's assignee, holding the customer's dunning until it is closed."""
     owner = _assignee(customer, step)
     _close(
         org_id,
         action,
-        "open",
+        ActionStatus.OPEN,
         {"owner": owner, "performedAt": now.isoformat()},
         now,
-        {"type": step.action.value, "status": "open", "stepId": step.id, "owner": owner},
-        kind="action",
-        then=lambda: customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action["id"]}),
+        {"type": step.action.value, "status": ActionStatus.OPEN, "stepId": step.id, "owner": owner},
+        kind=EntryKind.ACTION,
+        then=lambda: customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action.id}),
     )
-    return {"outcome": "open"}
+    return {"outcome": ActionStatus.OPEN}
 
 
 def _render(
@@ -415,7 +420,7 @@ def _render(
     customer: dict[str, Any],
     workflow: Workflow,
     step: Step,
-    action: dict[str, Any],
+    action: Action,
     contact: Any,
     now: datetime,
 ) -> tuple[Any, Any, Organization]:
@@ -425,12 +430,10 @@ def _render(
         org_id,
         customer["id"],
         org.settings.portal_link_validity_days,
-        reason=action["id"],
+        reason=action.id,
         generation=portal_links.generation_of(customer),
     )
-    rendered = _rendered(
-        org, customer, workflow, step, action["invoiceIds"], contact, now, link.url, action.get("draft")
-    )
+    rendered = _rendered(org, customer, workflow, step, action.invoice_ids, contact, now, link.url, action.draft)
     return rendered, link, org
 
 
@@ -474,51 +477,59 @@ def _main_contact_among(contacts: list[dict[str, Any]], customer: dict[str, Any]
 
 
 def _write_letter(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+) -> Answer:
     """A PDF in the documents bucket, on the timeline, marked to be posted."""
     contact = _main_contact(org_id, customer)
     email, _, org = _render(org_id, customer, workflow, step, action, contact, now)
     pdf = letters.render_pdf(
         sender=org.name, recipient=customer["name"], day=now.date(), subject=email.subject, body=email.text
     )
-    key = files.letter_key(org_id, action["id"])
+    key = files.letter_key(org_id, action.id)
     files.put(key, pdf, "application/pdf")
     _close(
         org_id,
         action,
-        "to_post",
+        ActionStatus.TO_POST,
         {"documentKey": key, "performedAt": now.isoformat(), "subject": email.subject},
         now,
-        {"type": "letter", "status": "to_post", "documentKey": key, "subject": email.subject},
-        kind="action",
+        {"type": "letter", "status": ActionStatus.TO_POST, "documentKey": key, "subject": email.subject},
+        kind=EntryKind.ACTION,
         then=lambda: _performed(org_id, customer["id"], step.id, now.isoformat()),
     )
-    return {"outcome": "to_post"}
+    return {"outcome": ActionStatus.TO_POST}
 
 
 def _send_sms(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+) -> Answer:
     """A short text through SNS to the main contact's phone: the subject and the portal link."""
     contact = _main_contact(org_id, customer)
     phone = (contact or {}).get("phone")
     if not phone or not phone.startswith("+"):
         return _fail(org_id, action, "no phone number in international format (+...)", now)
     email, link, _ = _render(org_id, customer, workflow, step, action, contact, now)
-    if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
+    if not _claim(org_id, action, now):
         return {"outcome": "claimed elsewhere"}
     message_id = sms.send(phone, f"{email.subject} {link.url}")
     action_store.move(
         org_id,
-        action["id"],
-        "sending",
-        "sent",
+        action.id,
+        ActionStatus.SENDING,
+        ActionStatus.SENT,
         {"messageId": message_id, "performedAt": now.isoformat(), "to": [phone]},
     )
     _performed(org_id, customer["id"], step.id, now.isoformat())
-    _on_timeline(org_id, action, "action", now.isoformat(), {"type": "sms", "status": "sent", "to": [phone]})
-    return {"outcome": "sent"}
+    sent = {"type": "sms", "status": ActionStatus.SENT, "to": [phone]}
+    _on_timeline(org_id, action, EntryKind.ACTION, now.isoformat(), sent)
+    return {"outcome": ActionStatus.SENT}
+
+
+def _claim(org_id: str, action: Action, now: datetime) -> bool:
+    """The planned action is this call's to send (``planned`` → ``sending``); False when another took it."""
+    return action_store.move(
+        org_id, action.id, ActionStatus.PLANNED, ActionStatus.SENDING, {"claimedAt": now.isoformat()}
+    )
 
 
 def _assignee(customer: dict[str, Any], step: Step) -> str | None:
@@ -548,8 +559,8 @@ def recipients_among(
 
 
 def _send_email(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+) -> Answer:
     org = get_organization(org_id)
     to, cc = recipients(org_id, customer, step)
     if not to or not org.settings.sender_email:
@@ -560,11 +571,12 @@ def _send_email(
         email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
     except (Invalid, NotFound) as error:  # the template is gone or does not render: failed, saying why
         return _fail(org_id, action, f"the template cannot be rendered: {error.message}", now)
-    if not action_store.move(org_id, action["id"], "planned", "sending", {"claimedAt": now.isoformat()}):
+    if not _claim(org_id, action, now):
         return {"outcome": "claimed elsewhere"}
+    sending = action.model_copy(update={"status": ActionStatus.SENDING})
     envelope = ses.for_action(
         org_id,
-        action["id"],
+        action.id,
         sender_name=org.settings.sender_name or org.name,
         sender_email=org.settings.sender_email,
         to=to,
@@ -573,18 +585,18 @@ def _send_email(
     try:
         message_id = ses.send(envelope, email)
     except ses.SenderNotVerified as refused:  # SES sent nothing: a failure with its reason, not "interrupted"
-        return _fail(org_id, {**action, "status": "sending"}, refused.message, now)
+        return _fail(org_id, sending, refused.message, now)
     except ses.AwsUnavailable:  # SES took nothing: planned again, so the retried Act sends it
-        action_store.move(org_id, action["id"], "sending", "planned", {})
+        action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.PLANNED, {})
         raise
     except Exception as error:  # nothing stays `sending`: failed with its reason (a retry finds it final)
-        _fail(org_id, {**action, "status": "sending"}, f"not sent: {type(error).__name__}: {str(error)[:300]}", now)
+        _fail(org_id, sending, f"not sent: {type(error).__name__}: {str(error)[:300]}", now)
         raise
     action_store.move(
         org_id,
-        action["id"],
-        "sending",
-        "sent",
+        action.id,
+        ActionStatus.SENDING,
+        ActionStatus.SENT,
         {
             "messageId": message_id,
             "performedAt": now.isoformat(),
@@ -596,13 +608,12 @@ def _send_email(
             "deliveryStatus": "sent",
         },
     )
-    after_send(org_id, {**action, "status": "sent", "performedAt": now.isoformat(), "subject": email.subject, "to": to})
-    return {"outcome": "sent", "messageId": message_id}
+    sent = {"status": ActionStatus.SENT, "performed_at": now.isoformat(), "subject": email.subject, "to": to}
+    after_send(org_id, action.model_copy(update=sent))
+    return {"outcome": ActionStatus.SENT, "messageId": message_id}
 
 
-def send_manual_email(
-    org_id: str, customer: dict[str, Any], step: Step, action: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+def send_manual_email(org_id: str, customer: dict[str, Any], step: Step, action: Action, now: datetime) -> Answer:
     """An email out of the blue, with the customer's workflow language and tone (or the organization's)."""
     return _send_email(org_id, customer, _manual_workflow(org_id, customer, step), step, action, now)
 
@@ -656,40 +667,46 @@ def check_manual_email(
         raise Invalid(error.message, {"templateId": "; ".join(error.fields.values()) or error.message}) from error
 
 
-def _workflow_step(action: dict[str, Any]) -> str | None:
+def _workflow_step(action: Action) -> str | None:
     """The workflow step an action performs; None for an action out of the blue or a Reply task."""
-    return None if action.get("manual") else action["stepId"]
+    return None if action.manual else action.step_id
 
 
-def after_send(org_id: str, action: dict[str, Any]) -> None:
+def after_send(org_id: str, action: Action) -> None:
     """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
-    sent = action.get("performedAt") or clock.now().isoformat()
-    _performed(org_id, action["customerId"], _workflow_step(action), sent)
+    sent = action.performed_at or clock.now().isoformat()
+    _performed(org_id, action.customer_id, _workflow_step(action), sent)
     _on_timeline(
         org_id,
         action,
-        "action",
+        EntryKind.ACTION,
         sent,
         {
             "type": "email",
-            "status": "sent",
-            "stepId": action["stepId"],
-            "subject": action.get("subject"),
-            "to": action.get("to", []),
-            **{k: action[k] for k in ("owner", "ownerName") if action.get(k)},  # who sent a manual email
+            "status": ActionStatus.SENT,
+            "stepId": action.step_id,
+            "subject": action.subject,
+            "to": action.to,
+            **_sender(action),
         },
     )
 
 
-def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[str, Any]) -> dict[str, Any]:
+def _sender(action: Action) -> dict[str, str]:
+    """Who sent a manual email (``owner``, and an API key's ``ownerName``), as the timeline names them."""
+    named = {"owner": action.owner, "ownerName": action.owner_name}
+    return {k: v for k, v in named.items() if v}
+
+
+def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[str, Any]) -> Answer:
     """After Act failed: the action is failed, on the timeline, never dropped. A fault after the send
     fails nothing: what follows the send is finished instead (never a second email)."""
-    action = action_store.get_action(org_id, action_id)
-    if action is not None and action["status"] == "sent":
+    action = get_action(org_id, action_id)
+    if action is not None and action.status == ActionStatus.SENT:
         after_send(org_id, action)
-        return {"outcome": "sent"}
-    if action is None or action["status"] in FINAL:
-        return {"outcome": action["status"] if action else "missing"}
+        return {"outcome": ActionStatus.SENT}
+    if action is None or action.status.is_final:
+        return {"outcome": action.status if action else "missing"}
     reason = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
     logger.error("dunning action failed", action_id=action_id, reason=reason)
     return _fail(org_id, action, reason, clock.now())
@@ -719,7 +736,7 @@ def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> dict
         principal.organization_id,
         customer_id,
         [],
-        "event",
+        EntryKind.EVENT,
         now,
         new_id("evt"),
         {"event": "paused" if paused else "resumed", "by": principal.principal_id},
@@ -735,30 +752,34 @@ def close_hold(org_id: str, customer: dict[str, Any], action_id: str) -> None:
             customer_store.update_dunning(org_id, customer["id"], {field: None})
 
 
+def _found(org_id: str, action_id: str) -> tuple[Action, dict[str, Any]]:
+    """The action (404 when there is none), and its item as stored: what the answer shows of it."""
+    item = action_store.get_action(org_id, action_id)
+    if item is None:
+        raise NotFound("action not found")
+    return Action.model_validate(item), item
+
+
 def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict[str, Any]:
     """Give an open task, call or Reply task to someone else who sees the customer (its account
     managers, the admins): on their To do, told by a notification, on the timeline."""
     org_id = principal.organization_id
-    action = action_store.get_action(org_id, action_id)
-    if action is None:
-        raise NotFound("action not found")
-    customer = customer_item(principal, action["customerId"])
-    if action["status"] != "open":
-        raise Conflict(
-            f"the action is {action['status']}: only an open one is reassigned", {"status": action["status"]}
-        )
+    action, item = _found(org_id, action_id)
+    customer = customer_item(principal, action.customer_id)
+    if action.status != ActionStatus.OPEN:
+        raise Conflict(f"the action is {action.status}: only an open one is reassigned", {"status": action.status})
     owner = user_store.get_user(org_id, owner_id)
     if owner is None or not person_can_see(owner, customer):
         raise Invalid("they cannot take it", {"owner": "one of the customer's account managers or an admin"})
     now = clock.now().isoformat()
     fields = {"owner": owner_id, "assignedBy": principal.principal_id, "assignedAt": now}
-    if not action_store.move(org_id, action_id, "open", "open", fields):
+    if not action_store.move(org_id, action_id, ActionStatus.OPEN, ActionStatus.OPEN, fields):
         raise Conflict("the action changed meanwhile: reload it")
     timeline.record(
         org_id,
         customer["id"],
-        action["invoiceIds"],
-        "event",
+        action.invoice_ids,
+        EntryKind.EVENT,
         now,
         f"{action_id}_assigned_{now}",
         {"event": "reassigned", "actionId": action_id, "assignedBy": principal.principal_id, "to": owner_id},
@@ -768,39 +789,38 @@ def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict
             org_id,
             [owner_id],
             "assigned",
-            f"A {action['type']} about {customer.get('name', 'a customer')} is yours now",
+            f"A {action.type} about {customer.get('name', 'a customer')} is yours now",
             action_id,
-            {"customerId": customer["id"], "invoiceIds": action["invoiceIds"], "actionId": action_id},
+            {"customerId": customer["id"], "invoiceIds": action.invoice_ids, "actionId": action_id},
         )
-    return {**action, **fields}
+    return {**item, **fields}
 
 
-def close_manual_action(principal: Principal, action_id: str, status: str, note: str | None) -> dict[str, Any]:
-    """Complete (with a note, e.g. a minuted call) or skip a task, a call, or a planned action."""
+def close_manual_action(principal: Principal, action_id: str, status: ActionStatus, note: str | None) -> dict[str, Any]:
+    """Complete (``done``, with a note, e.g. a minuted call) or skip (``skipped``) a task, a call, or a
+    planned action."""
     org_id = principal.organization_id
-    action = action_store.get_action(org_id, action_id)
-    if action is None:
-        raise NotFound("action not found")
-    customer = customer_item(principal, action["customerId"])
-    if action["status"] not in ("open", "planned"):
-        raise Conflict(f"the action is {action['status']}", {"status": action["status"]})
-    if status == "done" and action["status"] != "open":
-        raise Invalid("only a task or call waiting for a person can be completed", {"status": action["status"]})
+    action, item = _found(org_id, action_id)
+    customer = customer_item(principal, action.customer_id)
+    if action.status not in (ActionStatus.OPEN, ActionStatus.PLANNED):
+        raise Conflict(f"the action is {action.status}", {"status": action.status})
+    if status == ActionStatus.DONE and action.status != ActionStatus.OPEN:
+        raise Invalid("only a task or call waiting for a person can be completed", {"status": action.status})
     now = clock.now().isoformat()
     fields = {"closedAt": now, "closedBy": principal.principal_id, "note": note}
-    if not action_store.move(org_id, action_id, action["status"], status, fields):
+    if not action_store.move(org_id, action_id, action.status, status, fields):
         raise Conflict("the action changed meanwhile: reload it")
     close_hold(org_id, customer, action_id)
-    if action["stepId"] != "reply":  # a Reply task is no step of the workflow
-        _performed(org_id, customer["id"], action["stepId"], None)
+    if action.step_id != "reply":  # a Reply task is no step of the workflow
+        _performed(org_id, customer["id"], action.step_id, None)
     timeline.record(
         org_id,
         customer["id"],
-        action["invoiceIds"],
-        "event",
+        action.invoice_ids,
+        EntryKind.EVENT,
         now,
         f"{action_id}_{status}",
         {"event": status, "actionId": action_id, "by": principal.principal_id, "note": note},
     )
     nudge(org_id, customer["id"])
-    return {**action, "status": status, **fields}
+    return {**item, "status": status, **fields}

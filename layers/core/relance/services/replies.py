@@ -12,8 +12,11 @@ from typing import Annotated, Any
 from pydantic import EmailStr, Field, StringConstraints
 
 from relance import clock
+from relance.domain.actions import Action, ActionStatus
 from relance.domain.base import OneLine, RelanceModel
 from relance.domain.organizations import Principal
+from relance.domain.timeline import EntryKind
+from relance.domain.workflows import ActionType
 from relance.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
 from relance.mail import ses
@@ -21,7 +24,7 @@ from relance.mail.rendering import RenderedEmail
 from relance.services import senders, timeline
 from relance.services.authorship import author_of
 from relance.services.customers import customer_item
-from relance.services.dunning import close_hold
+from relance.services.dunning import close_hold, get_action
 from relance.services.inbound import store_attachments
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -65,22 +68,22 @@ class Exchange:
     history: list[tuple[str, str]]  # (who wrote, when, as a heading; the text), newest first
     in_reply_to: str | None  # the Message-ID answered
     invoice_ids: list[str]
-    reply_task: dict[str, Any] | None = None
+    reply_task: Action | None = None
 
 
-def _exchange(org_id: str, original: dict[str, Any], sender: str) -> Exchange:
-    if original["type"] == "email" and original["status"] == "sent":
-        said = f"On {original['performedAt'][:10]}, {sender} wrote:"
+def _exchange(org_id: str, original: Action, sender: str) -> Exchange:
+    if original.type == ActionType.EMAIL and original.status == ActionStatus.SENT:
+        said = f"On {(original.performed_at or '')[:10]}, {sender} wrote:"
         return Exchange(
-            to=list(original.get("to", [])),
-            cc=list(original.get("cc", [])),
-            subject=original.get("subject", ""),
-            history=[(said, original.get("text") or "")],
-            in_reply_to=ses.message_id(org_id, original["id"]),
-            invoice_ids=list(original["invoiceIds"]),
+            to=list(original.to),
+            cc=list(original.cc),
+            subject=original.subject or "",
+            history=[(said, original.text or "")],
+            in_reply_to=ses.message_id(org_id, original.id),
+            invoice_ids=list(original.invoice_ids),
         )
-    if original["type"] == "task" and original.get("replyId") and original["status"] == "open":
-        inbound = get(keys.reply(org_id, original["replyId"]))
+    if original.type == ActionType.TASK and original.reply_id and original.status == ActionStatus.OPEN:
+        inbound = get(keys.reply(org_id, original.reply_id))
         if inbound is None:
             raise NotFound("the reply this task is about is gone")
         said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
@@ -90,19 +93,17 @@ def _exchange(org_id: str, original: dict[str, Any], sender: str) -> Exchange:
             subject=inbound.get("subject", ""),
             history=[(said, inbound.get("fullText") or inbound.get("text") or "")],
             in_reply_to=inbound.get("messageId"),
-            invoice_ids=list(original["invoiceIds"]),
+            invoice_ids=list(original.invoice_ids),
             reply_task=original,
         )
-    raise Conflict(
-        "only an email that was sent, or an open Reply task, can be answered", {"status": original["status"]}
-    )
+    raise Conflict("only an email that was sent, or an open Reply task, can be answered", {"status": original.status})
 
 
-def _answering(org_id: str, original: dict[str, Any], exchange: Exchange, reply_id: str) -> Exchange:
+def _answering(org_id: str, original: Action, exchange: Exchange, reply_id: str) -> Exchange:
     """The customer's mail that answered this email, answered in turn: their words quoted first, in its thread."""
     inbound = get(keys.reply(org_id, reply_id))
     about = (inbound or {}).get("customerId"), (inbound or {}).get("actionId")
-    if inbound is None or about != (original["customerId"], original["id"]):
+    if inbound is None or about != (original.customer_id, original.id):
         raise NotFound("the customer's mail this answers is not a reply to this email")
     said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
     return replace(
@@ -150,24 +151,24 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answerin
     the customer's mail (a reply id) that answered the sent email: it is quoted too, and threaded. Everything
     is checked before anything is written; once sent, it counts as a contact and answers an open Reply task."""
     org_id = principal.organization_id
-    original = action_store.get_action(org_id, action_id)
+    original = get_action(org_id, action_id)
     if original is None:
         raise NotFound("action not found")
-    customer = customer_item(principal, original["customerId"])
+    customer = customer_item(principal, original.customer_id)
     outgoing = _outgoing(principal, original, fields, answering)
     now = clock.now()
     author = author_of(principal)  # who sends it: the user, or the API key by its label
     action = _claimed_action(org_id, customer, original, outgoing, author, now)
     sent = _send(org_id, action, outgoing, now)
-    action_store.move(org_id, action["id"], "sending", "sent", sent)
+    action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.SENT, sent)
     customer_store.mark_step_performed(org_id, customer["id"], None, now.isoformat())  # a contact
     timeline.record(
         org_id,
         customer["id"],
-        action["invoiceIds"],
-        "reply_out",
+        action.invoice_ids,
+        EntryKind.REPLY_OUT,
         now.isoformat(),
-        action["id"],
+        action.id,
         {
             "subject": outgoing.email.subject,
             "to": outgoing.to,
@@ -175,16 +176,16 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answerin
             "text": fields.body,
             **author,
             "by": principal.principal_id,
-            "inReplyTo": original["id"],
-            "attachments": action["attachments"],
+            "inReplyTo": original.id,
+            "attachments": action.attachments,
         },
     )
     _answered(org_id, customer, outgoing.exchange, principal, now.isoformat())
     nudge(org_id, customer["id"])  # the next reminder honours the minimum delay
-    return {**action, **sent, "status": "sent"}
+    return {**action.stored(), **sent, "status": ActionStatus.SENT}
 
 
-def _outgoing(principal: Principal, original: dict[str, Any], fields: ReplyFields, answering: str | None) -> Outgoing:
+def _outgoing(principal: Principal, original: Action, fields: ReplyFields, answering: str | None) -> Outgoing:
     """The reply to send, or why it cannot go (a 422 naming ``senderEmail``, bad or too large
     attachments, nothing to answer): all checked before anything is written."""
     org_id = principal.organization_id
@@ -208,41 +209,41 @@ def _outgoing(principal: Principal, original: dict[str, Any], fields: ReplyField
 def _claimed_action(
     org_id: str,
     customer: dict[str, Any],
-    original: dict[str, Any],
+    original: Action,
     outgoing: Outgoing,
     author: dict[str, Any],
     now: datetime,
-) -> dict[str, Any]:
+) -> Action:
     """The reply as a manual email action (its files stored with it), claimed for sending."""
     reply_id = new_id("act")
-    action = {
-        "id": reply_id,
-        "customerId": customer["id"],
-        "workflowId": original.get("workflowId"),
-        "workflowVersion": 0,
-        "stepId": "reply",
-        "type": "email",
-        "status": "planned",
-        "scheduledAt": now.isoformat(),
-        "invoiceIds": outgoing.exchange.invoice_ids,
-        "cycle": -1,
-        "manual": True,
-        "createdAt": now.isoformat(),
+    action = Action(
+        id=reply_id,
+        customer_id=customer["id"],
+        workflow_id=original.workflow_id,
+        workflow_version=0,
+        step_id="reply",
+        type=ActionType.EMAIL,
+        status=ActionStatus.PLANNED,
+        scheduled_at=now.isoformat(),
+        invoice_ids=outgoing.exchange.invoice_ids,
+        cycle=-1,
+        manual=True,
+        created_at=now.isoformat(),
         **author,
-        "inReplyTo": original["id"],
-        "attachments": store_attachments(org_id, reply_id, outgoing.files),
-    }
-    action_store.create_if_absent(org_id, action)
-    action_store.move(org_id, reply_id, "planned", "sending", {"claimedAt": now.isoformat()})
+        in_reply_to=original.id,
+        attachments=store_attachments(org_id, reply_id, outgoing.files),
+    )
+    action_store.create_if_absent(org_id, action.stored())
+    action_store.move(org_id, reply_id, ActionStatus.PLANNED, ActionStatus.SENDING, {"claimedAt": now.isoformat()})
     return action
 
 
-def _send(org_id: str, action: dict[str, Any], outgoing: Outgoing, now: datetime) -> dict[str, Any]:
+def _send(org_id: str, action: Action, outgoing: Outgoing, now: datetime) -> dict[str, Any]:
     """Send it through SES: what the action keeps of it; when SES refuses, the action fails saying why
     (nothing stays ``sending``) and the error goes on."""
     envelope = ses.for_action(
         org_id,
-        action["id"],
+        action.id,
         sender_name=outgoing.sender_name,
         sender_email=outgoing.sender_email,
         to=outgoing.to,
@@ -252,11 +253,11 @@ def _send(org_id: str, action: dict[str, Any], outgoing: Outgoing, now: datetime
     try:
         message_id = ses.send(envelope, outgoing.email, tuple(outgoing.files))
     except ses.SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
-        action_store.move(org_id, action["id"], "sending", "failed", {"reason": refused.message})
+        action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.FAILED, {"reason": refused.message})
         raise
     except Exception as error:
         reason = f"not sent: {type(error).__name__}: {str(error)[:300]}"
-        action_store.move(org_id, action["id"], "sending", "failed", {"reason": reason})
+        action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.FAILED, {"reason": reason})
         raise
     return {
         "messageId": message_id,
@@ -271,18 +272,17 @@ def _send(org_id: str, action: dict[str, Any], outgoing: Outgoing, now: datetime
 
 def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, principal: Principal, at: str) -> None:
     """An open Reply task of the customer is answered by this email: done, dunning goes on."""
-    task_id = exchange.reply_task["id"] if exchange.reply_task else customer.get("openReplyTaskId")
+    task_id = exchange.reply_task.id if exchange.reply_task else customer.get("openReplyTaskId")
     if not task_id:
         return
-    task = exchange.reply_task or action_store.get_action(org_id, task_id)
-    if task and action_store.move(
-        org_id, task_id, "open", "done", {"closedAt": at, "closedBy": principal.principal_id, "note": "answered"}
-    ):
+    task = exchange.reply_task or get_action(org_id, task_id)
+    closed = {"closedAt": at, "closedBy": principal.principal_id, "note": "answered"}
+    if task and action_store.move(org_id, task_id, ActionStatus.OPEN, ActionStatus.DONE, closed):
         timeline.record(
             org_id,
             customer["id"],
-            task["invoiceIds"],
-            "event",
+            task.invoice_ids,
+            EntryKind.EVENT,
             at,
             f"{task_id}_done",
             {"event": "done", "actionId": task_id, "by": principal.principal_id, "note": "answered"},

@@ -13,6 +13,7 @@ import binascii
 import re
 from typing import Any
 
+from relance.domain.timeline import TimelineEntry
 from relance.errors import Invalid
 from relance.services import authorship
 from relance.services.pagination import MAX_LIMIT
@@ -27,16 +28,17 @@ PEOPLE_FIELDS = ("owner", "by", "closedBy", "assignedBy")
 
 def _entry(
     customer_id: str, invoice_ids: list[str], kind: str, at: str, entry_id: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    return {"id": entry_id, "kind": kind, "at": at, "customerId": customer_id, "invoiceIds": invoice_ids, **data}
+) -> TimelineEntry:
+    return TimelineEntry(id=entry_id, kind=kind, at=at, customer_id=customer_id, invoice_ids=invoice_ids, data=data)
 
 
 def record(
     org_id: str, customer_id: str, invoice_ids: list[str], kind: str, at: str, entry_id: str, data: dict[str, Any]
 ) -> None:
-    """Write the entry on the customer's timeline and on each invoice's (same id: idempotent)."""
+    """Write the entry on the customer's timeline and on each invoice's (same id: idempotent); ``kind`` is an
+    ``EntryKind`` (another is refused), ``data`` what the kind tells."""
     entry = _entry(customer_id, invoice_ids, kind, at, entry_id, data)
-    store.put_entry(org_id, customer_id, invoice_ids, at, entry_id, entry)
+    store.put_entry(org_id, customer_id, invoice_ids, at, entry_id, entry.stored())
 
 
 def record_entries(
@@ -44,7 +46,7 @@ def record_entries(
 ) -> list[dict[str, Any]]:
     """The same entry as transaction items, to land together with the change it tells of."""
     entry = _entry(customer_id, invoice_ids, kind, at, entry_id, data)
-    return store.entry_puts(org_id, customer_id, invoice_ids, at, entry_id, entry)
+    return store.entry_puts(org_id, customer_id, invoice_ids, at, entry_id, entry.stored())
 
 
 def remove(org_id: str, customer_id: str, invoice_ids: list[str], at: str, entry_id: str) -> None:

@@ -14,10 +14,12 @@ from typing import Any
 
 from relance import clock
 from relance.concurrency import together
+from relance.domain.actions import ActionStatus
 from relance.domain.custom_fields import CustomFieldDefinition
 from relance.domain.customers import Contact, Customer, Position
 from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
 from relance.domain.organizations import Organization, Principal
+from relance.domain.timeline import EntryKind
 from relance.domain.users import User
 from relance.domain.workflows import ActionType, Workflow
 from relance.errors import Invalid, NotFound
@@ -203,9 +205,9 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
         if workflow is not None
         else []
     )
-    done = [a for a in records.get("ACT", []) if a.get("status") not in ("planned",)]
+    done = [a for a in records.get("ACT", []) if a.get("status") != ActionStatus.PLANNED]
     pending = sorted(
-        (a for a in records.get("ACT", []) if a.get("status") == "planned"), key=lambda a: a["scheduledAt"]
+        (a for a in records.get("ACT", []) if a.get("status") == ActionStatus.PLANNED), key=lambda a: a["scheduledAt"]
     )
     return CustomerPage(
         customer=customer,
@@ -271,22 +273,26 @@ def _timeline_page(
     sent = {
         str(a["id"]): list(a.get("to", []))
         for a in action_items
-        if a.get("type") == "email" and a.get("status") == "sent"
+        if a.get("type") == ActionType.EMAIL and a.get("status") == ActionStatus.SENT
     }
-    tasks = {str(a["replyId"]): str(a["id"]) for a in action_items if a.get("replyId") and a.get("status") == "open"}
+    tasks = {
+        str(a["replyId"]): str(a["id"])
+        for a in action_items
+        if a.get("replyId") and a.get("status") == ActionStatus.OPEN
+    }
     for action in action_items:
         status = action.get("deliveryStatus")
         if status in DELIVERY:
             delivery[str(action["id"])] = DELIVERY[str(status)]
     for entry in entries:
         entry_id = str(entry.get("id"))
-        if entry.get("kind") == "reply_in":
+        if entry.get("kind") == EntryKind.REPLY_IN:
             answered = str(entry.get("actionId"))
             if entry_id in tasks:
                 answers[entry_id] = (tasks[entry_id], [str(entry.get("from"))])
             elif answered in sent:
                 answers[entry_id] = (answered, sent[answered])
-        elif entry.get("kind") == "action" and entry_id in sent and entry.get("status") == "sent":
+        elif entry.get("kind") == EntryKind.ACTION and entry_id in sent and entry.get("status") == ActionStatus.SENT:
             answers[entry_id] = (entry_id, sent[entry_id])
     return TimelinePage(entries, next_cursor, delivery, answers, {u.id: u.name for u in known.users.values()})
 
@@ -359,7 +365,7 @@ def invoice_page(principal: Principal, invoice_id: str, timeline_cursor: str | N
 # ---------------------------------------------------------------- the collector's queue
 
 QUEUE_LIMIT = 200
-QUEUE_STATUSES = ("planned", "sent", "skipped", "failed")
+QUEUE_STATUSES = (ActionStatus.PLANNED, ActionStatus.SENT, ActionStatus.SKIPPED, ActionStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -386,7 +392,7 @@ def my_tasks(
     may take it over. One round trip: customers, actions and the directory read together."""
     if order not in QUEUE_ORDERS:
         raise Invalid("unknown order", {"order": f"one of: {', '.join(QUEUE_ORDERS)}"})
-    mine = actions.ActionFilter(status="open", type=_action_type(action_type), owner=principal.user_id)
+    mine = actions.ActionFilter(status=ActionStatus.OPEN, type=_action_type(action_type), owner=principal.user_id)
     (found, customers), known = together(
         lambda: actions.matching_actions(principal, mine), lambda: directory(principal)
     )  # (matching_actions runs in this thread: its own reads go together too)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from relance.domain.actions import ActionStatus
 from relance.domain.analytics.history import InvoiceHistory, MoneyHistory, MoneyKind
 from relance.domain.analytics.receivables import balances_on
 from relance.domain.workflows import ActionType
@@ -20,11 +21,11 @@ from relance.domain.workflows import ActionType
 NOBODY = "none"
 """The row of the customers no account manager manages (and of what no one owns)."""
 
-PENDING = ("planned", "open")
+PENDING = (ActionStatus.PLANNED, ActionStatus.OPEN)
 """A task or call still to do: planned (its day not come, or not opened yet) or open (waiting for a person)."""
-CLOSED = ("done", "skipped")
+CLOSED = (ActionStatus.DONE, ActionStatus.SKIPPED)
 """What a person closes a task or call with."""
-SENT = ("sent", "to_post")
+SENT = (ActionStatus.SENT, ActionStatus.TO_POST)
 """An email or text that went, a letter written for the post."""
 
 
@@ -111,7 +112,7 @@ def _count_actions(
         persons = (action.owner,) if action.owner else managers
         if action.type.is_manual:
             if action.status in CLOSED and _within(action.closed_on, first, last):
-                counts.add(persons, counts.done if action.status == "done" else counts.skipped)
+                counts.add(persons, counts.done if action.status == ActionStatus.DONE else counts.skipped)
             if action.overdue_on(last):
                 counts.add(persons, counts.overdue)
         elif action.status in SENT and _within(action.performed_on, first, last):
