@@ -2,14 +2,12 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from relance.aws import unavailable_as_retryable
 from relance.observability import logger, traced
 from relance.services.dunning import act, record_failure
 
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-@unavailable_as_retryable
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.append_keys(customer_id=event["customerId"], action_id=event["actionId"])
     if "error" in event:

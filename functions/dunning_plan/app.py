@@ -2,14 +2,12 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from relance.aws import unavailable_as_retryable
 from relance.observability import logger, traced
 from relance.services.dunning import plan
 
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-@unavailable_as_retryable
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.append_keys(customer_id=event["customerId"], execution=event["execution"])
     return plan(event["organizationId"], event["customerId"], event["execution"])

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from relance.aws import AwsUnavailable, unavailable_as_retryable
+from local.functions import FunctionError, FunctionRegistry
+from local.template import Template
+from relance.aws import AwsUnavailable
+from relance.storage import table
 from tests.conftest import ROOT
 
 DEFINITIONS = sorted((ROOT / "statemachines").glob("*.asl.json"))
@@ -35,15 +38,32 @@ def test_a_definition_names_only_exceptions_of_ours_and_of_aws(definition):
     assert {n for n in names if not n.startswith(("States.", "Lambda."))} <= set(OURS)
 
 
-def test_a_throttled_task_fails_with_the_name_dunning_retries():
-    @unavailable_as_retryable
-    def task() -> None:
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
+class ThrottledTable:
+    """A table whose every call DynamoDB throttles, after the client's own retries."""
 
-    with pytest.raises(AwsUnavailable) as raised:
-        task()
+    def __getattr__(self, operation: str) -> Any:
+        def throttled(**_: Any) -> None:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, operation)
+
+        return throttled
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "state"),
+    [
+        ("DunningPlanFunction", "dunning_plan/plan.json", "Plan"),
+        ("DunningActFunction", "dunning_act/act.json", "Act"),
+        ("DunningActFunction", "dunning_act/act-after-error.json", "RecordFailure"),
+    ],
+)
+def test_a_throttled_task_fails_with_the_name_its_state_retries(monkeypatch, sample_event, function, event, state):
+    monkeypatch.setattr(table, "dynamodb_table", lambda name: ThrottledTable())
+    task = FunctionRegistry(Template(ROOT / "template.yaml"))[function]
+
+    with pytest.raises(FunctionError) as failed:
+        task.invoke(sample_event(event))
 
     dunning = json.loads((ROOT / "statemachines" / "dunning.asl.json").read_text(encoding="utf-8"))
-    for state in ("Plan", "Act", "RecordFailure"):
-        retried = {name for retry in dunning["States"][state]["Retry"] for name in retry["ErrorEquals"]}
-        assert type(raised.value).__name__ in retried, state
+    retried = {name for retry in dunning["States"][state]["Retry"] for name in retry["ErrorEquals"]}
+    assert failed.value.payload["errorType"] == AwsUnavailable.__name__
+    assert failed.value.payload["errorType"] in retried

@@ -7,9 +7,8 @@ the first call, and ``reset_clients`` forgets clients made against an earlier en
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from functools import cache, wraps
-from typing import Any, ParamSpec, TypeVar
+from functools import cache
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -69,27 +68,9 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def is_transient(error: Exception) -> bool:
     """Whether ``error`` means AWS was unavailable, rather than that it refused the request."""
     if isinstance(error, ConnectionError | HTTPClientError):
         return True
     return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
-
-
-def unavailable_as_retryable(function: Callable[P, R]) -> Callable[P, R]:
-    """Raise ``AwsUnavailable`` for a transient AWS fault inside ``function`` (a state machine task)."""
-
-    @wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return function(*args, **kwargs)
-        except Exception as error:
-            if is_transient(error):
-                raise AwsUnavailable(str(error)) from error
-            raise
-
-    return wrapper

@@ -1,12 +1,18 @@
 """The dunning state machine's executions (Step Functions): one per customer, started and stopped
-by name."""
+by name; and how its tasks ask it to try again."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
-from relance.aws import client
+from relance.aws import AwsUnavailable, client, is_transient
 from relance.settings import get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def enabled() -> bool:
@@ -42,3 +48,19 @@ def stop(name: str, cause: str) -> bool:
     except sfn.exceptions.ExecutionDoesNotExist:
         return False
     return True
+
+
+def unavailable_as_retryable(task: Callable[P, R]) -> Callable[P, R]:
+    """A task of the state machine (Plan, Act) that raises ``AwsUnavailable`` for a transient AWS fault:
+    the one error of ours the definition retries (statemachines/dunning.asl.json)."""
+
+    @wraps(task)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return task(*args, **kwargs)
+        except Exception as error:
+            if is_transient(error):
+                raise AwsUnavailable(str(error)) from error
+            raise
+
+    return wrapper

@@ -17,6 +17,8 @@ from relance.settings import get_settings
 
 NEVER_SIGNED_IN = "FORCE_CHANGE_PASSWORD"
 """Cognito's status of an invited identity until its first sign-in."""
+EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
+"""Cognito's status of an identity made by a sign-in through another provider (Google)."""
 
 
 class AddressTaken(Exception):
@@ -91,6 +93,29 @@ def create(email: str, org_id: str, user_id: str, group: str, *, password: str |
     if password:
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
     cognito.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
+
+
+def native_username(email: str) -> str | None:
+    """The username of the pool's own identity with this address (not one made by a sign-in through
+    another provider), or None (ListUsers filtered on the address)."""
+    pool, cognito = _pool()
+    found = cognito.list_users(UserPoolId=pool, Filter=f'email = "{email}"').get("Users", [])
+    return next((str(u["Username"]) for u in found if u.get("UserStatus") != EXTERNAL_PROVIDER), None)
+
+
+def link_provider(username: str, provider: str, subject: str) -> None:
+    """Signing in with ``provider`` (``Google``) as its user ``subject`` is signing in as the pool's
+    identity ``username`` (AdminLinkProviderForUser)."""
+    pool, cognito = _pool()
+    cognito.admin_link_provider_for_user(
+        UserPoolId=pool,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+        SourceUser={
+            "ProviderName": provider,
+            "ProviderAttributeName": "Cognito_Subject",
+            "ProviderAttributeValue": subject,
+        },
+    )
 
 
 def resend_invitation(email: str) -> None:

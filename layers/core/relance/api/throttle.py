@@ -13,36 +13,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from botocore.exceptions import ClientError
 
 from relance import clock
 from relance.errors import TooManyRequests
 from relance.settings import get_settings
-from relance.storage import keys
-from relance.storage.table import table
-
-KEEP_SECONDS = 120  # a second's count is removed (TTL) a little after it stops mattering
+from relance.storage import request_counts
 
 
 def admit(org_id: str) -> None:
     """Count one request of the organization in this second; TooManyRequests past its limit."""
     limit = get_settings().organization_requests_per_second
-    second = int(clock.real_seconds())
-    try:
-        table().update_item(
-            Key=keys.request_count(org_id, second),
-            UpdateExpression="ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
-            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":one": 1, ":limit": limit, ":ttl": second + KEEP_SECONDS},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    if not request_counts.count(org_id, int(clock.real_seconds()), limit):
         raise TooManyRequests(
             f"at most {limit} requests a second for an organization: slow down and retry",
             {"rateLimit": f"{limit} requests per second per organization"},
-        ) from error
+        )
 
 
 def per_organization(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[object]:

@@ -13,6 +13,11 @@ from relance.aws import client
 from relance.domain.senders import IdentityState
 
 
+class Unanswered(Exception):
+    """SES gave no answer about an identity (it throttled or refused the call): the caller falls back on
+    what SES said last."""
+
+
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -34,13 +39,14 @@ def resend(address: str) -> None:
 
 
 def get(identity: str) -> IdentityState | None:
-    """SES's view of ``identity`` (an address or a domain); None when SES has no such identity."""
+    """SES's view of ``identity`` (an address or a domain); None when SES has no such identity;
+    ``Unanswered`` when SES said nothing of it."""
     try:
         answer = client("sesv2").get_email_identity(EmailIdentity=identity)
     except ClientError as error:
         if _code(error) in ("NotFoundException", "NotFound"):
             return None
-        raise
+        raise Unanswered(str(error)) from error
     return IdentityState(
         verified_for_sending=bool(answer.get("VerifiedForSendingStatus")),
         verification_status=str(answer.get("VerificationStatus") or "PENDING"),

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from relance import clock
-from relance.aws import AwsUnavailable
 from relance.domain.analytics.collected import Period, collected
 from relance.domain.analytics.dso import dso
 from relance.domain.analytics.forecast import local_day
@@ -235,7 +234,7 @@ def _send_once(org_id: str, sender: str, user: dict[str, Any], week: Week, email
     )
     try:
         message_id = ses.send(envelope, email)
-    except (AwsUnavailable, ses.SenderNotVerified) as error:  # SES took nothing: a later run may send it
+    except (ses.AwsUnavailable, ses.SenderNotVerified) as error:  # SES took nothing: a later run may send it
         digest_store.release(org_id, first, user_id)
         logger.warning("weekly digest not sent", user_id=user_id, reason=str(error))
         metrics.add_metric(name="WeeklyDigestFailed", unit="Count", value=1)

@@ -34,6 +34,7 @@ from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
 from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
+from relance.dunning_runs import unavailable_as_retryable
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id, stable_id
 from relance.mail import letters, ses
@@ -117,6 +118,7 @@ def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: i
 # ---------------------------------------------------------------- Plan
 
 
+@unavailable_as_retryable
 def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     """The state machine's Plan: store the next action and say how long to wait for it."""
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
@@ -236,6 +238,7 @@ def get_action(org_id: str, action_id: str) -> Action | None:
     return Action.model_validate(item) if item is not None else None
 
 
+@unavailable_as_retryable
 def act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
     """The state machine's Act: check everything again, then perform the action exactly once."""
     action = get_action(org_id, action_id)
@@ -698,6 +701,7 @@ def _sender(action: Action) -> dict[str, str]:
     return {k: v for k, v in named.items() if v}
 
 
+@unavailable_as_retryable
 def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[str, Any]) -> Answer:
     """After Act failed: the action is failed, on the timeline, never dropped. A fault after the send
     fails nothing: what follows the send is finished instead (never a second email)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from relance.aws import client
+from relance import user_pool
 from relance.domain.organizations import OrganizationSettings, Principal
 from relance.domain.users import Role, UserFields
 from relance.observability import logger
@@ -26,12 +26,6 @@ class SignUpRefused(Exception):
     """The external identity may not sign in (the message reaches the person)."""
 
 
-def _native_user(pool_id: str, email: str) -> dict[str, Any] | None:
-    """The pool's own (not federated) user with this address, if any."""
-    found = client("cognito-idp").list_users(UserPoolId=pool_id, Filter=f'email = "{email}"').get("Users", [])
-    return next((u for u in found if u.get("UserStatus") != "EXTERNAL_PROVIDER"), None)
-
-
 def _organization_for(domain: str) -> str | None:
     """The organization that lets people of ``domain`` sign up (every organization read: sign-ups are rare)."""
     for item in org_store.list_all():
@@ -41,30 +35,17 @@ def _organization_for(domain: str) -> str | None:
     return None
 
 
-def _link(pool_id: str, username: str, provider: str, subject: str) -> None:
-    client("cognito-idp").admin_link_provider_for_user(
-        UserPoolId=pool_id,
-        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
-        SourceUser={
-            "ProviderName": provider,
-            "ProviderAttributeName": "Cognito_Subject",
-            "ProviderAttributeValue": subject,
-        },
-    )
-
-
 def pre_sign_up(event: dict[str, Any]) -> dict[str, Any]:
     """The pre-sign-up trigger's answer: an external identity linked to its person, or SignUpRefused."""
     if event.get("triggerSource") != "PreSignUp_ExternalProvider":
         return event  # people an admin creates (invitations) need nothing here
-    pool_id = str(event["userPoolId"])
     attributes = event["request"]["userAttributes"]
     email = str(attributes.get("email", "")).strip().lower()
     provider, _, subject = str(event["userName"]).partition("_")
     if not email or str(attributes.get("email_verified", "")).lower() != "true":
         raise SignUpRefused("Google did not confirm this email address.")
-    existing = _native_user(pool_id, email)
-    if existing is None:
+    username = user_pool.native_username(email)
+    if username is None:
         organization = _organization_for(email.rpartition("@")[2])
         if organization is None:
             logger.info("external sign-in refused: no such user", provider=provider)
@@ -74,9 +55,9 @@ def pre_sign_up(event: dict[str, Any]) -> dict[str, Any]:
         # A password nobody knows (and no invitation email): this person signs in with Google only.
         unknown = f"{secrets.token_urlsafe(24)}aA1!"
         users.create_user(founder, UserFields(email=email, name=name, role=Role.ACCOUNT_MANAGER), password=unknown)
-        existing = _native_user(pool_id, email)
-        if existing is None:
+        username = user_pool.native_username(email)
+        if username is None:
             raise SignUpRefused("The account could not be created: please try again.")
-    _link(pool_id, str(existing["Username"]), provider.capitalize() if provider.islower() else provider, subject)
+    user_pool.link_provider(username, provider.capitalize() if provider.islower() else provider, subject)
     logger.info("external identity linked", provider=provider)
     return event

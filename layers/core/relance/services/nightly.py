@@ -8,13 +8,14 @@ runs again (every step recomputes from the ledger).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import clock
+from relance import clock, queues
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
@@ -33,6 +34,18 @@ PREFIXES = ("invoice", "payment", "credit_note", "refund")
 def organizations_to_run() -> list[str]:
     """Every organization (Query GSI1 ``ORGS``)."""
     return [org["id"] for org in org_store.list_all()]
+
+
+def queue_runs(queue_url: str, run_date: date) -> int:
+    """The night's fan-out: one message per organization (``organizationId``, ``runDate``) onto the
+    nightly queue, whose worker calls ``run_for_organization``; how many organizations."""
+    bodies = [
+        json.dumps({"organizationId": org_id, "runDate": run_date.isoformat()}) for org_id in organizations_to_run()
+    ]
+    refused = queues.send_all(queue_url, bodies)
+    if refused:
+        logger.error("nightly runs not queued", organizations=[json.loads(body)["organizationId"] for body in refused])
+    return len(bodies)
 
 
 def ledger_state(

@@ -30,13 +30,12 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
+    BasePersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
 
 from relance import clock
-from relance.aws import client
 from relance.domain.customers import PaymentMethods
 from relance.domain.ledger import Allocation, InvoiceBalance, InvoiceStatus, PaymentFields
 from relance.domain.money import Money
@@ -72,10 +71,10 @@ from relance.payments import stripe_checkout
 from relance.services import ledger, notifications, portal_links, timeline
 from relance.services.nudges import nudge
 from relance.services.portal_links import PortalAccess
-from relance.settings import get_settings
 from relance.storage import checkouts as checkout_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
+from relance.storage import idempotency
 from relance.storage import ledger as ledger_store
 
 EVENT_RETENTION_SECONDS = 30 * 86400  # Stripe retries a webhook for up to three days
@@ -251,16 +250,15 @@ def stripe_customer(org_id: str, customer: dict[str, Any]) -> str:
 def handle_webhook(payload: str, signature: str | None, lambda_context: Any = None) -> dict[str, Any]:
     """A webhook request: refused unless Stripe signed it; each event handled once."""
     event = stripe_checkout.verified_event(payload, signature)
-    remembered, config = _idempotent(client("dynamodb"))
+    remembered, config = _idempotent(idempotency.persistence_layer())
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)  # an event cut short by the timeout can run again
     return remembered(event=event)
 
 
 @cache
-def _idempotent(dynamodb: Any) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
-    """``handle_event`` remembered by event id (one persistence layer per client: new endpoint, new one)."""
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name, boto3_client=dynamodb)
+def _idempotent(persistence: BasePersistenceLayer) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+    """``handle_event`` remembered by event id (once per persistence layer: new endpoint, new one)."""
     config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=EVENT_RETENTION_SECONDS)
     remembered: Callable[..., dict[str, Any]] = idempotent_function(
         data_keyword_argument="event", persistence_store=persistence, config=config

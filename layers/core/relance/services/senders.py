@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from relance import clock
 from relance.domain.organizations import Organization
 from relance.domain.senders import (
@@ -71,7 +69,7 @@ def sender_of(organization: Organization) -> Sender | None:
     try:
         address = identities.get(email)
         domain = None if status_of(address) == SenderStatus.VERIFIED else identities.get(domain_of(email))
-    except ClientError:  # throttled or unreachable: what SES said last time
+    except identities.Unanswered:  # what SES said last time
         logger.warning("SES did not answer about the sender identity", sender=email)
         status = SenderStatus((record or {}).get("status", SenderStatus.NOT_STARTED))
         return Sender(email=email, status=status, checked_at=_when(record, "checkedAt"), verification_sent_at=sent_at)

@@ -23,10 +23,9 @@ from urllib.parse import urlencode
 import jwt
 import urllib3
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from aws_lambda_powertools.utilities import parameters
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from relance.aws import client
+from relance import secrets as secret_store
 from relance.domain.organizations import Principal
 from relance.errors import RelanceError
 from relance.services.users import authenticate_bearer
@@ -81,8 +80,7 @@ def secret_key() -> str:
     arn = get_settings().web_secret_arn
     if not arn:
         raise SignInUnavailable("the web app has no signing key (WEB_SECRET_ARN)")
-    provider = parameters.SecretsProvider(boto3_client=client("secretsmanager"))
-    return str(provider.get(arn, max_age=SECRET_MAX_AGE))
+    return secret_store.value(arn, SECRET_MAX_AGE)
 
 
 # ---------------------------------------------------------------- cookies
