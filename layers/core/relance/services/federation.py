@@ -46,11 +46,11 @@ def pre_sign_up(event: dict[str, Any]) -> dict[str, Any]:
         raise SignUpRefused("Google did not confirm this email address.")
     username = user_pool.native_username(email)
     if username is None:
-        organization = _organization_for(email.rpartition("@")[2])
-        if organization is None:
+        org_id = _organization_for(email.rpartition("@")[2])
+        if org_id is None:
             logger.info("external sign-in refused: no such user", provider=provider)
             raise SignUpRefused(f"No Relance user has the address {email}: ask your administrator to invite you.")
-        founder = Principal(organization_id=organization, role="admin", principal_id=f"sign-up:{provider}")
+        founder = Principal(organization_id=org_id, role="admin", principal_id=f"sign-up:{provider}")
         name = str(attributes.get("name") or email.partition("@")[0])
         # A password nobody knows (and no invitation email): this person signs in with Google only.
         unknown = f"{secrets.token_urlsafe(24)}aA1!"

@@ -178,7 +178,7 @@ def _block(
         "verdicts": verdicts,
     }
     if store.add_blocked(org_id, record):
-        logger.warning("inbound mail with a virus blocked", organization=org_id, reply_id=reply_id)
+        logger.warning("inbound mail with a virus blocked", organization_id=org_id, reply_id=reply_id)
         metrics.add_metric(name="InboundMailVirusBlocked", unit="Count", value=1)
     return record
 

@@ -33,7 +33,7 @@ PREFIXES = ("invoice", "payment", "credit_note", "refund")
 
 def organizations_to_run() -> list[str]:
     """Every organization (Query GSI1 ``ORGS``)."""
-    return [org["id"] for org in org_store.list_all()]
+    return [organization["id"] for organization in org_store.list_all()]
 
 
 def queue_runs(queue_url: str, run_date: date) -> int:
@@ -96,9 +96,9 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
     if done and done.get("status") == "done":
         logger.info("nightly run already done", organization_id=org_id, run_date=str(run_date))
         return done
-    org = org_store.get(org_id) or {}
-    basis = RatingBasis(org.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
-    in_flight_days = OrganizationSettings.model_validate(org.get("settings") or {}).payment_in_flight_days
+    organization = org_store.get(org_id) or {}
+    basis = RatingBasis(organization.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
+    in_flight_days = OrganizationSettings.model_validate(organization.get("settings") or {}).payment_in_flight_days
     drift = []
     broken = 0
     expired = 0

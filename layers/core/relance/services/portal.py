@@ -151,9 +151,9 @@ def _ledger(org_id: str, customer_id: str, today: date) -> tuple[list[dict[str, 
 def page(token: str, payment: str | None = None) -> PortalPage:
     """What the portal shows: balances, open invoices (oldest due first), recently paid ones."""
     visit = open_link(token)
-    org, customer = visit.organization, visit.customer
+    organization, customer = visit.organization, visit.customer
     today = clock.now().date()
-    items, parts = _ledger(org.id, customer["id"], today)
+    items, parts = _ledger(organization.id, customer["id"], today)
     invoices = [_portal_invoice(i, today) for i in items if i["status"] != InvoiceStatus.VOIDED]
     open_invoices = sorted((i for i in invoices if i.status == InvoiceStatus.OPEN), key=lambda i: (i.due_at, i.number))
     paid = sorted((i for i in invoices if i.status == InvoiceStatus.PAID), key=lambda i: i.paid_at or i.due_at)
@@ -169,18 +169,18 @@ def page(token: str, payment: str | None = None) -> PortalPage:
     ]
     _record_visit(visit, today)
     return PortalPage(
-        organization_name=org.name,
-        logo_url=org.settings.logo_url,
+        organization_name=organization.name,
+        logo_url=organization.settings.logo_url,
         customer_name=customer["name"],
-        language=customer.get("language") or org.settings.language,
+        language=customer.get("language") or organization.settings.language,
         balances=balances,
         open_invoices=open_invoices,
         paid_invoices=list(reversed(paid))[:PAID_SHOWN],
-        dispute_reasons=org.settings.dispute_reasons,
+        dispute_reasons=organization.settings.dispute_reasons,
         online_payment=stripe_checkout.enabled() and not visit.access.preview,
-        card_limit=org.settings.card_payment_limit,
+        card_limit=organization.settings.card_payment_limit,
         can_write=not visit.access.preview,
-        last_payment=_checkout_status(org.id, customer["id"], payment),
+        last_payment=_checkout_status(organization.id, customer["id"], payment),
     )
 
 
@@ -268,17 +268,17 @@ def send_message(token: str, message: PortalMessage) -> None:
     """A message to the organization's AR mailbox, on the timeline and to the account managers."""
     visit = open_link(token)
     _changes_allowed(visit)
-    org, customer = visit.organization, visit.customer
+    organization, customer = visit.organization, visit.customer
     now = clock.now()
     # A double click sends the same message twice within the minute: one entry, one email.
     entry_id = stable_id("msg", customer["id"], f"{now:%Y%m%d%H%M}", message.body)
-    if not customer_store.claim_portal_message(org.id, customer["id"], entry_id):
+    if not customer_store.claim_portal_message(organization.id, customer["id"], entry_id):
         return
     data = {"body": message.body, "from": message.email, "fromName": message.name, "channel": "portal"}
-    timeline.record(org.id, customer["id"], [], "portal_message", now.isoformat(), entry_id, data)
-    _email_ar(org, customer, message)
+    timeline.record(organization.id, customer["id"], [], "portal_message", now.isoformat(), entry_id, data)
+    _email_ar(organization, customer, message)
     notifications.notify(
-        org.id,
+        organization.id,
         list(customer.get("accountManagerIds", [])),
         "portal_message",
         f"{customer['name']} wrote on the portal",
@@ -287,9 +287,9 @@ def send_message(token: str, message: PortalMessage) -> None:
     )
 
 
-def _email_ar(org: Organization, customer: dict[str, Any], message: PortalMessage) -> None:
+def _email_ar(organization: Organization, customer: dict[str, Any], message: PortalMessage) -> None:
     """Forward the message to the AR mailbox; the visitor's address is the Reply-To."""
-    sender, to = org.settings.sender_email, org.settings.ar_email
+    sender, to = organization.settings.sender_email, organization.settings.ar_email
     if not sender or not to:
         logger.info("no AR mailbox or sender address: portal message kept on the timeline only")
         return
@@ -299,12 +299,12 @@ def _email_ar(org: Organization, customer: dict[str, Any], message: PortalMessag
     )
     try:
         ses.send_text(
-            (f"{org.name} portal", sender),
+            (f"{organization.name} portal", sender),
             to,
             f"Portal message from {customer['name']}",
             text,
             reply_to=str(message.email) if message.email else None,
-            tags={"organization": org.id},
+            tags={"organization": organization.id},
         )
     except ses.SenderNotVerified:  # the visitor's message is kept; an unverified sender is the team's to fix
         logger.warning("sender not verified in SES: portal message kept on the timeline only", sender=sender)
@@ -317,15 +317,17 @@ def dispute(token: str, invoice_id: str, request: Dispute) -> None:
     _open_dispute(visit.organization, visit.customer, invoice_id, request, "portal")
 
 
-def _open_dispute(org: Organization, customer: dict[str, Any], invoice_id: str, request: Dispute, by: str) -> None:
-    if request.reason not in org.settings.dispute_reasons:
-        raise Invalid("unknown reason", {"reason": f"one of: {', '.join(org.settings.dispute_reasons)}"})
-    invoice = _open_invoice_of(org.id, customer["id"], invoice_id, "invoiceId")
+def _open_dispute(
+    organization: Organization, customer: dict[str, Any], invoice_id: str, request: Dispute, by: str
+) -> None:
+    if request.reason not in organization.settings.dispute_reasons:
+        raise Invalid("unknown reason", {"reason": f"one of: {', '.join(organization.settings.dispute_reasons)}"})
+    invoice = _open_invoice_of(organization.id, customer["id"], invoice_id, "invoiceId")
     if invoice.get("disputed"):
         raise Conflict(f"invoice {invoice['number']} is already disputed")
     now = clock.now().isoformat()
     ledger_store.set_invoice_mark(
-        org.id,
+        organization.id,
         invoice_id,
         "disputed",
         {"reason": request.reason, "comment": request.comment, "at": now, "by": by},
@@ -338,16 +340,16 @@ def _open_dispute(org: Organization, customer: dict[str, Any], invoice_id: str, 
         **({"by": by} if by != "portal" else {}),
     }
     entry_id = stable_id("evt", "dispute", invoice_id, now)
-    timeline.record(org.id, customer["id"], [invoice_id], "event", now, entry_id, data)
+    timeline.record(organization.id, customer["id"], [invoice_id], "event", now, entry_id, data)
     notifications.notify(
-        org.id,
+        organization.id,
         [u for u in customer.get("accountManagerIds", []) if u != by],
         "dispute_opened",
         f"{customer['name']} disputes invoice {invoice['number']}: {request.reason}",
         entry_id,
         {"customerId": customer["id"], "invoiceIds": [invoice_id]},
     )
-    nudge(org.id, customer["id"])
+    nudge(organization.id, customer["id"])
 
 
 def promise(token: str, request: Promise) -> None:
@@ -360,24 +362,26 @@ def promise(token: str, request: Promise) -> None:
     _record_promise(visit.organization, visit.customer, request, None)
 
 
-def _record_promise(org: Organization, customer: dict[str, Any], request: Promise, by: str | None) -> None:
+def _record_promise(organization: Organization, customer: dict[str, Any], request: Promise, by: str | None) -> None:
     today = clock.now().date()
     check_promise_date(request.promised_for, today)
-    invoices = [_open_invoice_of(org.id, customer["id"], i, "invoiceIds") for i in dict.fromkeys(request.invoice_ids)]
+    invoices = [
+        _open_invoice_of(organization.id, customer["id"], i, "invoiceIds") for i in dict.fromkeys(request.invoice_ids)
+    ]
     for invoice in invoices:
         check_promise_allowed(invoice, today)
     try:
         transact(
             [
                 ledger_store.promise_entry(
-                    org.id, i["id"], request.promised_for.isoformat(), today.isoformat(), PROMISES_PER_INVOICE
+                    organization.id, i["id"], request.promised_for.isoformat(), today.isoformat(), PROMISES_PER_INVOICE
                 )
                 for i in invoices
             ]
         )
     except TransactionCancelled as error:  # another promise (or a payment) got in meanwhile: say which
         for invoice in invoices:
-            current = _open_invoice_of(org.id, customer["id"], invoice["id"], "invoiceIds")
+            current = _open_invoice_of(organization.id, customer["id"], invoice["id"], "invoiceIds")
             check_promise_allowed(current, today)
         raise Conflict("the invoices changed meanwhile: please try again") from error
     now = clock.now().isoformat()
@@ -390,16 +394,16 @@ def _record_promise(org: Organization, customer: dict[str, Any], request: Promis
         "numbers": [i["number"] for i in invoices],
         **({"by": by} if by else {}),
     }
-    timeline.record(org.id, customer["id"], ids, "event", now, entry_id, data)
+    timeline.record(organization.id, customer["id"], ids, "event", now, entry_id, data)
     notifications.notify(
-        org.id,
+        organization.id,
         [u for u in customer.get("accountManagerIds", []) if u != by],
         "promise_to_pay",
         f"{customer['name']} promises to pay {len(ids)} invoice(s) by {request.promised_for.isoformat()}",
         entry_id,
         {"customerId": customer["id"], "invoiceIds": ids},
     )
-    nudge(org.id, customer["id"])
+    nudge(organization.id, customer["id"])
 
 
 def _open_invoice_of(org_id: str, customer_id: str, invoice_id: str, field: str) -> dict[str, Any]:

@@ -103,8 +103,8 @@ def issue(
 def create(principal: Principal, customer_id: str, request: PortalLinkRequest) -> PortalLink:
     """``POST /v1/customers/{id}/portal-link``: the customer must be visible to the caller."""
     customer = customer_item(principal, customer_id, consistent=True)
-    org = get_organization(principal.organization_id)
-    days = request.expires_in_days or org.settings.portal_link_validity_days
+    organization = get_organization(principal.organization_id)
+    days = request.expires_in_days or organization.settings.portal_link_validity_days
     reason = "preview" if request.preview else f"requested by {principal.user_id or principal.principal_id}"
     return issue(
         principal.organization_id,

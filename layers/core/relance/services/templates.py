@@ -260,19 +260,19 @@ def send_test(principal: Principal, draft: Draft, customer_id: str) -> str:
     if not principal.user_id:
         raise Invalid("only a person can receive a test email", {"to": "an API key has no email address"})
     me = users.get_user(principal, principal.user_id)
-    org = get_organization(principal.organization_id)
-    if not org.settings.sender_email:
+    organization = get_organization(principal.organization_id)
+    if not organization.settings.sender_email:
         raise Invalid("the organization has no sender address", {"senderEmail": "set one in the settings"})
-    sender_name = org.settings.sender_name or org.name
+    sender_name = organization.settings.sender_name or organization.name
     shown = preview_draft(principal, draft, customer_id, sender_name)
     envelope = ses.Envelope(
         sender_name=sender_name,
-        sender_email=org.settings.sender_email,
+        sender_email=organization.settings.sender_email,
         to=[me.email],
         cc=[],
         reply_to=me.email,
         message_id=f"<{new_id('test')}@{get_settings().reply_domain}>",  # no action in it: replies route nowhere
-        tags={"organization": org.id, "kind": "test"},  # no action tag: its SES events change nothing
+        tags={"organization": organization.id, "kind": "test"},  # no action tag: its SES events change nothing
     )
     ses.send(envelope, RenderedEmail(subject=f"[Test] {shown.subject}", text=shown.text, html=shown.html))
     return me.email
