@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 
 from local.functions import FunctionRegistry
@@ -47,7 +48,8 @@ def generate() -> str:
     """The document as committed in functions/api/openapi.json (and docs/openapi.json)."""
     api = FunctionRegistry(Template(ROOT / "template.yaml"))["ApiFunction"]
     api.load()
-    resolver = api.module.app
+    assert api.module is not None  # load() imported it
+    resolver: APIGatewayRestResolver = api.module.app
     schema = resolver.get_openapi_json_schema(
         title="Relance API",
         version=__version__,

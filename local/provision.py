@@ -93,7 +93,7 @@ def create_table(template: Template, dynamodb: Any, logical_id: str) -> None:
 
 def create_queue(template: Template, sqs: Any, logical_id: str) -> None:
     props = template.properties(logical_id)
-    attributes = {
+    attributes: dict[str, str] = {
         key: str(props[key])
         for key in (
             "VisibilityTimeout",
@@ -130,6 +130,7 @@ def subscribe(template: Template, sns: Any, logical_id: str) -> None:
 def state_machine_definition(template: Template, logical_id: str) -> str:
     """The ASL text with ``${Name}`` DefinitionSubstitutions replaced, as SAM does."""
     props = template.properties(logical_id)
+    text: str
     if "DefinitionUri" in props:
         text = (template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
     else:

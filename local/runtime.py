@@ -201,8 +201,9 @@ class LocalRuntime:
         if getattr(self, "functions", None) is not None:
             self.functions.uninstall_invoke_hook()
         self.outbox.uninstall()
-        if getattr(self, "cognito", None) is not None:
-            self.cognito.uninstall()
+        cognito: LocalCognito | None = getattr(self, "cognito", None)
+        if cognito is not None:
+            cognito.uninstall()
         if getattr(self, "ses_events", None) is not None:
             self.ses_events.uninstall()
         if self._moto is not None:

@@ -34,7 +34,10 @@ class SesEvents:
                 self.topics[props["ConfigurationSetName"]] = sns["TopicARN"]
         self._pending = threading.local()
         self._publishing: list[threading.Thread] = []
-        self._entries = [("before-call.sesv2.SendEmail", self._before), ("after-call.sesv2.SendEmail", self._after)]
+        self._entries: list[hooks.Hook] = [
+            ("before-call.sesv2.SendEmail", self._before),
+            ("after-call.sesv2.SendEmail", self._after),
+        ]
 
     def install(self) -> None:
         hooks.install(self._entries)

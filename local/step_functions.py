@@ -15,6 +15,7 @@ Errors moto raises for a bad timestamp or a negative number of seconds are uncha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,8 +37,8 @@ class SimulatedSteps:
 
     def install(self) -> None:
         virtual_time = self.virtual_time
-        original_start = ExecutionWorker.start
-        original_logic = ExecutionWorker._execution_logic
+        original_start: Callable[[ExecutionWorker], None] = ExecutionWorker.start  # moto's are untyped
+        original_logic: Callable[[ExecutionWorker], None] = ExecutionWorker._execution_logic
 
         def start(worker: ExecutionWorker) -> None:
             worker._relance_counted = True  # type: ignore[attr-defined]

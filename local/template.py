@@ -88,7 +88,8 @@ class Template:
         }.get(resource["Type"])
         if globals_key:
             props = _deep_merge(self.raw.get("Globals", {}).get(globals_key, {}), props)
-        return self.resolve(props)
+        resolved: dict[str, Any] = self.resolve(props)
+        return resolved
 
     # ------------------------------------------------------------ physical ids
     def name_of(self, logical_id: str) -> str:

@@ -39,7 +39,7 @@ QUIET_TIMEOUT = 120.0
 class Timer:
     """Something due at ``moment``: ``action`` runs (quickly, in the driver) when the clock shows it."""
 
-    def __init__(self, moment: datetime, label: str, action: Callable[[], None]) -> None:
+    def __init__(self, moment: datetime, label: str, action: Callable[[], object]) -> None:
         self.moment = moment
         self.label = label
         self._action = action
@@ -139,7 +139,7 @@ class VirtualTime:
         self.late: list[tuple[str, datetime, datetime]] = []  # (label, due, fired at): timers fired after their moment
 
     # ------------------------------------------------------------ timers
-    def at(self, moment: datetime, label: str, action: Callable[[], None]) -> Timer:
+    def at(self, moment: datetime, label: str, action: Callable[[], object]) -> Timer:
         timer = Timer(moment, label, action)
         with self._lock:
             heapq.heappush(self._timers, (moment, next(self._sequence), timer))

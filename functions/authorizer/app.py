@@ -6,6 +6,8 @@ Answers an IAM policy for the whole API plus the context the API function reads
 into a 401 without calling the API.
 """
 
+from typing import Any
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -22,7 +24,7 @@ from relance.services.users import authenticate_bearer
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @traced
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
-def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
+def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
     api_key = event.headers.get("x-api-key", "")  # case-insensitive
     scheme, _, token = event.headers.get("authorization", "").partition(" ")
     if api_key:

@@ -1,14 +1,16 @@
 """Dunning state machine, Act: re-check at send time and perform the action once (or record its failure)."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from relance.observability import logger, traced
-from relance.services.dunning import act, record_failure
+from relance.services.dunning import Answer, act, record_failure
 
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> Answer:
     logger.append_keys(customer_id=event["customerId"], action_id=event["actionId"])
     if "error" in event:
         return record_failure(event["organizationId"], event["customerId"], event["actionId"], event["error"])

@@ -1,6 +1,7 @@
 """Nightly (EventBridge schedule): one message per organization onto the nightly queue."""
 
 import os
+from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,7 +12,7 @@ from relance.services.nightly import queue_runs
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run_date = clock.now().date()
     organizations = queue_runs(os.environ["NIGHTLY_QUEUE_URL"], run_date)
     logger.info("nightly run fanned out", organizations=organizations, run_date=run_date.isoformat())

@@ -116,14 +116,10 @@ def promise(token: str) -> Response[str]:
     return _redirect(f"{link_url(token)}?done=promise")
 
 
-@app.exception_handler(NotFound)
-def _unknown_link(_: NotFound) -> Response[str]:
-    return _html(pages.not_found_html(pages.browser_language(app.current_event.headers.get("accept-language"))), 404)
-
-
 @app.not_found
-def _no_route(_: NotFoundError) -> Response[str]:
-    return _unknown_link(NotFound("no such page"))
+@app.exception_handler(NotFound)
+def _unknown_link(_: NotFound | NotFoundError) -> Response[str]:
+    return _html(pages.not_found_html(pages.browser_language(app.current_event.headers.get("accept-language"))), 404)
 
 
 @app.exception_handler(Invalid)
@@ -141,5 +137,5 @@ def _refused(error: Invalid | Conflict | PortalRefused) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -5,6 +5,7 @@ the signed-in person's principal from the session cookies (``relance.web.session
 ``relance.services`` with it, so each scope rule is the API's own.
 """
 
+from typing import Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
@@ -79,14 +80,10 @@ def _problem(status: int, title: str, message: str) -> Response[str]:
     return html(RENDER.page("problem.html", title=title, message=message), status)
 
 
-@app.exception_handler(NotFound)
-def _not_found(_: NotFound) -> Response[str]:
-    return _problem(404, "Not found", "This page does not exist, or you do not have access to it.")
-
-
 @app.not_found
-def _no_route(_: NotFoundError) -> Response[str]:
-    return _not_found(NotFound("no such page"))
+@app.exception_handler(NotFound)
+def _not_found(_: NotFound | NotFoundError) -> Response[str]:
+    return _problem(404, "Not found", "This page does not exist, or you do not have access to it.")
 
 
 @app.exception_handler(Forbidden)
@@ -115,5 +112,5 @@ def _bug(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -4,6 +4,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from relance.observability import logger
+from relance.services.users import authenticate_bearer
 from relance.web import security, session
 from screens.base import RENDER, check_csrf, form, html, redirect, signed_in
 
@@ -34,7 +35,7 @@ def callback() -> Response[str]:
         session.secret_key(), cookies.get(session.SIGN_IN_COOKIE), query.get("state")
     )
     tokens = session.exchange_code(query.get("code") or "", verifier)
-    if session.authenticate_bearer(tokens.id_token) is None:
+    if authenticate_bearer(tokens.id_token) is None:
         problem = "This account is not a member of an organization in Relance. Ask an administrator to invite you."
         return html(
             RENDER.page("signed_out.html", problem=problem), 403, cookies=[session.expired(session.SIGN_IN_COOKIE)]

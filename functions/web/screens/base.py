@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.shared.cookies import Cookie
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from relance.errors import Forbidden
 from relance.services import notes
@@ -35,11 +35,11 @@ class CsrfRefused(Forbidden):
     code = "csrf_refused"
 
 
-def is_htmx(event: APIGatewayProxyEvent) -> bool:
+def is_htmx(event: BaseProxyEvent) -> bool:
     return event.headers.get("hx-request") == "true"
 
 
-def full_path(event: APIGatewayProxyEvent) -> str:
+def full_path(event: BaseProxyEvent) -> str:
     query = event.multi_value_query_string_parameters or {}
     pairs = [(k, v) for k, values in query.items() for v in values]
     return event.path + (f"?{urlencode(pairs)}" if pairs else "")
@@ -54,7 +54,7 @@ def signed_in(router: Router) -> SignedIn:
     return person
 
 
-def form(event: APIGatewayProxyEvent) -> dict[str, list[str]]:
+def form(event: BaseProxyEvent) -> dict[str, list[str]]:
     """A url-encoded form's fields (every value, blanks kept)."""
     return parse_qs(event.decoded_body or "", keep_blank_values=True)
 

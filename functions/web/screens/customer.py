@@ -238,7 +238,7 @@ def _timeline_form(
         actions.create_manual(person.principal, email)
         return "timeline"
     if intent == "write":  # an email written for this customer, sent now (the manual email service)
-        values = {
+        values: dict[str, str | None] = {
             "customerId": customer_id,
             "type": "email",
             "subject": first(fields, "subject"),
@@ -351,8 +351,8 @@ def customer_form(customer_id: str) -> Response[str]:
             errors["draft"] = first(fields, "body")
         if presigned:
             return uploads.json_answer({"message": refused.message, "fields": refused.fields}, 422)
-        written = {"subject": first(fields, "subject"), "text": first(fields, "text")} if intent == "write" else None
-        return _show(person, customer_id, errors=errors, status=422, written=written)
+        email = {"subject": first(fields, "subject"), "text": first(fields, "text")} if intent == "write" else None
+        return _show(person, customer_id, errors=errors, status=422, written=email)
     back = first(fields, "back")  # the invoice page whose timeline posted here, else this page
     after = f"{back}#timeline" if INVOICE_PAGE.fullmatch(back) else f"/customers/{customer_id}#{anchor}"
     if presigned:

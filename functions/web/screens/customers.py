@@ -36,7 +36,7 @@ def _state(params: dict[str, list[str]], known: workspace.Directory) -> ListStat
         view = next((v for v in known.views if v.id == view_id), None)
         if view is not None:
             state = customer_list.view_state(view)
-            state.cursor = (params.get("cursor") or [None])[0]
+            state.cursor = next(iter(params.get("cursor", [])), None)
             state.columns = [c for c in state.columns if c in columns] or list(customer_list.DEFAULT_COLUMNS)
             return state
     return customer_list.parse(params, columns)
@@ -70,7 +70,7 @@ def _list(person: SignedIn, params: dict[str, list[str]], status: int = 200, **e
         methods=METHODS,
         aging_buckets=customer_list.AGING,
         actions=ACTIONS,
-        updated=(params.get("updated") or [None])[0],
+        updated=next(iter(params.get("updated", [])), None),
         bulk_error=extra.pop("bulk_error", None),
         **extra,
     )

@@ -6,6 +6,7 @@ page again with its reason (422).
 """
 
 from datetime import date
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -44,7 +45,7 @@ def _show(
     )
 
 
-def _timeline_forms(customer_id: str, invoice_id: str) -> dict[str, str]:
+def _timeline_forms(customer_id: str, invoice_id: str) -> dict[str, Any]:
     """The timeline's forms (notes pinned, deleted, given files; replies) act on the customer's page,
     which comes back here."""
     return {"timeline_posts_to": f"/customers/{customer_id}", "timeline_back": f"/invoices/{invoice_id}"}

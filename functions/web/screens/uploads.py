@@ -17,7 +17,7 @@ from email.policy import HTTP
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from relance.errors import Invalid
 from relance.services import notes
@@ -37,7 +37,7 @@ class FormFile:
     data: bytes
 
 
-def read(event: APIGatewayProxyEvent) -> tuple[dict[str, list[str]], list[FormFile]]:
+def read(event: BaseProxyEvent) -> tuple[dict[str, list[str]], list[FormFile]]:
     """A form's fields and files, url-encoded or multipart; a file input left empty is no file."""
     content_type = event.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
