@@ -16,6 +16,7 @@ from relance.api.caller import caller
 from relance.api.pages import Page
 from relance.api.reports import csv_download
 from relance.domain.analytics.collected import Period
+from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.services import actions, analytics, team_activity
 from relance.services.analytics import AnalyticsFilter
@@ -23,6 +24,18 @@ from relance.services.analytics import AnalyticsFilter
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class EmailNotDelivered(RelanceModel):
+    """An email that bounced or drew a complaint, and the addresses that did."""
+
+    action_id: str
+    customer_id: str
+    customer_name: str
+    sent_at: str | None
+    subject: str | None
+    status: str = Field(description="bounced or complained")
+    recipients: dict[str, str] = Field(description="each address that bounced or complained, and which")
 
 
 class Format(AnalyticsFilter):
@@ -158,5 +171,5 @@ def team(principal: Caller, query: Annotated[TeamQuery, Query()]) -> Response[An
 
 
 @router.get("/v1/analytics/emails-not-delivered", tags=["analytics"], summary="Emails that bounced or drew a complaint")
-def emails_not_delivered(principal: Caller) -> Page[dict[str, Any]]:
-    return Page[dict[str, Any]](items=actions.not_delivered(principal))
+def emails_not_delivered(principal: Caller) -> Page[EmailNotDelivered]:
+    return Page[EmailNotDelivered](items=actions.not_delivered(principal))

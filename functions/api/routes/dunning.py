@@ -1,7 +1,7 @@
 """Dunning: a customer's collection paused and resumed, actions (listed, out of the blue, skipped,
 completed, reassigned) and the forecast of what dunning will do."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
@@ -10,7 +10,7 @@ from pydantic import Field
 
 from relance.api.caller import caller
 from relance.api.pages import Page
-from relance.domain.actions import ActionStatus
+from relance.domain.actions import ActionStatus, ShownAction
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.services import actions, dunning
@@ -28,19 +28,25 @@ class Reassign(RelanceModel):
     owner: str = Field(description="the user who takes it: one of the customer's account managers or an admin")
 
 
+class CollectionState(RelanceModel):
+    """Whether collection is paused for the customer: nothing is sent while it is."""
+
+    collection_paused: bool
+
+
 @router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
-def pause(principal: Caller, customer_id: str) -> dict[str, Any]:
-    return {"collectionPaused": dunning.pause(principal, customer_id)["collectionPaused"]}
+def pause(principal: Caller, customer_id: str) -> CollectionState:
+    return CollectionState(collection_paused=dunning.pause(principal, customer_id)["collectionPaused"])
 
 
 @router.post("/v1/customers/<customer_id>/resume", tags=["dunning"], summary="Resume collection")
-def resume(principal: Caller, customer_id: str) -> dict[str, Any]:
-    return {"collectionPaused": dunning.resume(principal, customer_id)["collectionPaused"]}
+def resume(principal: Caller, customer_id: str) -> CollectionState:
+    return CollectionState(collection_paused=dunning.resume(principal, customer_id)["collectionPaused"])
 
 
 @router.get("/v1/customers/<customer_id>/actions", tags=["dunning"], summary="A customer's actions")
-def customer_actions(principal: Caller, customer_id: str) -> Page[dict[str, Any]]:
-    return Page[dict[str, Any]](items=actions.customer_actions(principal, customer_id))
+def customer_actions(principal: Caller, customer_id: str) -> Page[ShownAction]:
+    return Page[ShownAction](items=actions.customer_actions(principal, customer_id))
 
 
 @router.get("/v1/actions", tags=["dunning"], summary="Actions: upcoming, done, skipped, failed")
@@ -49,16 +55,16 @@ def list_actions(
     query: Annotated[ActionFilter, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[ShownAction]:
     items, next_cursor = actions.list_actions(principal, query, limit, cursor)
-    return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+    return Page[ShownAction](items=items, next_cursor=next_cursor)
 
 
 @router.post(
     "/v1/actions", status_code=201, tags=["dunning"], summary="An action out of the blue: an email now, a task, a call"
 )
-def create_action(principal: Caller, body: ManualAction) -> tuple[dict[str, Any], int]:
-    return actions.create_manual(principal, body), 201
+def create_action(principal: Caller, body: ManualAction) -> tuple[ShownAction, int]:
+    return ShownAction.model_validate(actions.create_manual(principal, body)), 201
 
 
 @router.get("/v1/actions/forecast", tags=["dunning"], summary="What dunning will do in the next days, to whom")
@@ -67,13 +73,15 @@ def forecast(principal: Caller, days: Annotated[int, Query(ge=1, le=90)] = 14) -
 
 
 @router.post("/v1/actions/<action_id>/skip", tags=["dunning"], summary="Skip a planned action, a task or a call")
-def skip(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
-    return dunning.close_manual_action(principal, action_id, ActionStatus.SKIPPED, body.note)
+def skip(principal: Caller, action_id: str, body: CloseAction) -> ShownAction:
+    skipped = dunning.close_manual_action(principal, action_id, ActionStatus.SKIPPED, body.note)
+    return ShownAction.model_validate(skipped)
 
 
 @router.post("/v1/actions/<action_id>/complete", tags=["dunning"], summary="Complete a task or call with a note")
-def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, Any]:
-    return dunning.close_manual_action(principal, action_id, ActionStatus.DONE, body.note)
+def complete(principal: Caller, action_id: str, body: CloseAction) -> ShownAction:
+    done = dunning.close_manual_action(principal, action_id, ActionStatus.DONE, body.note)
+    return ShownAction.model_validate(done)
 
 
 @router.post(
@@ -81,5 +89,5 @@ def complete(principal: Caller, action_id: str, body: CloseAction) -> dict[str, 
     tags=["dunning"],
     summary="Give an open task, call or Reply task to someone else",
 )
-def reassign(principal: Caller, action_id: str, body: Reassign) -> dict[str, Any]:
-    return dunning.reassign_action(principal, action_id, body.owner)
+def reassign(principal: Caller, action_id: str, body: Reassign) -> ShownAction:
+    return ShownAction.model_validate(dunning.reassign_action(principal, action_id, body.owner))

