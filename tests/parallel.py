@@ -1,15 +1,14 @@
-"""Run the test suite as one pytest process per test file, three at a time: ``python -m tests.parallel``.
+"""Run the test suite as one pytest process per test file, two at a time: ``python -m tests.parallel``.
 
 Each integration module already owns its local runtime (environment, clock, moto backends, threads);
 a process per file makes that ownership total, so no module can meet another's leftovers, whatever
-the order, and files run side by side: three at a time (``-j``, or ``TEST_JOBS``), as a file's tests
-spend part of their time waiting (on the runtime's threads, its clock, a browser), so two cores
-stay busy. ``tests/unit`` is one process (it is quick). The
-end-to-end files each serve the app from this checkout (its ``.local`` session file): they run one
-at a time, alongside the other files. A failing file's whole output is printed when it ends; the
-exit status is 1 if any file failed.
+the order, and files run side by side: two at a time (``-j``, or ``TEST_JOBS``), one per core
+(three were no faster on two cores, and slowed the served app's stop past its limits).
+``tests/unit`` is one process (it is quick). The end-to-end files each serve the app from this
+checkout (its ``.local`` session file): they run one at a time, alongside the other files. A
+failing file's whole output is printed when it ends; the exit status is 1 if any file failed.
 
-    python -m tests.parallel [-j 3] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
+    python -m tests.parallel [-j 2] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ def summary_line(output: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "-j", "--jobs", type=int, default=int(os.environ.get("TEST_JOBS", "3")), help="files at a time (default 3)"
+        "-j", "--jobs", type=int, default=int(os.environ.get("TEST_JOBS", "2")), help="files at a time (default 2)"
     )
     parser.add_argument("paths", nargs="*", default=list(DEFAULT))
     options = parser.parse_args(argv)

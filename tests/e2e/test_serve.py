@@ -262,6 +262,7 @@ def test_a_customer_pays_two_invoices_from_a_reminder_and_the_next_reminder_leav
         assert not re.search(rf"\b{invoice['number']}\b", later[0]["text"])
 
 
+@pytest.mark.timeout(360)  # the last of the module: the demo's served app (the fixture) stops after it too
 def test_no_demo_starts_one_empty_organization_and_ctrl_c_stops_cleanly():
     served = serve("--no-demo")
     session = json.loads((ROOT / ".local" / "session.json").read_text())

@@ -1,7 +1,8 @@
 """Analytics, the finance lead's first page (the app's home): balances per currency, aging, DSO by
-month, what came in per month and the 13-week cash forecast, each as a table with its bars and a CSV
-download. Without filters it reads the nightly snapshot of the caller's scope (``services.analytics``:
-one Query), "as of" a past day that day's snapshot; filters compute from one reading of the books.
+month, what came in per month, the 13-week cash forecast, payment ratings and the at-risk rate, each
+as a table with its bars and a CSV download; the team's activity and the emails not delivered after.
+Without filters it reads the nightly snapshot of the caller's scope (``services.analytics``: one
+Query), "as of" a past day that day's snapshot; filters compute from one reading of the books.
 Account managers see their own customers' figures; the URL holds the filters.
 """
 
@@ -18,9 +19,8 @@ from relance.api.reports import csv_download
 from relance.concurrency import together
 from relance.errors import Invalid, NotFound, validation_fields
 from relance.services import actions, analytics, team_activity, workspace
-from relance.services.analytics import AnalyticsFilter, DashboardReport
+from relance.services.analytics import AnalyticsFilter
 from relance.web.customer_list import AGING
-from relance.web.session import SignedIn
 from screens.base import RENDER, check_csrf, form, html, page, redirect, signed_in
 
 router = Router()
@@ -48,16 +48,12 @@ def _asked(router: Router) -> tuple[AnalyticsFilter, date | None]:
         raise Invalid("please check the filters (asOf: a date)", {"asOf": "a date, YYYY-MM-DD"}) from None
 
 
-def _dashboard(person: SignedIn, scope: AnalyticsFilter, as_of: date | None) -> DashboardReport:
-    return analytics.dashboard(person.principal, scope, as_of)
-
-
 @router.get("/analytics")
 def analytics_page() -> Response[str]:
     person = signed_in(router)
     scope, as_of = _asked(router)
     shown, known = together(
-        lambda: _dashboard(person, scope, as_of), lambda: workspace.directory(person.principal)
+        lambda: analytics.dashboard(person.principal, scope, as_of), lambda: workspace.directory(person.principal)
     )  # (the dashboard runs in this thread: its own reads go together too)
     query = router.current_event.query_string_parameters or {}
     return page(
@@ -90,10 +86,10 @@ def analytics_csv(report: str) -> Response[Any]:
     if report not in DOWNLOADS:
         raise NotFound("no such report")
     scope, as_of = _asked(router)
-    shown = _dashboard(person, scope, as_of)
+    shown = analytics.dashboard(person.principal, scope, as_of)
     table: BaseModel | None = getattr(shown, report)
-    if table is None:
-        raise NotFound("no forecast for a past day")
+    if table is None:  # the forecast of a day without a snapshot
+        raise NotFound(f"no {report} was kept for {shown.as_of.isoformat()}")
     return csv_download(table, f"{report}-{shown.as_of.isoformat()}", {"Cache-Control": "no-store"})
 
 
