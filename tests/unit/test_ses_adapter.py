@@ -72,7 +72,8 @@ def envelope() -> ses.Envelope:
 EMAIL = RenderedEmail(subject="Overdue", text="Please pay.\n", html="<p>Please pay.</p>")
 
 
-def test_send_raises_sender_not_verified_when_ses_refuses_the_sender(stubbed):
+def refuse_the_sender(stubbed) -> None:
+    """SES answers as it does for a sender that is not a verified identity."""
     stubbed.add_client_error(
         "send_email",
         service_error_code="MessageRejected",
@@ -80,6 +81,10 @@ def test_send_raises_sender_not_verified_when_ses_refuses_the_sender(stubbed):
         f"US-EAST-1: {SENDER}",
         http_status_code=400,
     )
+
+
+def test_send_raises_sender_not_verified_when_ses_refuses_the_sender(stubbed):
+    refuse_the_sender(stubbed)
 
     with pytest.raises(SenderNotVerified) as refused:
         ses.send(envelope(), EMAIL)
@@ -163,13 +168,7 @@ def test_a_plain_text_email_goes_through_the_configuration_set_only_with_tags(mo
 
 
 def test_a_plain_text_email_from_an_unverified_sender_raises_sender_not_verified(stubbed):
-    stubbed.add_client_error(
-        "send_email",
-        service_error_code="MessageRejected",
-        service_message=f"Email address is not verified. The following identities failed the check in region "
-        f"US-EAST-1: {SENDER}",
-        http_status_code=400,
-    )
+    refuse_the_sender(stubbed)
 
     with pytest.raises(SenderNotVerified) as refused:
         ses.send_text(("Acme portal", SENDER), "ar@acme.example", "Portal message", "Hello")
