@@ -6,9 +6,10 @@ and reads the source's webhooks, and writes back what Relance recorded where the
 it. It knows nothing of DynamoDB: ``relance.services.integrations`` applies what it returns through
 the same services as the API, by external id.
 
-A connector is built from the connection's settings (plain values, stored with the connection) and
-its secret (API keys, OAuth tokens: one JSON object in Secrets Manager). Modules load lazily
-(:func:`connector`), so a function that syncs one source never imports the others' clients.
+A connector module defines ``Settings`` (a ``RelanceModel`` of the plain values shown in the app,
+stored with the connection), ``Secret`` (a ``RelanceModel`` of the API keys and OAuth tokens: one JSON
+object in Secrets Manager, never shown again) and ``connect(settings, secret) -> Connector``. Modules
+load lazily (:func:`connector`), so a function that syncs one source never imports the others' clients.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from relance.domain.base import RelanceModel
 from relance.domain.sync import Batch, CustomerLink, IntegrationName, PaymentWriteBack
 
 _MODULES: dict[IntegrationName, str] = {
@@ -67,8 +69,23 @@ class Connector(Protocol):
         source rotated), or ``None`` when unchanged."""
 
 
+def _module(name: IntegrationName) -> Any:
+    return importlib.import_module(_MODULES[name])
+
+
+def settings_model(name: IntegrationName) -> type[RelanceModel]:
+    """The connection settings ``name`` takes (validated on PUT, a 422 naming the field)."""
+    model: type[RelanceModel] = _module(name).Settings
+    return model
+
+
+def secret_model(name: IntegrationName) -> type[RelanceModel]:
+    """The secret values ``name`` takes (written to Secrets Manager, never answered)."""
+    model: type[RelanceModel] = _module(name).Secret
+    return model
+
+
 def connector(name: IntegrationName, settings: Mapping[str, Any], secret: Mapping[str, str]) -> Connector:
     """The connector for ``name``, its module imported on first use."""
-    module = importlib.import_module(_MODULES[name])
-    built: Connector = module.connect(settings, secret)
+    built: Connector = _module(name).connect(settings, secret)
     return built
