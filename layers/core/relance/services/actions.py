@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from relance.concurrency import together
 from relance.domain import planner
 from relance.domain.actions import Action, ActionStatus
 from relance.domain.base import OneLine, RelanceModel
+from relance.domain.customers import Contact, CustomerRecord
 from relance.domain.organizations import Principal
 from relance.domain.planner import OpenInvoice
 from relance.domain.send_window import SendWindow
@@ -25,7 +25,8 @@ from relance.ids import new_id
 from relance.services import dunning, senders, timeline
 from relance.services.access import can_see, person_can_see
 from relance.services.authorship import author_of
-from relance.services.customers import check_can_see_customer, customer_item
+from relance.services.contacts import to_contact
+from relance.services.customers import check_can_see_customer, customer_record_of
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.pagination import paginate
@@ -133,10 +134,10 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     """A manual email is checked before anything is written: something to remind of, and a sender
     SES sends from (else a 422 naming ``senderEmail``); a task or call is opened at once."""
     org_id = principal.organization_id
-    customer = customer_item(principal, fields.customer_id, consistent=True)
+    customer = customer_record_of(principal, fields.customer_id, consistent=True)
     now = clock.now()
     _check_owner(org_id, customer, fields)
-    invoices = [i.id for i in dunning.open_invoices(org_id, customer["id"]) if i.outstanding > 0 and not i.excluded]
+    invoices = [i.id for i in dunning.open_invoices(org_id, customer.id) if i.outstanding > 0 and not i.excluded]
     if fields.type == ManualType.EMAIL:
         if not invoices:
             raise Invalid("nothing to remind this customer of", {"customerId": "no open invoice"})
@@ -144,8 +145,8 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
         senders.require_verified(get_organization(org_id))
     action = Action(
         id=new_id("act"),
-        customer_id=customer["id"],
-        workflow_id=customer.get("dunningPlanId"),
+        customer_id=customer.id,
+        workflow_id=customer.dunning_plan_id,
         workflow_version=0,
         step_id=f"manual-{fields.type.value}",
         type=fields.type.value,
@@ -167,12 +168,12 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
         except SenderNotVerified as refused:  # SES refused it after the check: nothing went, say why
             action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.FAILED, {"reason": refused.message})
             raise
-        nudge(org_id, customer["id"])  # the next reminder moves to honour the minimum delay
+        nudge(org_id, customer.id)  # the next reminder moves to honour the minimum delay
         return {**action_store.get_action(org_id, action.id), **outcome}  # type: ignore[dict-item]
     action_store.move(org_id, action.id, ActionStatus.PLANNED, ActionStatus.OPEN, {"performedAt": now.isoformat()})
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         invoices,
         EntryKind.ACTION,
         now.isoformat(),
@@ -182,7 +183,7 @@ def create_manual(principal: Principal, fields: ManualAction) -> dict[str, Any]:
     return {**action.stored(), "status": ActionStatus.OPEN}
 
 
-def _check_owner(org_id: str, customer: dict[str, Any], fields: ManualAction) -> None:
+def _check_owner(org_id: str, customer: CustomerRecord, fields: ManualAction) -> None:
     """A task or call goes to a person who sees its customer; an email's owner is its sender (422 on ``owner``)."""
     if fields.owner is None:
         return
@@ -215,7 +216,7 @@ def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
     org_id = principal.organization_id
     organization = get_organization(org_id)
     workflows = {w.id: w for w in list_workflows(principal)}
-    customer_items, invoice_items, contacts = together(
+    customer_items, invoice_items, contact_items = together(
         lambda: customer_store.customers_of_organization(org_id),
         lambda: ledger_store.invoices_of_organization(org_id),
         lambda: contact_store.contacts_by_customer(org_id),
@@ -225,41 +226,39 @@ def forecast(principal: Principal, days: int) -> list[ForecastEntry]:
         invoices.setdefault(invoice["customerId"], []).append(invoice)
     now = clock.now()
     entries = []
-    for customer in customer_items:
-        workflow = workflows.get(customer.get("dunningPlanId") or "")
+    for customer in (CustomerRecord.model_validate(item) for item in customer_items):
+        workflow = workflows.get(customer.dunning_plan_id or "")
         if workflow is None or not can_see(principal, customer):
             continue
         entries += plan_ahead(
             customer,
             workflow,
-            dunning.open_invoices_among(invoices.get(customer["id"], []), now.date()),
+            dunning.open_invoices_among(invoices.get(customer.id, []), now.date()),
             dunning.window_of(organization, customer),
             now,
             now + timedelta(days=days),
-            lambda step, customer=customer: dunning.recipients_among(  # type: ignore[misc]
-                contacts.get(customer["id"], []), customer, step
-            ),
+            [to_contact(c, customer.main_contact_id) for c in contact_items.get(customer.id, [])],
         )
     return sorted(entries, key=lambda e: (e.at, e.customer_id))
 
 
 def plan_ahead(
-    customer: dict[str, Any],
+    customer: CustomerRecord,
     workflow: Workflow,
     invoices: list[OpenInvoice],
     window: SendWindow,
     now: datetime,
     horizon: datetime,
-    recipients: Callable[[Step], tuple[list[str], list[str]]],
+    contacts: list[Contact],
 ) -> list[ForecastEntry]:
     """What dunning would do for one customer until ``horizon`` (``planner.plan_ahead``), and to whom."""
     entries = []
     for action in planner.plan_ahead(workflow, invoices, dunning.state_of(customer), window, now, horizon):
-        to, cc = recipients(action.step)
+        to, cc = dunning.recipients_among(contacts, action.step)
         entries.append(
             ForecastEntry(
-                customer_id=customer["id"],
-                customer_name=customer["name"],
+                customer_id=customer.id,
+                customer_name=customer.name,
                 step_id=action.step.id,
                 type=action.step.action,
                 at=action.at,

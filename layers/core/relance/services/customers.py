@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 from relance import clock
 from relance.domain.base import RelanceModel
-from relance.domain.customers import Customer, CustomerFields, CustomerPatch, ExternalId, aging
+from relance.domain.customers import Customer, CustomerFields, CustomerPatch, CustomerRecord, ExternalId, aging
 from relance.domain.ledger import OpenItem, balances
 from relance.domain.money import CurrencyCode, SignedAmount
 from relance.domain.organizations import Organization, Principal
@@ -80,6 +80,11 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
 def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
     """The stored customer if the principal may see it, else 404."""
     return visible(principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent))
+
+
+def customer_record_of(principal: Principal, customer_id: str, *, consistent: bool = False) -> CustomerRecord:
+    """The stored customer, as a record, if the principal may see it, else 404."""
+    return CustomerRecord.model_validate(customer_item(principal, customer_id, consistent=consistent))
 
 
 def check_can_see_customer(principal: Principal, customer_id: str) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from relance import clock, sms
 from relance.domain import tokens
 from relance.domain.actions import Action, ActionStatus
+from relance.domain.customers import Contact, CustomerRecord, NextAction
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import Organization, Principal
 from relance.domain.planner import (
@@ -42,9 +43,11 @@ from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
 from relance.services import notifications, portal_links, templates, timeline
 from relance.services.access import person_can_see
-from relance.services.customers import customer_item
+from relance.services.contacts import to_contact
+from relance.services.customers import customer_record_of
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
+from relance.services.portal_links import PortalLink
 from relance.services.workflows import get_workflow
 from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
@@ -60,10 +63,11 @@ Answer = dict[str, str]
 # ---------------------------------------------------------------- inputs of the planner
 
 
-def window_of(org: Organization, customer: dict[str, Any]) -> SendWindow:
+def window_of(org: Organization, customer: CustomerRecord | None = None) -> SendWindow:
+    """The organization's send window, in the customer's time zone when it has one."""
     hour, minute = (int(p) for p in org.settings.send_time.split(":"))
     return SendWindow(
-        timezone=ZoneInfo(customer.get("timezone") or org.settings.timezone),
+        timezone=ZoneInfo((customer and customer.timezone) or org.settings.timezone),
         send_time=time(hour, minute),
         business_days=frozenset(org.settings.business_days),
         holidays=frozenset(org.settings.holidays),
@@ -98,16 +102,22 @@ def open_invoices_among(items: list[dict[str, Any]], today: date) -> list[OpenIn
     return invoices
 
 
-def state_of(customer: dict[str, Any]) -> CustomerState:
+def state_of(customer: CustomerRecord) -> CustomerState:
     """The planner's view of the customer; while paused, steps already postponed are set aside."""
-    last = customer.get("lastContactAt")
-    postponed = customer.get("postponedSteps", []) if customer.get("collectionPaused") else []
+    last = customer.last_contact_at
+    postponed = customer.postponed_steps if customer.collection_paused else []
     return CustomerState(
-        performed=(*customer.get("performedSteps", []), *postponed),
+        performed=(*customer.performed_steps, *postponed),
         last_contact_at=datetime.fromisoformat(last) if last else None,
-        paused=bool(customer.get("collectionPaused")),
-        manual_action_open=bool(customer.get("openManualActionId") or customer.get("openReplyTaskId")),
+        paused=customer.collection_paused,
+        manual_action_open=bool(customer.open_manual_action_id or customer.open_reply_task_id),
     )
+
+
+def customer_record(org_id: str, customer_id: str) -> CustomerRecord | None:
+    """The customer as stored now (strongly consistent: dunning decides on it), or None."""
+    item = customer_store.get_customer(org_id, customer_id, consistent=True)
+    return CustomerRecord.model_validate(item) if item is not None else None
 
 
 def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: int = 0) -> str:
@@ -121,10 +131,10 @@ def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: i
 @unavailable_as_retryable
 def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     """The state machine's Plan: store the next action and say how long to wait for it."""
-    customer = customer_store.get_customer(org_id, customer_id, consistent=True)
-    if customer is None or customer.get("execution") != execution:
+    customer = customer_record(org_id, customer_id)
+    if customer is None or customer.execution != execution:
         return {"next": "end", "reason": "superseded"}
-    workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
+    workflow = get_workflow(org_id, customer.dunning_plan_id) if customer.dunning_plan_id else None
     if workflow is None:
         _replace_planned(org_id, customer, None)
         return {"next": "end", "reason": "no workflow"}
@@ -139,9 +149,9 @@ def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     if decided.kind == PlanKind.DONE:
         # All paid: the next invoice starts a new cycle. Invoices only set aside (disputed, promised,
         # being paid) keep theirs: a broken promise resumes where the reminders stopped.
-        if not any(i.outstanding > 0 for i in invoices) and customer.get("performedSteps"):
+        if not any(i.outstanding > 0 for i in invoices) and customer.performed_steps:
             customer_store.update_dunning(
-                org_id, customer_id, {"performedSteps": [], "dunningCycle": _cycle(customer) + 1}
+                org_id, customer_id, {"performedSteps": [], "dunningCycle": customer.dunning_cycle + 1}
             )
         return {"next": "end", "reason": "nothing left to chase"}
     if decided.kind == PlanKind.HOLD:
@@ -160,19 +170,23 @@ def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     return {"next": "wait", "action": action.id, "waitUntil": wait_timestamp(decided.at)}
 
 
-def _replace_planned(org_id: str, customer: dict[str, Any], current: Action | None) -> None:
+def _replace_planned(org_id: str, customer: CustomerRecord, current: Action | None) -> None:
     """The customer's one planned action is ``current``: the one planned before it (another step,
     cycle or pause round, or nothing left to plan) is closed as replanned, never left planned.
     The customer keeps its ``nextAction`` (when, what) for the customer list."""
-    previous, current_id = customer.get("plannedActionId"), current.id if current else None
-    next_action = {"at": current.scheduled_at, "type": current.type.value} if current else None
-    if previous == current_id and customer.get("nextAction") == next_action:
+    previous, current_id = customer.planned_action_id, current.id if current else None
+    next_action = NextAction.model_validate({"at": current.scheduled_at, "type": current.type}) if current else None
+    if previous == current_id and customer.next_action == next_action:
         return
     if previous and previous != current_id:
         action_store.move(
             org_id, previous, ActionStatus.PLANNED, ActionStatus.REPLANNED, {"reason": "the plan changed"}
         )
-    customer_store.update_dunning(org_id, customer["id"], {"plannedActionId": current_id, "nextAction": next_action})
+    customer_store.update_dunning(
+        org_id,
+        customer.id,
+        {"plannedActionId": current_id, "nextAction": next_action.model_dump(mode="json") if next_action else None},
+    )
 
 
 def wait_timestamp(moment: datetime) -> str:
@@ -182,15 +196,11 @@ def wait_timestamp(moment: datetime) -> str:
     return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _cycle(customer: dict[str, Any]) -> int:
-    return int(customer.get("dunningCycle", 0))
-
-
-def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan, now: datetime) -> Action:
+def _planned_action(customer: CustomerRecord, workflow: Workflow, decided: Plan, now: datetime) -> Action:
     assert decided.step is not None and decided.at is not None
     return Action(
-        id=planned_action_id(customer["id"], _cycle(customer), decided.step.id, int(customer.get("pauseRound", 0))),
-        customer_id=customer["id"],
+        id=planned_action_id(customer.id, customer.dunning_cycle, decided.step.id, customer.pause_round),
+        customer_id=customer.id,
         workflow_id=workflow.id,
         workflow_version=workflow.version,
         step_id=decided.step.id,
@@ -199,13 +209,13 @@ def _planned_action(customer: dict[str, Any], workflow: Workflow, decided: Plan,
         scheduled_at=decided.at.isoformat(),
         invoice_ids=list(decided.invoice_ids),
         carrying_invoice_id=decided.carrying_invoice_id,
-        cycle=_cycle(customer),
+        cycle=customer.dunning_cycle,
         created_at=now.isoformat(),
     )
 
 
 def _skip_step(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step_id: str, decided: Plan, reason: str, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step_id: str, decided: Plan, reason: str, now: datetime
 ) -> None:
     step = next(s for s in workflow.steps if s.id == step_id)
     at_once = Plan(PlanKind.ACT, step, now, decided.invoice_ids, decided.carrying_invoice_id)
@@ -213,10 +223,10 @@ def _skip_step(
         update={"status": ActionStatus.SKIPPED, "reason": reason, "performed_at": now.isoformat()}
     )
     if action_store.create_if_absent(org_id, skipped.stored()):
-        _performed(org_id, customer["id"], step_id, None)
+        _performed(org_id, customer.id, step_id, None)
         timeline.record(
             org_id,
-            customer["id"],
+            customer.id,
             skipped.invoice_ids,
             EntryKind.EVENT,
             now.isoformat(),
@@ -246,12 +256,12 @@ def act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer
         return {"outcome": "missing"}
     if action.status != ActionStatus.PLANNED:
         return _acted_already(org_id, action)
-    customer = customer_store.get_customer(org_id, customer_id, consistent=True)
-    if customer is None or customer.get("execution") != execution:
+    customer = customer_record(org_id, customer_id)
+    if customer is None or customer.execution != execution:
         return {"outcome": "superseded"}
     workflow = get_workflow(org_id, action.workflow_id) if action.workflow_id else None
     now = clock.now()
-    if workflow is None or customer.get("dunningPlanId") != workflow.id:
+    if workflow is None or customer.dunning_plan_id != workflow.id:
         return _replan(org_id, action, "workflow changed", now)
     step = next((s for s in workflow.steps if s.id == action.step_id), None)
     decision = _decision(org_id, customer, workflow, step, action, now)
@@ -272,7 +282,7 @@ def _acted_already(org_id: str, action: Action) -> Answer:
 
 
 def _decision(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step | None, action: Action, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step: Step | None, action: Action, now: datetime
 ) -> Decision:
     """The planner's verdict, at send time, on the action planned earlier."""
     org = get_organization(org_id)
@@ -282,7 +292,7 @@ def _decision(
         workflow,
         workflow.version,
         action.workflow_version,
-        open_invoices(org_id, customer["id"]),
+        open_invoices(org_id, customer.id),
         state_of(customer),
         window_of(org, customer),
         now,
@@ -390,7 +400,7 @@ def _on_timeline(
 
 
 def _perform(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step: Step, action: Action, now: datetime
 ) -> Answer:
     """The verdict is to send: the step's action, by its type."""
     if step.action.is_manual:
@@ -402,7 +412,7 @@ def _perform(
     return _send_email(org_id, customer, workflow, step, action, now)
 
 
-def _open_task(org_id: str, customer: dict[str, Any], step: Step, action: Action, now: datetime) -> Answer:
+def _open_task(org_id: str, customer: CustomerRecord, step: Step, action: Action, now: datetime) -> Answer:
     """A task or a call: open for the step's assignee, holding the customer's dunning until it is closed."""
     owner = _assignee(customer, step)
     _close(
@@ -413,28 +423,28 @@ def _open_task(org_id: str, customer: dict[str, Any], step: Step, action: Action
         now,
         {"type": step.action.value, "status": ActionStatus.OPEN, "stepId": step.id, "owner": owner},
         kind=EntryKind.ACTION,
-        then=lambda: customer_store.update_dunning(org_id, customer["id"], {"openManualActionId": action.id}),
+        then=lambda: customer_store.update_dunning(org_id, customer.id, {"openManualActionId": action.id}),
     )
     return {"outcome": ActionStatus.OPEN}
 
 
 def _render(
     org_id: str,
-    customer: dict[str, Any],
+    customer: CustomerRecord,
     workflow: Workflow,
     step: Step,
     action: Action,
-    contact: Any,
+    contact: Contact | None,
     now: datetime,
-) -> tuple[Any, Any, Organization]:
+) -> tuple[RenderedEmail, PortalLink, Organization]:
     """The step's template rendered for this customer, with a fresh portal link."""
     org = get_organization(org_id)
     link = portal_links.issue(
         org_id,
-        customer["id"],
+        customer.id,
         org.settings.portal_link_validity_days,
         reason=action.id,
-        generation=portal_links.generation_of(customer),
+        generation=customer.portal_link_generation,
     )
     rendered = _rendered(org, customer, workflow, step, action.invoice_ids, contact, now, link.url, action.draft)
     return rendered, link, org
@@ -442,11 +452,11 @@ def _render(
 
 def _rendered(
     org: Organization,
-    customer: dict[str, Any],
+    customer: CustomerRecord,
     workflow: Workflow,
     step: Step,
     invoice_ids: list[str],
-    contact: Any,
+    contact: Contact | None,
     now: datetime,
     portal_link: str,
     draft: dict[str, str] | None = None,
@@ -470,23 +480,28 @@ def _rendered(
     return templates.render(org.id, template_id, workflow.language, workflow.tone.value, context)
 
 
-def _main_contact(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
-    return _main_contact_among(contact_store.contacts_of(org_id, customer["id"]), customer)
+def contacts_of(org_id: str, customer: CustomerRecord) -> list[Contact]:
+    """The customer's contacts, its main one marked."""
+    return [to_contact(c, customer.main_contact_id) for c in contact_store.contacts_of(org_id, customer.id)]
 
 
-def _main_contact_among(contacts: list[dict[str, Any]], customer: dict[str, Any]) -> dict[str, Any] | None:
+def _main_contact(org_id: str, customer: CustomerRecord) -> Contact | None:
+    return _main_contact_among(contacts_of(org_id, customer))
+
+
+def _main_contact_among(contacts: list[Contact]) -> Contact | None:
     """The customer's main contact among ``contacts``, else the first of them; None when there is none."""
-    return next((c for c in contacts if c["id"] == customer.get("mainContactId")), contacts[0] if contacts else None)
+    return next((c for c in contacts if c.is_main), contacts[0] if contacts else None)
 
 
 def _write_letter(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step: Step, action: Action, now: datetime
 ) -> Answer:
     """A PDF in the documents bucket, on the timeline, marked to be posted."""
     contact = _main_contact(org_id, customer)
     email, _, org = _render(org_id, customer, workflow, step, action, contact, now)
     pdf = letters.render_pdf(
-        sender=org.name, recipient=customer["name"], day=now.date(), subject=email.subject, body=email.text
+        sender=org.name, recipient=customer.name, day=now.date(), subject=email.subject, body=email.text
     )
     key = files.letter_key(org_id, action.id)
     files.put(key, pdf, "application/pdf")
@@ -498,17 +513,17 @@ def _write_letter(
         now,
         {"type": "letter", "status": ActionStatus.TO_POST, "documentKey": key, "subject": email.subject},
         kind=EntryKind.ACTION,
-        then=lambda: _performed(org_id, customer["id"], step.id, now.isoformat()),
+        then=lambda: _performed(org_id, customer.id, step.id, now.isoformat()),
     )
     return {"outcome": ActionStatus.TO_POST}
 
 
 def _send_sms(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step: Step, action: Action, now: datetime
 ) -> Answer:
     """A short text through SNS to the main contact's phone: the subject and the portal link."""
     contact = _main_contact(org_id, customer)
-    phone = (contact or {}).get("phone")
+    phone = contact.phone if contact else None
     if not phone or not phone.startswith("+"):
         return _fail(org_id, action, "no phone number in international format (+...)", now)
     email, link, _ = _render(org_id, customer, workflow, step, action, contact, now)
@@ -522,7 +537,7 @@ def _send_sms(
         ActionStatus.SENT,
         {"messageId": message_id, "performedAt": now.isoformat(), "to": [phone]},
     )
-    _performed(org_id, customer["id"], step.id, now.isoformat())
+    _performed(org_id, customer.id, step.id, now.isoformat())
     sent = {"type": "sms", "status": ActionStatus.SENT, "to": [phone]}
     _on_timeline(org_id, action, EntryKind.ACTION, now.isoformat(), sent)
     return {"outcome": ActionStatus.SENT}
@@ -535,41 +550,35 @@ def _claim(org_id: str, action: Action, now: datetime) -> bool:
     )
 
 
-def _assignee(customer: dict[str, Any], step: Step) -> str | None:
+def _assignee(customer: CustomerRecord, step: Step) -> str | None:
     if step.assignee in (None, "account_manager"):
-        managers = customer.get("accountManagerIds") or []
+        managers = customer.account_manager_ids
         return managers[0] if managers else None
     return step.assignee
 
 
-def recipients(org_id: str, customer: dict[str, Any], step: Step) -> tuple[list[str], list[str]]:
+def recipients_among(contacts: list[Contact], step: Step) -> tuple[list[str], list[str]]:
     """To: valid contacts in the step's positions, else the main contact, else the first valid one.
     CC: valid contacts in its CC positions. Invalid (bounced) addresses are never used."""
-    return recipients_among(contact_store.contacts_of(org_id, customer["id"]), customer, step)
-
-
-def recipients_among(
-    contacts: list[dict[str, Any]], customer: dict[str, Any], step: Step
-) -> tuple[list[str], list[str]]:
-    """``recipients`` out of the customer's contact items."""
-    contacts = [c for c in contacts if not c.get("invalid")]
-    to = [c["email"] for c in contacts if step.to and c.get("positionId") in step.to]
+    contacts = [c for c in contacts if not c.invalid]
+    to = [c.email for c in contacts if step.to and c.position_id in step.to]
     if not to:  # the main contact, else (it bounced) the first valid contact
-        main = _main_contact_among(contacts, customer)
-        to = [main["email"]] if main else []
-    cc = [c["email"] for c in contacts if c.get("positionId") in step.cc and c["email"] not in to]
+        main = _main_contact_among(contacts)
+        to = [main.email] if main else []
+    cc = [c.email for c in contacts if c.position_id in step.cc and c.email not in to]
     return to, cc
 
 
 def _send_email(
-    org_id: str, customer: dict[str, Any], workflow: Workflow, step: Step, action: Action, now: datetime
+    org_id: str, customer: CustomerRecord, workflow: Workflow, step: Step, action: Action, now: datetime
 ) -> Answer:
     org = get_organization(org_id)
-    to, cc = recipients(org_id, customer, step)
+    contacts = contacts_of(org_id, customer)
+    to, cc = recipients_among(contacts, step)
     if not to or not org.settings.sender_email:
         reason = "no valid contact to write to" if not to else "the organization has no sender address"
         return _fail(org_id, action, reason, now)
-    main = next((c for c in contact_store.contacts_of(org_id, customer["id"]) if c["email"] == to[0]), None)
+    main = next((c for c in contacts if c.email == to[0]), None)
     try:
         email, link, _ = _render(org_id, customer, workflow, step, action, main, now)
     except (Invalid, NotFound) as error:  # the template is gone or does not render: failed, saying why
@@ -616,20 +625,20 @@ def _send_email(
     return {"outcome": ActionStatus.SENT, "messageId": message_id}
 
 
-def send_manual_email(org_id: str, customer: dict[str, Any], step: Step, action: Action, now: datetime) -> Answer:
+def send_manual_email(org_id: str, customer: CustomerRecord, step: Step, action: Action, now: datetime) -> Answer:
     """An email out of the blue, with the customer's workflow language and tone (or the organization's)."""
     return _send_email(org_id, customer, _manual_workflow(org_id, customer, step), step, action, now)
 
 
-def _manual_workflow(org_id: str, customer: dict[str, Any], step: Step) -> Workflow:
-    workflow = get_workflow(org_id, customer["dunningPlanId"]) if customer.get("dunningPlanId") else None
+def _manual_workflow(org_id: str, customer: CustomerRecord, step: Step) -> Workflow:
+    workflow = get_workflow(org_id, customer.dunning_plan_id) if customer.dunning_plan_id else None
     if workflow is not None:
         return workflow
     org = get_organization(org_id)
     return Workflow(
         id="manual",
         name="manual",
-        language=customer.get("language") or org.settings.language,
+        language=customer.language or org.settings.language,
         tone="formal",
         min_contact_delay_days=0,
         steps=[step],
@@ -638,7 +647,7 @@ def _manual_workflow(org_id: str, customer: dict[str, Any], step: Step) -> Workf
 
 def check_manual_email(
     org_id: str,
-    customer: dict[str, Any],
+    customer: CustomerRecord,
     template_id: str | None,
     invoice_ids: list[str],
     draft: dict[str, str] | None = None,
@@ -719,22 +728,22 @@ def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[st
 # ---------------------------------------------------------------- restarting
 
 
-def pause(principal: Principal, customer_id: str) -> dict[str, Any]:
+def pause(principal: Principal, customer_id: str) -> CustomerRecord:
     """Pause collection: while paused nothing is sent; due actions are logged as postponed."""
     return _set_paused(principal, customer_id, paused=True)
 
 
-def resume(principal: Principal, customer_id: str) -> dict[str, Any]:
+def resume(principal: Principal, customer_id: str) -> CustomerRecord:
     """Resume collection: the steps postponed meanwhile are due again, as new actions."""
     return _set_paused(principal, customer_id, paused=False)
 
 
-def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> dict[str, Any]:
-    customer = customer_item(principal, customer_id)
+def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> CustomerRecord:
+    customer = customer_record_of(principal, customer_id)
     now = clock.now().isoformat()
     changes: dict[str, Any] = {"collectionPaused": paused, "pausedAt": now if paused else None}
     if not paused:  # postponed steps are due again, as new actions
-        changes |= {"postponedSteps": [], "pauseRound": int(customer.get("pauseRound", 0)) + 1}
+        changes |= {"postponedSteps": [], "pauseRound": customer.pause_round + 1}
     customer_store.update_dunning(principal.organization_id, customer_id, changes)
     timeline.record(
         principal.organization_id,
@@ -746,14 +755,15 @@ def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> dict
         {"event": "paused" if paused else "resumed", "by": principal.principal_id},
     )
     nudge(principal.organization_id, customer_id)
-    return {**customer, "collectionPaused": paused}
+    return customer.model_copy(update={"collection_paused": paused})
 
 
-def close_hold(org_id: str, customer: dict[str, Any], action_id: str) -> None:
+def close_hold(org_id: str, customer: CustomerRecord, action_id: str) -> None:
     """The task or call that held the customer's dunning is closed: it no longer holds it."""
-    for field in ("openManualActionId", "openReplyTaskId"):
-        if customer.get(field) == action_id:
-            customer_store.update_dunning(org_id, customer["id"], {field: None})
+    held = {"openManualActionId": customer.open_manual_action_id, "openReplyTaskId": customer.open_reply_task_id}
+    for field, holder in held.items():
+        if holder == action_id:
+            customer_store.update_dunning(org_id, customer.id, {field: None})
 
 
 def _found(org_id: str, action_id: str) -> tuple[Action, dict[str, Any]]:
@@ -769,7 +779,7 @@ def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict
     managers, the admins): on their To do, told by a notification, on the timeline."""
     org_id = principal.organization_id
     action, item = _found(org_id, action_id)
-    customer = customer_item(principal, action.customer_id)
+    customer = customer_record_of(principal, action.customer_id)
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"the action is {action.status}: only an open one is reassigned", {"status": action.status})
     owner = user_store.get_user(org_id, owner_id)
@@ -781,7 +791,7 @@ def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict
         raise Conflict("the action changed meanwhile: reload it")
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         action.invoice_ids,
         EntryKind.EVENT,
         now,
@@ -793,9 +803,9 @@ def reassign_action(principal: Principal, action_id: str, owner_id: str) -> dict
             org_id,
             [owner_id],
             "assigned",
-            f"A {action.type} about {customer.get('name', 'a customer')} is yours now",
+            f"A {action.type} about {customer.name} is yours now",
             action_id,
-            {"customerId": customer["id"], "invoiceIds": action.invoice_ids, "actionId": action_id},
+            {"customerId": customer.id, "invoiceIds": action.invoice_ids, "actionId": action_id},
         )
     return {**item, **fields}
 
@@ -805,7 +815,7 @@ def close_manual_action(principal: Principal, action_id: str, status: ActionStat
     planned action."""
     org_id = principal.organization_id
     action, item = _found(org_id, action_id)
-    customer = customer_item(principal, action.customer_id)
+    customer = customer_record_of(principal, action.customer_id)
     if action.status not in (ActionStatus.OPEN, ActionStatus.PLANNED):
         raise Conflict(f"the action is {action.status}", {"status": action.status})
     if status == ActionStatus.DONE and action.status != ActionStatus.OPEN:
@@ -816,15 +826,15 @@ def close_manual_action(principal: Principal, action_id: str, status: ActionStat
         raise Conflict("the action changed meanwhile: reload it")
     close_hold(org_id, customer, action_id)
     if action.step_id != "reply":  # a Reply task is no step of the workflow
-        _performed(org_id, customer["id"], action.step_id, None)
+        _performed(org_id, customer.id, action.step_id, None)
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         action.invoice_ids,
         EntryKind.EVENT,
         now,
         f"{action_id}_{status}",
         {"event": status, "actionId": action_id, "by": principal.principal_id, "note": note},
     )
-    nudge(org_id, customer["id"])
+    nudge(org_id, customer.id)
     return {**item, "status": status, **fields}

@@ -24,15 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from relance import clock
+from relance.domain.actions import Action, ActionStatus
+from relance.domain.customers import CustomerRecord
 from relance.domain.inbound import (
     MAX_ADDRESSES,
     VERDICTS,
+    InboundReply,
     Screening,
     is_public_mail_domain,
     organizations_addressed,
     screen,
 )
 from relance.domain.organizations import Principal
+from relance.domain.workflows import ActionType
 from relance.errors import Conflict, NotFound
 from relance.ids import stable_id
 from relance.mail import ses
@@ -240,128 +244,135 @@ def _receive_in(
     """The message as a reply of this organization's: matched to one of its customers, or unmatched."""
     match = find_customer(org_id, reply_action, mail, trusted_sender=screening.trusted_sender)
     attachments = store_attachments(org_id, reply_id, mail.attachments)
-    reply = {
-        "id": reply_id,
-        "status": "matched" if match.customer_id else "unmatched",
-        "customerId": match.customer_id,
-        "actionId": match.action_id,
-        "matchedBy": match.matched_by,
-        "from": mail.sender,
-        "fromName": mail.sender_name,
-        "to": mail.to,
-        "cc": mail.cc,
-        "subject": mail.subject,
-        "text": mail.reply,
-        "fullText": mail.text,
-        "truncated": mail.truncated,  # cut to fit (relance.domain.inbound): rawUrl has all of it
-        "attachmentsOmitted": mail.attachments_omitted,
-        "messageId": mail.message_id,
-        "automatic": mail.automatic,
-        "sentAt": mail.sent_at,
-        "receivedAt": clock.now().isoformat(),
-        "attachments": attachments,
-        "source": source,
-        "unverified": screening.unverified,  # nothing vouches for the sender (SPF, DKIM, DMARC)
-        "spam": screening.spam,
-        "verdicts": verdicts,
-    }
-    if not store.add_reply(org_id, reply):
-        reply = store.get_reply(org_id, reply_id, consistent=True) or reply  # a retry: carry on with the stored one
-    if reply["status"] == "matched" and reply.get("customerId") and not _land(org_id, reply):
+    reply = InboundReply.model_validate(
+        {
+            "id": reply_id,
+            "status": "matched" if match.customer_id else "unmatched",
+            "customerId": match.customer_id,
+            "actionId": match.action_id,
+            "matchedBy": match.matched_by,
+            "from": mail.sender,
+            "fromName": mail.sender_name,
+            "to": mail.to,
+            "cc": mail.cc,
+            "subject": mail.subject,
+            "text": mail.reply,
+            "fullText": mail.text,
+            "truncated": mail.truncated,  # cut to fit (relance.domain.inbound): rawUrl has all of it
+            "attachmentsOmitted": mail.attachments_omitted,
+            "messageId": mail.message_id,
+            "automatic": mail.automatic,
+            "sentAt": mail.sent_at,
+            "receivedAt": clock.now().isoformat(),
+            "attachments": attachments,
+            "source": source,
+            "unverified": screening.unverified,  # nothing vouches for the sender (SPF, DKIM, DMARC)
+            "spam": screening.spam,
+            "verdicts": verdicts,
+        }
+    )
+    if not store.add_reply(org_id, reply.stored()):  # a retry: carry on with the stored one
+        reply = stored_reply(org_id, reply_id) or reply
+    if reply.status == "matched" and reply.customer_id and not _land(org_id, reply):
         reply = _unmatch(org_id, reply)  # its customer was deleted meanwhile: kept for a person to assign
-    if reply["status"] != "matched":
+    if reply.status != "matched":
         metrics.add_metric(name="InboundMailUnmatched", unit="Count", value=1)
-    return reply
+    return reply.stored()
 
 
-def _unmatch(org_id: str, reply: dict[str, Any]) -> dict[str, Any]:
+def stored_reply(org_id: str, reply_id: str) -> InboundReply | None:
+    """The customer's mail as stored now, or None."""
+    item = store.get_reply(org_id, reply_id, consistent=True)
+    return InboundReply.model_validate(item) if item is not None else None
+
+
+def _unmatch(org_id: str, reply: InboundReply) -> InboundReply:
     """A matched reply whose customer is no more, back onto the unmatched list (nothing is dropped)."""
-    changes = {"status": "unmatched", "customerId": None, "actionId": None, "matchedBy": None}
-    store.unmatch(org_id, reply)
-    return {**reply, **changes}
+    store.unmatch(org_id, reply.stored())
+    return reply.model_copy(update={"status": "unmatched", "customer_id": None, "action_id": None, "matched_by": None})
 
 
-def _land(org_id: str, reply: dict[str, Any]) -> bool:
+def _land(org_id: str, reply: InboundReply) -> bool:
     """Put the reply on its customer's timeline, tell the AMs and, if asked, open a Reply task;
     False (nothing done) when the customer is no more."""
-    customer = customer_store.get_customer(org_id, reply["customerId"], consistent=True)
-    if customer is None:
+    item = customer_store.get_customer(org_id, reply.customer_id, consistent=True) if reply.customer_id else None
+    if item is None:
         return False
-    answered = action_store.get_action(org_id, reply["actionId"]) if reply.get("actionId") else None
+    customer = CustomerRecord.model_validate(item)
+    answered = action_store.get_action(org_id, reply.action_id) if reply.action_id else None
     invoice_ids = list(answered["invoiceIds"]) if answered else []
+    shown = reply.stored()
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         invoice_ids,
         "reply_in",
-        reply["receivedAt"],
-        reply["id"],
+        reply.received_at,
+        reply.id,
         {
-            "from": reply["from"],
-            "fromName": reply.get("fromName"),
-            "subject": reply["subject"],
-            "text": reply["text"],
-            "attachments": reply.get("attachments", []),
-            "actionId": reply.get("actionId"),
-            "matchedBy": reply.get("matchedBy"),
-            "automatic": reply.get("automatic", False),
-            "truncated": reply.get("truncated", False),
-            "source": reply["source"],
-            "unverified": reply.get("unverified", False),
-            "spam": reply.get("spam", False),
+            "from": reply.from_,
+            "fromName": reply.from_name,
+            "subject": reply.subject,
+            "text": reply.text,
+            "attachments": shown.get("attachments", []),
+            "actionId": reply.action_id,
+            "matchedBy": reply.matched_by,
+            "automatic": reply.automatic,
+            "truncated": reply.truncated,
+            "source": reply.source,
+            "unverified": reply.unverified,
+            "spam": reply.spam,
         },
     )
-    who = reply.get("fromName") or reply["from"]
-    if reply.get("unverified") or reply.get("spam"):
-        who = f"{who} (unverified sender)"
+    who = f"{reply.sender} (unverified sender)" if reply.unverified or reply.spam else reply.sender
     notify(
         org_id,
-        people_to_tell(org_id, customer),
+        people_to_tell(org_id, item),
         "reply_in",
-        f"{who} ({customer['name']}) replied: {reply['subject'] or '(no subject)'}",
-        reply["id"],
-        {"customerId": customer["id"], "replyId": reply["id"]},
+        f"{who} ({customer.name}) replied: {reply.subject or '(no subject)'}",
+        reply.id,
+        {"customerId": customer.id, "replyId": reply.id},
     )
-    if get_organization(org_id).settings.handle_replies and not reply.get("automatic"):
+    if get_organization(org_id).settings.handle_replies and not reply.automatic:
         open_reply_task(org_id, customer, reply, invoice_ids)
     return True
 
 
-def open_reply_task(org_id: str, customer: dict[str, Any], reply: dict[str, Any], invoice_ids: list[str]) -> None:
+def open_reply_task(org_id: str, customer: CustomerRecord, reply: InboundReply, invoice_ids: list[str]) -> None:
     """A Reply task that holds the customer's dunning until someone answers or ignores the reply."""
     now = clock.now().isoformat()
-    managers = customer.get("accountManagerIds", [])
-    task = {
-        "id": stable_id("act", "reply-task", reply["id"]),
-        "customerId": customer["id"],
-        "workflowId": customer.get("dunningPlanId"),
-        "workflowVersion": 0,
-        "stepId": "reply",
-        "type": "task",
-        "status": "open",
-        "title": f"Answer {reply.get('fromName') or reply['from']}: {reply['subject'] or '(no subject)'}",
-        "scheduledAt": now,
-        "performedAt": now,
-        "invoiceIds": invoice_ids,
-        "cycle": -1,
-        "manual": True,
-        "createdAt": now,
-        "owner": managers[0] if managers else None,
-        "replyId": reply["id"],
-    }
-    if not action_store.create_if_absent(org_id, task):
+    managers = customer.account_manager_ids
+    task = Action(
+        id=stable_id("act", "reply-task", reply.id),
+        customer_id=customer.id,
+        workflow_id=customer.dunning_plan_id,
+        workflow_version=0,
+        step_id="reply",
+        type=ActionType.TASK,
+        status=ActionStatus.OPEN,
+        title=f"Answer {reply.sender}: {reply.subject or '(no subject)'}",
+        scheduled_at=now,
+        performed_at=now,
+        invoice_ids=invoice_ids,
+        cycle=-1,
+        manual=True,
+        created_at=now,
+        owner=managers[0] if managers else None,
+        reply_id=reply.id,
+    )
+    if not action_store.create_if_absent(org_id, task.stored()):
         return
-    customer_store.update_dunning(org_id, customer["id"], {"openReplyTaskId": task["id"]})
+    customer_store.update_dunning(org_id, customer.id, {"openReplyTaskId": task.id})
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         invoice_ids,
         "action",
         now,
-        task["id"],
-        {"type": "task", "status": "open", "stepId": "reply", "owner": task["owner"], "replyId": reply["id"]},
+        task.id,
+        {"type": "task", "status": "open", "stepId": "reply", "owner": task.owner, "replyId": reply.id},
     )
-    nudge(org_id, customer["id"])  # the planned reminder waits for the task
+    nudge(org_id, customer.id)  # the planned reminder waits for the task
 
 
 # ---------------------------------------------------------------- the unmatched list
@@ -391,19 +402,14 @@ def assign(principal: Principal, reply_id: str, customer_id: str) -> dict[str, A
     require_admin(principal)
     org_id = principal.organization_id
     customer = customer_item(principal, customer_id)
-    reply = store.get_reply(org_id, reply_id, consistent=True)
-    if reply is None:
+    found = stored_reply(org_id, reply_id)
+    if found is None:
         raise NotFound("reply not found")
-    changes = {
-        "status": "matched",
-        "customerId": customer["id"],
-        "matchedBy": "assigned",
-        "assignedBy": principal.principal_id,
-    }
     if not store.assign(org_id, reply_id, customer["id"], principal.principal_id):
-        raise Conflict("this reply is already on a customer's timeline", {"status": reply["status"]})
-    reply = {**reply, **changes}
+        raise Conflict("this reply is already on a customer's timeline", {"status": found.status})
+    changes = {"status": "matched", "customer_id": customer["id"], "matched_by": "assigned"}
+    reply = found.model_copy(update={**changes, "assigned_by": principal.principal_id})
     if not _land(org_id, reply):  # the customer was deleted since it was chosen: back to unmatched
         _unmatch(org_id, reply)
         raise NotFound("customer not found")
-    return timeline.with_links(reply)
+    return timeline.with_links(reply.stored())

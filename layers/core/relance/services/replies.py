@@ -14,6 +14,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from relance import clock
 from relance.domain.actions import Action, ActionStatus
 from relance.domain.base import OneLine, RelanceModel
+from relance.domain.customers import CustomerRecord
 from relance.domain.organizations import Principal
 from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType
@@ -23,16 +24,14 @@ from relance.mail import ses
 from relance.mail.rendering import RenderedEmail
 from relance.services import senders, timeline
 from relance.services.authorship import author_of
-from relance.services.customers import customer_item
+from relance.services.customers import customer_record_of
 from relance.services.dunning import close_hold, get_action
-from relance.services.inbound import store_attachments
+from relance.services.inbound import store_attachments, stored_reply
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.storage import actions as action_store
 from relance.storage import customers as customer_store
-from relance.storage import keys
 from relance.storage import users as user_store
-from relance.storage.records import get
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # together, decoded: API Gateway takes 10 MB bodies
 
@@ -83,16 +82,16 @@ def _exchange(org_id: str, original: Action, sender: str) -> Exchange:
             invoice_ids=list(original.invoice_ids),
         )
     if original.type == ActionType.TASK and original.reply_id and original.status == ActionStatus.OPEN:
-        inbound = get(keys.reply(org_id, original.reply_id))
+        inbound = stored_reply(org_id, original.reply_id)
         if inbound is None:
             raise NotFound("the reply this task is about is gone")
-        said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
+        said = f"On {inbound.received_at[:10]}, {inbound.sender} wrote:"
         return Exchange(
-            to=[inbound["from"]],
+            to=[inbound.from_],
             cc=[],
-            subject=inbound.get("subject", ""),
-            history=[(said, inbound.get("fullText") or inbound.get("text") or "")],
-            in_reply_to=inbound.get("messageId"),
+            subject=inbound.subject,
+            history=[(said, inbound.full_text or inbound.text)],
+            in_reply_to=inbound.message_id,
             invoice_ids=list(original.invoice_ids),
             reply_task=original,
         )
@@ -101,16 +100,15 @@ def _exchange(org_id: str, original: Action, sender: str) -> Exchange:
 
 def _answering(org_id: str, original: Action, exchange: Exchange, reply_id: str) -> Exchange:
     """The customer's mail that answered this email, answered in turn: their words quoted first, in its thread."""
-    inbound = get(keys.reply(org_id, reply_id))
-    about = (inbound or {}).get("customerId"), (inbound or {}).get("actionId")
-    if inbound is None or about != (original.customer_id, original.id):
+    inbound = stored_reply(org_id, reply_id)
+    if inbound is None or (inbound.customer_id, inbound.action_id) != (original.customer_id, original.id):
         raise NotFound("the customer's mail this answers is not a reply to this email")
-    said = f"On {inbound['receivedAt'][:10]}, {inbound.get('fromName') or inbound['from']} wrote:"
+    said = f"On {inbound.received_at[:10]}, {inbound.sender} wrote:"
     return replace(
         exchange,
-        subject=inbound.get("subject") or exchange.subject,
-        history=[(said, inbound.get("fullText") or inbound.get("text") or ""), *exchange.history],
-        in_reply_to=inbound.get("messageId") or exchange.in_reply_to,
+        subject=inbound.subject or exchange.subject,
+        history=[(said, inbound.full_text or inbound.text), *exchange.history],
+        in_reply_to=inbound.message_id or exchange.in_reply_to,
     )
 
 
@@ -154,17 +152,17 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answerin
     original = get_action(org_id, action_id)
     if original is None:
         raise NotFound("action not found")
-    customer = customer_item(principal, original.customer_id)
+    customer = customer_record_of(principal, original.customer_id)
     outgoing = _outgoing(principal, original, fields, answering)
     now = clock.now()
     author = author_of(principal)  # who sends it: the user, or the API key by its label
     action = _claimed_action(org_id, customer, original, outgoing, author, now)
     sent = _send(org_id, action, outgoing, now)
     action_store.move(org_id, action.id, ActionStatus.SENDING, ActionStatus.SENT, sent)
-    customer_store.mark_step_performed(org_id, customer["id"], None, now.isoformat())  # a contact
+    customer_store.mark_step_performed(org_id, customer.id, None, now.isoformat())  # a contact
     timeline.record(
         org_id,
-        customer["id"],
+        customer.id,
         action.invoice_ids,
         EntryKind.REPLY_OUT,
         now.isoformat(),
@@ -181,7 +179,7 @@ def reply(principal: Principal, action_id: str, fields: ReplyFields, *, answerin
         },
     )
     _answered(org_id, customer, outgoing.exchange, principal, now.isoformat())
-    nudge(org_id, customer["id"])  # the next reminder honours the minimum delay
+    nudge(org_id, customer.id)  # the next reminder honours the minimum delay
     return {**action.stored(), **sent, "status": ActionStatus.SENT}
 
 
@@ -208,7 +206,7 @@ def _outgoing(principal: Principal, original: Action, fields: ReplyFields, answe
 
 def _claimed_action(
     org_id: str,
-    customer: dict[str, Any],
+    customer: CustomerRecord,
     original: Action,
     outgoing: Outgoing,
     author: dict[str, Any],
@@ -218,7 +216,7 @@ def _claimed_action(
     reply_id = new_id("act")
     action = Action(
         id=reply_id,
-        customer_id=customer["id"],
+        customer_id=customer.id,
         workflow_id=original.workflow_id,
         workflow_version=0,
         step_id="reply",
@@ -270,9 +268,9 @@ def _send(org_id: str, action: Action, outgoing: Outgoing, now: datetime) -> dic
     }
 
 
-def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, principal: Principal, at: str) -> None:
+def _answered(org_id: str, customer: CustomerRecord, exchange: Exchange, principal: Principal, at: str) -> None:
     """An open Reply task of the customer is answered by this email: done, dunning goes on."""
-    task_id = exchange.reply_task.id if exchange.reply_task else customer.get("openReplyTaskId")
+    task_id = exchange.reply_task.id if exchange.reply_task else customer.open_reply_task_id
     if not task_id:
         return
     task = exchange.reply_task or get_action(org_id, task_id)
@@ -280,7 +278,7 @@ def _answered(org_id: str, customer: dict[str, Any], exchange: Exchange, princip
     if task and action_store.move(org_id, task_id, ActionStatus.OPEN, ActionStatus.DONE, closed):
         timeline.record(
             org_id,
-            customer["id"],
+            customer.id,
             task.invoice_ids,
             EntryKind.EVENT,
             at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, StringConstraints
 
 from relance import clock
 from relance.domain.base import Record, RelanceModel
+from relance.domain.customers import Contact, CustomerRecord
 from relance.domain.money import Money
 from relance.domain.organizations import Principal
 from relance.domain.workflows import Tone, Workflow
@@ -20,7 +21,8 @@ from relance.mail import ses
 from relance.mail.rendering import DEFAULT_NAMES, RenderedEmail, check_syntax, render_default, render_strings
 from relance.services import users
 from relance.services.access import require_admin
-from relance.services.customers import customer_item
+from relance.services.contacts import to_contact
+from relance.services.customers import customer_record_of
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
 from relance.storage import contacts as contact_store
@@ -146,8 +148,8 @@ def render(org_id: str, template_id: str, language: str, tone: str, context: dic
 def email_context(
     *,
     organization: dict[str, Any],
-    customer: dict[str, Any],
-    contact: dict[str, Any] | None,
+    customer: CustomerRecord,
+    contact: Contact | None,
     invoices: list[dict[str, Any]],
     portal_link: str,
     sender_name: str,
@@ -178,11 +180,11 @@ def email_context(
     return {
         "language": locale,
         "organization": {"name": organization.get("name", "")},
-        "customer": {"name": customer["name"], "external_id": customer.get("externalId")},
+        "customer": {"name": customer.name, "external_id": customer.external_id},
         "contact": {
-            "first_name": (contact or {}).get("firstName"),
-            "last_name": (contact or {}).get("lastName"),
-            "email": (contact or {}).get("email"),
+            "first_name": contact.first_name if contact else None,
+            "last_name": contact.last_name if contact else None,
+            "email": contact.email if contact else None,
         },
         "invoices": rows,
         "totals": [money(amount, currency) for currency, amount in sorted(totals.items())],
@@ -196,9 +198,10 @@ def _customer_context(principal: Principal, customer_id: str, sender_name: str =
     """The variables for a real customer (its open invoices, main contact, organization), with a
     stand-in portal link: a preview or a test issues no link to the customer's portal."""
     org_id = principal.organization_id
-    customer = customer_item(principal, customer_id)
+    customer = customer_record_of(principal, customer_id)
     invoices = [i for i in ledger_store.records_of(org_id, customer_id, "invoice") if i["status"] == "open"]
-    main = contact_store.get_contact(org_id, customer["mainContactId"]) if customer.get("mainContactId") else None
+    main_item = contact_store.get_contact(org_id, customer.main_contact_id) if customer.main_contact_id else None
+    main = to_contact(main_item, customer.main_contact_id) if main_item else None
     return email_context(
         organization=org_store.get(org_id) or {},
         customer=customer,
@@ -206,7 +209,7 @@ def _customer_context(principal: Principal, customer_id: str, sender_name: str =
         invoices=invoices,
         portal_link=PREVIEW_PORTAL_LINK,
         sender_name=sender_name,
-        language=customer["language"],
+        language=customer.language or "en",
         today=clock.now().date(),
     )
 
@@ -292,8 +295,21 @@ def variables() -> list[Variable]:
     editor's list cannot drift from what templates receive."""
     sample = email_context(
         organization={"name": "Demo Trading"},
-        customer={"name": "Acme Ltd", "externalId": "ERP-1001"},
-        contact={"firstName": "Ada", "lastName": "Lovelace", "email": "ada@acme.example"},
+        customer=CustomerRecord(id="cus_sample", name="Acme Ltd", external_id="ERP-1001"),
+        contact=Contact(
+            id="con_sample",
+            customer_id="cus_sample",
+            email="ada@acme.example",
+            first_name="Ada",
+            last_name="Lovelace",
+            phone=None,
+            job_title=None,
+            position_id=None,
+            is_main=True,
+            invalid=False,
+            invalid_since=None,
+            created_at=datetime(2026, 1, 5, tzinfo=UTC),
+        ),
         invoices=[
             {"number": "INV-1042", "issuedAt": "2026-01-05", "dueAt": "2026-02-04", "amount": 120000, "currency": "EUR"}
         ],

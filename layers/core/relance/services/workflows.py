@@ -140,7 +140,7 @@ def preview(organization: Organization, fields: WorkflowFields) -> Preview:
     send window, from the dunning planner itself; a task or call is taken as done the day it falls."""
     from relance.services.dunning import window_of  # dunning reads workflows
 
-    window = window_of(organization, {})
+    window = window_of(organization)
     due = clock.now().astimezone(window.timezone).date()
     invoice = OpenInvoice("preview", "PREVIEW", "USD", 1, due - timedelta(days=PREVIEW_TERMS_DAYS), due)
     workflow = Workflow(id="preview", **fields.model_dump())

@@ -16,7 +16,7 @@ from relance import clock
 from relance.concurrency import together
 from relance.domain.actions import ActionStatus
 from relance.domain.custom_fields import CustomFieldDefinition
-from relance.domain.customers import Contact, Customer, Position
+from relance.domain.customers import Contact, Customer, CustomerRecord, Position
 from relance.domain.ledger import Invoice, InvoiceStatus, MoneyRecord
 from relance.domain.organizations import Organization, Principal
 from relance.domain.timeline import EntryKind
@@ -191,16 +191,18 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
     contact_items = records.get("CON", [])
     invoice_items = records.get("INV", [])
     workflow = known.workflows.get(customer.dunning_plan_id or "")
+    contacts = [to_contact(c, item.get("mainContactId")) for c in contact_items]
     now = clock.now()
+    record = CustomerRecord.model_validate(item)
     upcoming = (
         actions.plan_ahead(
-            item,
+            record,
             workflow,
             dunning.open_invoices_among(invoice_items, today),
-            dunning.window_of(organization, item),
+            dunning.window_of(organization, record),
             now,
             now + timedelta(days=UPCOMING_DAYS),
-            lambda step: dunning.recipients_among(contact_items, item, step),
+            contacts,
         )
         if workflow is not None
         else []
@@ -211,7 +213,7 @@ def customer_page(principal: Principal, customer_id: str, timeline_cursor: str |
     )
     return CustomerPage(
         customer=customer,
-        contacts=[to_contact(c, item.get("mainContactId")) for c in contact_items],
+        contacts=contacts,
         invoices=sorted((to_invoice(i) for i in invoice_items), key=lambda i: (i.due_at, i.id), reverse=True),
         payments=_records(records.get("PAY", []), "payment"),
         credit_notes=_records(records.get("CRN", []), "credit_note"),
