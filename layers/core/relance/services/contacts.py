@@ -19,7 +19,7 @@ from relance.domain.customers import (
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
-from relance.services import timeline
+from relance.services import synced_fields, timeline
 from relance.services.access import require_admin
 from relance.services.customers import customer_item
 from relance.storage import contacts as store
@@ -107,6 +107,7 @@ def update_contact(principal: Principal, contact_id: str, patch: ContactPatch) -
     require_admin(principal)
     item, customer = _visible_contact(principal, contact_id)
     changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True, exclude={"is_main"})
+    synced_fields.check_change(principal, item, changes)
     if "email" in changes and changes["email"] is None:
         raise Invalid("a contact needs an email", {"email": "required"})
     _check_position(principal, changes.get("positionId"))
@@ -126,7 +127,8 @@ def update_contact(principal: Principal, contact_id: str, patch: ContactPatch) -
 
 def delete_contact(principal: Principal, contact_id: str) -> None:
     require_admin(principal)
-    _, customer = _visible_contact(principal, contact_id)
+    item, customer = _visible_contact(principal, contact_id)
+    synced_fields.check_managed(principal, item, "contact")
     entries = [delete(keys.contact(principal.organization_id, contact_id))]
     if customer.get("mainContactId") == contact_id:
         others = [c for c in store.contacts_of(principal.organization_id, customer["id"]) if c["id"] != contact_id]

@@ -18,7 +18,7 @@ from relance.domain.organizations import Organization, Principal
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
 from relance.ids import new_id
-from relance.services import custom_fields, timeline
+from relance.services import custom_fields, synced_fields, timeline
 from relance.services.access import can_see, require_admin, visible
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
@@ -152,6 +152,7 @@ def update_customer(principal: Principal, customer_id: str, patch: CustomerPatch
     require_admin(principal)
     before = customer_item(principal, customer_id, consistent=True)
     changes = patch.model_dump(by_alias=True, mode="json", exclude_unset=True)
+    synced_fields.check_change(principal, before, changes)
     cleared = [k for k in ("name", "currency", "language", "paymentMethods") if k in changes and changes[k] is None]
     if cleared:
         raise Invalid("these fields cannot be cleared", dict.fromkeys(cleared, "required"))
@@ -213,6 +214,7 @@ def delete_customer(principal: Principal, customer_id: str) -> None:
     """
     require_admin(principal)
     item = customer_item(principal, customer_id, consistent=True)
+    synced_fields.check_managed(principal, item, "customer")
     org_id = principal.organization_id
     if any(ledger_store.records_of(org_id, customer_id, kind) for kind in ("invoice", "payment", "credit_note")):
         raise Conflict("the customer has invoices or payments: void them instead of deleting the customer")

@@ -29,7 +29,7 @@ from relance.domain.ledger import (
 from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
-from relance.services import ratings, timeline
+from relance.services import ratings, synced_fields, timeline
 from relance.services.access import require_admin
 from relance.services.customers import check_can_see_customer, must_exist
 from relance.services.nudges import nudge
@@ -163,6 +163,7 @@ def update_invoice(principal: Principal, invoice_id: str, patch: InvoicePatch) -
     def change(invoice: dict[str, Any]) -> dict[str, Any]:
         if invoice["status"] == InvoiceStatus.VOIDED:
             raise Conflict("a voided invoice cannot change")
+        synced_fields.check_change(principal, invoice, changes)
         invoice.update(changes)
         if date.fromisoformat(invoice["dueAt"]) < date.fromisoformat(invoice["issuedAt"]):
             raise Invalid("dueAt cannot be before issuedAt", {"dueAt": "before issuedAt"})
@@ -181,6 +182,7 @@ def void_invoice(principal: Principal, invoice_id: str) -> Invoice:
     def change(invoice: dict[str, Any]) -> dict[str, Any]:
         if invoice["status"] == InvoiceStatus.VOIDED:
             return invoice
+        synced_fields.check_managed(principal, invoice, "invoice")
         balance = InvoiceBalance.model_validate(invoice).void()
         return {**invoice, "status": balance.status.value}
 
@@ -343,16 +345,23 @@ def record_payment(principal: Principal, fields: PaymentFields, payment_id: str 
     return _record_money(principal, "payment", fields, payment_id)
 
 
-def record_credit_note(principal: Principal, fields: CreditNoteFields) -> MoneyRecord:
-    return _record_money(principal, "credit_note", fields, None)
+def record_credit_note(
+    principal: Principal, fields: CreditNoteFields, credit_note_id: str | None = None
+) -> MoneyRecord:
+    """Record a credit note; with ``credit_note_id``, a second call with the same id records nothing."""
+    return _record_money(principal, "credit_note", fields, credit_note_id)
 
 
-def record_refund(principal: Principal, fields: RefundFields) -> MoneyRecord:
-    """Money given back to the customer: it consumes credit (unapplied payments and credit notes)."""
+def record_refund(principal: Principal, fields: RefundFields, refund_id: str | None = None) -> MoneyRecord:
+    """Money given back to the customer: it consumes credit (unapplied payments and credit notes); with
+    ``refund_id``, a second call with the same id records nothing."""
     require_admin(principal)
     org_id = principal.organization_id
+    record_id = refund_id or new_id("ref")
+    existing = store.get_record(org_id, "refund", record_id)
+    if existing is not None:  # a retried write with the same id: already recorded
+        return MoneyRecord.model_validate(existing)
     must_exist(principal, fields.customer_id)
-    record_id = new_id("ref")
 
     def attempt() -> dict[str, Any]:
         customer = customer_store.get_customer(org_id, fields.customer_id, consistent=True) or {}

@@ -68,7 +68,7 @@ from relance.errors import Conflict, Invalid
 from relance.ids import new_id, stable_id
 from relance.observability import logger, metrics
 from relance.payments import stripe_checkout
-from relance.services import ledger, notifications, portal_links, timeline
+from relance.services import integrations, ledger, notifications, portal_links, timeline
 from relance.services.nudges import nudge
 from relance.services.portal_links import PortalAccess
 from relance.storage import checkouts as checkout_store
@@ -340,6 +340,8 @@ def _succeeded(org_id: str, checkout: dict[str, Any], session: dict[str, Any], e
         ledger_store.clear_invoice_mark(org_id, allocation["invoiceId"], "paymentInFlight", checkout["id"])
     principal = Principal(organization_id=org_id, role="admin", principal_id="stripe")
     ledger.record_payment(principal, fields, payment_id(checkout["id"]))  # nudges dunning
+    # An invoice a source system manages: the payment is written back there too (once, by a sync run).
+    integrations.record_write_backs(org_id, payment_id(checkout["id"]), fields.allocations, received.isoformat())
     metrics.add_metric(name="PortalPayments", unit="Count", value=1)
     return "paid"
 

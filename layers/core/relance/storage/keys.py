@@ -330,3 +330,56 @@ def invitation(email: str, invitation_id: str) -> Key:
 def invitations_of(email: str) -> Key:
     """Partition and sort-key prefix of every invitation of an address."""
     return {"PK": f"INVITEE#{email}", "SK": "IVT#"}
+
+
+def integration(org_id: str, name: str) -> Key:
+    """An organization's connection to a source system (``stripe``, ``quickbooks``, ``salesforce``):
+    settings, status, cursor, last run and the lease of the run under way."""
+    return {"PK": f"ORG#{org_id}", "SK": f"INTEGRATION#{name}"}
+
+
+def integrations_prefix(org_id: str) -> Key:
+    """Every connection of an organization."""
+    return {"PK": f"ORG#{org_id}", "SK": "INTEGRATION#"}
+
+
+def enabled_integrations() -> str:
+    """GSI1 partition of every enabled connection, across organizations (the 15-minute schedule)."""
+    return "INTEGRATIONS"
+
+
+def enabled_integration_entry(org_id: str, name: str) -> dict[str, str]:
+    """GSI1 attributes that put a connection on ``enabled_integrations`` (removed when it is disabled)."""
+    return {"GSI1PK": enabled_integrations(), "GSI1SK": f"ORG#{org_id}#{name}"}
+
+
+def sync_error(org_id: str, name: str, kind: str, external_id: str) -> Key:
+    """A source record a connection could not apply, kept for review until a later run applies it."""
+    return {"PK": f"ORG#{org_id}", "SK": f"SYNCERR#{name}#{kind}#{external_id}"}
+
+
+def sync_errors_prefix(org_id: str, name: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"SYNCERR#{name}#"}
+
+
+def write_back(org_id: str, name: str, payment_id: str, invoice_id: str) -> Key:
+    """A Relance payment of a synced invoice, for the source to record too: put once, marked when written."""
+    return {"PK": f"ORG#{org_id}", "SK": f"SYNCWB#{name}#{payment_id}#{invoice_id}"}
+
+
+def pending_write_backs(org_id: str, name: str) -> str:
+    """GSI1 partition of the write-backs not written yet (an entry leaves it once written)."""
+    return f"ORG#{org_id}#SYNCWB#{name}"
+
+
+def pending_write_back_entry(
+    org_id: str, name: str, created_at: str, payment_id: str, invoice_id: str
+) -> dict[str, str]:
+    """GSI1 attributes that put a write-back on ``pending_write_backs``, oldest first."""
+    return {"GSI1PK": pending_write_backs(org_id, name), "GSI1SK": f"{created_at}#{payment_id}#{invoice_id}"}
+
+
+def source_record(org_id: str, name: str, kind: str, source_id: str) -> Key:
+    """A record the source knows by ``source_id`` because Relance wrote it there (a written-back
+    payment): ``recordId`` names Relance's own, so the source's copy is not applied a second time."""
+    return {"PK": f"ORG#{org_id}", "SK": f"SYNCSRC#{name}#{kind}#{source_id}"}
