@@ -33,6 +33,7 @@ from local.dev import DevConsole
 from local.functions import FunctionRegistry
 from local.outbox import Outbox
 from local.provision import provision
+from local.salesforce import LocalSalesforce
 from local.schedules import Schedule, Scheduler
 from local.ses_events import SesEvents
 from local.smtp import SmtpListener
@@ -156,6 +157,7 @@ class LocalRuntime:
         for function in self.functions.functions.values():
             function.load()  # a broken handler fails the start, not the first request
         clock.configure(time_scale=self.time_scale, start=self.clock_start)
+        self._start_sources()  # seeded on the clock: after it is set
 
         functions = list(self.functions.functions.values())
         self.pollers = [
@@ -204,6 +206,9 @@ class LocalRuntime:
         cognito: LocalCognito | None = getattr(self, "cognito", None)
         if cognito is not None:
             cognito.uninstall()
+        salesforce: LocalSalesforce | None = getattr(self, "salesforce", None)
+        if salesforce is not None:
+            salesforce.stop()
         if getattr(self, "ses_events", None) is not None:
             self.ses_events.uninstall()
         if self._moto is not None:
@@ -242,6 +247,18 @@ class LocalRuntime:
         os.environ["STRIPE_API_BASE"] = stripe.api_base
         return stripe
 
+    def _local_salesforce(self) -> LocalSalesforce:
+        """Salesforce's stand-in, served over HTTPS on a port of its own, where the connector signs in
+        (``SALESFORCE_LOGIN_URL``) trusting its certificate authority (``SALESFORCE_CA_BUNDLE``)."""
+        salesforce = LocalSalesforce(self.host).start()
+        os.environ.update(SALESFORCE_LOGIN_URL=salesforce.base_url, SALESFORCE_CA_BUNDLE=salesforce.ca_bundle)
+        get_settings.cache_clear()
+        return salesforce
+
+    def _start_sources(self) -> None:
+        """The stand-ins of the source systems an organization syncs from (docs/integrations.md)."""
+        self.salesforce = self._local_salesforce()
+
     def _local_cognito(self) -> LocalCognito | None:
         """The managed login's stand-in, where the web app's sign-in goes (``COGNITO_LOGIN_BASE``)."""
         ids = self.template.physical_ids
@@ -278,7 +295,7 @@ class LocalRuntime:
         request = Request(environ)
         started = time.monotonic()
         cognito = self.cognito.handle(request) if self.cognito is not None else None
-        response = self.stripe.handle(request) or cognito or self.dev.handle(request)
+        response = self.stripe.handle(request) or cognito or self.salesforce.handle(request) or self.dev.handle(request)
         if response is None and request.path == "/" and self.api.find_route("GET", "/") is None:
             response = Response(status=302, headers={"Location": "/dev"})
         if response is None:

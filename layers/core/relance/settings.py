@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     cognito_login_base: str | None = Field(
         default=None, validation_alias="COGNITO_LOGIN_BASE", description="local runtime only: its managed login"
     )
+    salesforce_login_url: str | None = Field(
+        default=None,
+        validation_alias="SALESFORCE_LOGIN_URL",
+        description="local runtime only: its Salesforce stand-in (else each connection's My Domain URL)",
+    )
+    salesforce_ca_bundle: str | None = Field(
+        default=None,
+        validation_alias="SALESFORCE_CA_BUNDLE",
+        description="local runtime only: the certificate authority of its Salesforce stand-in (HTTPS)",
+    )
 
     @property
     def cognito_issuer(self) -> str:
