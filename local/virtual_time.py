@@ -34,6 +34,8 @@ log = logging.getLogger("local.time")
 
 QUIET_TIMEOUT = 120.0
 """Real seconds a step may take before the driver moves on anyway (and says so)."""
+STARTED_NOTHING = object()
+"""What a timer's action returns when it started no work: the driver need not wait for quiet after it."""
 
 
 class Timer:
@@ -45,13 +47,14 @@ class Timer:
         self._action = action
         self._lock = threading.Lock()
         self._state = "pending"  # → fired | cancelled
+        self.started_work = True
 
     def fire(self) -> bool:
         with self._lock:
             if self._state != "pending":
                 return False
             self._state = "fired"
-        self._action()
+        self.started_work = self._action() is not STARTED_NOTHING
         return True
 
     def cancel(self) -> bool:
@@ -136,6 +139,7 @@ class VirtualTime:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._jump_target: datetime | None = None
         self.late: list[tuple[str, datetime, datetime]] = []  # (label, due, fired at): timers fired after their moment
 
     # ------------------------------------------------------------ timers
@@ -163,6 +167,10 @@ class VirtualTime:
                 return False
         return True
 
+    def jump_target(self) -> datetime | None:
+        """Where the jump under way ends; None while the clock flows."""
+        return self._jump_target
+
     def pending(self) -> list[Timer]:
         with self._lock:
             return [t for _, _, t in sorted(self._timers) if t._state == "pending"]
@@ -183,6 +191,8 @@ class VirtualTime:
         for timer in due:
             if timer.fire() and now - timer.moment > timedelta(seconds=1):
                 self.late.append((timer.label, timer.moment, now))
+        if not any(timer.started_work for timer in due):
+            return  # nothing was started: nothing to wait for
         if not self.activity.wait_quiet(cancelled=self._stop) and not self._stop.is_set():
             log.warning("the runtime is still busy %.0f s after %s: the clock moves on", QUIET_TIMEOUT, moment)
 
@@ -222,8 +232,12 @@ class VirtualTime:
         with self._driving:
             self.activity.wait_quiet(cancelled=self._stop)  # what was asked before the jump is in place first
             target = clock.hold_at(clock.now()) + delta
-            while (moment := self._next_moment()) is not None and moment <= target:
-                self._fire_through(clock.hold_at(moment))
+            self._jump_target = target
+            try:
+                while (moment := self._next_moment()) is not None and moment <= target:
+                    self._fire_through(clock.hold_at(moment))
+            finally:
+                self._jump_target = None
             clock.hold_at(target)
             clock.run_until(self._next_moment())
         self._wake.set()

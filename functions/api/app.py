@@ -11,6 +11,7 @@ from routes import (
     customers,
     dunning,
     exchange_rates,
+    integrations,
     ledger,
     people,
     system,
@@ -40,6 +41,7 @@ for routes in (
     analytics,
     exchange_rates,
     conversations,
+    integrations,
 ):
     app.include_router(routes.router)
 

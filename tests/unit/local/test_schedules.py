@@ -1,11 +1,13 @@
 """AWS schedule expressions, computed on the relance clock."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from local.schedules import Schedule
+from local.schedules import Schedule, Scheduler
+from local.virtual_time import VirtualTime
+from relance import clock
 
 
 def schedule(expression: str, timezone: str = "UTC") -> Schedule:
@@ -48,3 +50,39 @@ def test_rule_event_is_eventbridge_scheduled_event():
     assert event["detail-type"] == "Scheduled Event"
     assert event["source"] == "aws.events"
     assert event["time"] == "2026-11-23T12:00:00Z"
+
+
+class _Recorder:
+    """A function that records the moments it was invoked at."""
+
+    def __init__(self) -> None:
+        self.invoked: list[datetime] = []
+
+    def invoke(self, event: object) -> None:
+        self.invoked.append(clock.now())
+
+
+def test_in_a_jump_a_rate_schedule_fires_when_something_else_happens_and_at_the_end_not_at_every_occurrence():
+    clock.reset()
+    clock.configure(time_scale=0, start=MONDAY_NOON)
+    virtual_time = VirtualTime()
+    virtual_time.start()
+    recorder, nightly_recorder = _Recorder(), _Recorder()
+    every_quarter = Schedule(recorder, "quarter", "rate(15 minutes)", ZoneInfo("UTC"), None, True, False)  # type: ignore[arg-type]
+    nightly = Schedule(nightly_recorder, "nightly", "cron(0 2 * * ? *)", ZoneInfo("UTC"), None, True, False)  # type: ignore[arg-type]
+    scheduler = Scheduler([every_quarter, nightly], virtual_time)
+    scheduler.start()
+    try:
+        clock.advance(timedelta(days=2))
+        virtual_time.settle()
+    finally:
+        scheduler.stop()
+        virtual_time.stop()
+        clock.reset()
+
+    night = [datetime(2026, 11, 24, 2, 0, tzinfo=UTC), datetime(2026, 11, 25, 2, 0, tzinfo=UTC)]
+    assert nightly_recorder.invoked == night  # a cron schedule: every occurrence
+    quarter = timedelta(minutes=15)
+    end = MONDAY_NOON + timedelta(days=2)
+    assert recorder.invoked == [night[0] - quarter, night[1] - quarter, end]  # before each other timer, at the end
+    assert scheduler.folded == 2 * 96 - 3

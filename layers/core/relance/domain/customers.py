@@ -147,6 +147,11 @@ class Customer(Record):
     collection_paused: bool
     main_contact_id: str | None
     next_action: NextAction | None = Field(default=None, description="what dunning does next, and when")
+    synced_from: str | None = Field(default=None, description="the source system that manages it (integrations)")
+    synced_fields: list[str] = Field(default_factory=list, description="its fields the source sets: read-only here")
+    deleted_at_source: AwareDatetime | None = Field(
+        default=None, description="when its source deleted it: kept with its ledger, out of dunning"
+    )
     created_at: AwareDatetime
     updated_at: AwareDatetime
     _aging: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
@@ -194,6 +199,8 @@ class Contact(Record):
     invalid: bool
     invalid_since: AwareDatetime | None
     invalid_reason: str | None = None
+    synced_from: str | None = Field(default=None, description="the source system that lists it (integrations)")
+    synced_fields: list[str] = Field(default_factory=list, description="its fields the source sets: read-only here")
     created_at: AwareDatetime
 
 

@@ -210,6 +210,8 @@ class Invoice(Record):
         default=0, description="promises the customer made on the portal (one allowed until reset-promise)"
     )
     payment_in_flight: bool = False
+    synced_from: str | None = Field(default=None, description="the source system that manages it (integrations)")
+    synced_fields: list[str] = Field(default_factory=list, description="its fields the source sets: read-only here")
 
 
 class MoneyFields(RelanceModel):

@@ -16,7 +16,8 @@ from relance.storage.table import delete, put, query_all, table, update, update_
 LIST_PROJECTION = (
     "id, externalId, #n, currency, #l, dunningPlanId, accountManagerIds, customFields, paymentMethods, tags, "
     "openItems, credit, rating, averagePaymentDelayDays, overdueAwareDelayDays, ratingBasis, ratingDrivers, "
-    "lastReminderAt, collectionPaused, mainContactId, createdAt, updatedAt, nextAction, ledgerVersion"
+    "lastReminderAt, collectionPaused, mainContactId, createdAt, updatedAt, nextAction, ledgerVersion, "
+    "syncedFrom, syncedFields, deletedAtSource"
 )
 
 
