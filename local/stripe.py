@@ -146,8 +146,8 @@ class LocalStripe:
 
     def handle(self, request: Request) -> Response | None:
         path = request.path.rstrip("/")
-        if not path.startswith(self.PREFIX):
-            return None
+        if path != self.PREFIX and not path.startswith(f"{self.PREFIX}/"):
+            return None  # not /dev/stripe-billing either (local/stripe_billing.py)
         rest = path.removeprefix(self.PREFIX)
         if rest.startswith("/v1/"):
             return self._api(request, rest)

@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = Field(
         default=None, validation_alias="STRIPE_API_BASE", description="local runtime only: its Stripe stand-in"
     )
+    stripe_billing_api_base: str | None = Field(
+        default=None,
+        validation_alias="STRIPE_BILLING_API_BASE",
+        description="the Stripe API of the Stripe Billing connector (None: Stripe's own); locally, its stand-in",
+    )
+    quickbooks_api_base: str | None = Field(
+        default=None,
+        validation_alias="QUICKBOOKS_API_BASE",
+        description="local runtime only: its QuickBooks Online stand-in (…/v3); else Intuit's, by environment",
+    )
+    quickbooks_discovery_url: str | None = Field(
+        default=None,
+        validation_alias="QUICKBOOKS_DISCOVERY_URL",
+        description="local runtime only: its Intuit OpenID discovery document (where the token endpoint is)",
+    )
     idempotency_table_name: str = Field(default="relance-idempotency", validation_alias="IDEMPOTENCY_TABLE_NAME")
     web_secret_arn: str | None = Field(default=None, validation_alias="WEB_SECRET_ARN")
     auth_domain: str = Field(
