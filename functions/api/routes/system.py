@@ -6,7 +6,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 from pydantic import AwareDatetime
 
 from relance import __version__, clock
@@ -39,8 +38,6 @@ class Identity(RelanceModel):
 
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
 """Generated from this code by ``make openapi``; a test fails when it drifts."""
-
-_SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
 
 @router.get("/health", tags=["system"], summary="Liveness of the API")
@@ -95,7 +92,12 @@ def get_openapi() -> Response[str]:
 
 @router.get("/v1/docs", include_in_schema=False)
 def get_docs() -> Response[str]:
+    # Swagger UI's module imports Powertools' OpenAPI models (~30 ms of pydantic classes): this page's first view
+    # pays for them, not every cold start.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    assets = Path(generate_swagger_html.__code__.co_filename).parent
     spec = OPENAPI_FILE.read_text(encoding="utf-8").replace("</", "<\\/")
-    js = (_SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
-    css = (_SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8")
+    js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
     return Response(200, "text/html", generate_swagger_html(spec, js, css, "", None))

@@ -4,6 +4,9 @@ Whatever a message holds, reading it never fails and never yields more than one 
 item can take: an unknown charset is read as UTF-8 with replacement characters, the text is
 capped in bytes (``relance.domain.inbound``) and marked ``truncated``, and only the first
 files are kept; all of it stays in the raw message, which the reply links.
+
+BeautifulSoup and mail-parser-reply are imported by the first message parsed, not with this module:
+the API imports it for routes that never read a message.
 """
 
 from __future__ import annotations
@@ -15,9 +18,6 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-
-from bs4 import BeautifulSoup
-from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
 
 from relance.domain.inbound import (
     MAX_ADDRESSES,
@@ -55,6 +55,8 @@ class InboundMail:
 
 def html_to_text(html: str) -> str:
     """The visible text of an HTML-only message, a line per block."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html[:MAX_HTML_CHARS], "html.parser")
     for hidden in soup(["style", "script", "head"]):
         hidden.decompose()
@@ -122,6 +124,13 @@ def _sent_at(message: EmailMessage) -> str | None:
         return None
 
 
+def _reply_of(text: str) -> str:
+    """What the sender wrote, the quoted history stripped."""
+    from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
+
+    return str(EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)).strip()
+
+
 def parse(raw: bytes) -> InboundMail:
     """Parse a message as SES (or the local SMTP listener) stores it. The sender is ``From``: the
     address SPF/DKIM/DMARC speak for; ``Reply-To`` is whatever the writer chose, and is not kept."""
@@ -135,7 +144,7 @@ def parse(raw: bytes) -> InboundMail:
         content = decoded_text(body)
         text = html_to_text(content) if body.get_content_type() == "text/html" else content
     text, text_cut = clip_utf8(text.replace("\r\n", "\n").strip(), MAX_TEXT_BYTES)
-    reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text).strip() if text else ""
+    reply = _reply_of(text) if text else ""
     reply, reply_cut = clip_utf8(reply, MAX_TEXT_BYTES)
     attachments: list[Attachment] = []
     omitted = 0

@@ -18,8 +18,6 @@ from functools import cache
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -52,6 +50,9 @@ def translations(language: str) -> Translations:
     """The language's catalog, compiled from its ``.po`` file (English is the source: no catalog)."""
     if language == DEFAULT_LANGUAGE:
         return Translations()
+    from babel.messages.mofile import write_mo  # Babel's catalog tools: for the first page in another language
+    from babel.messages.pofile import read_po
+
     with (templates_dir("portal") / "locale" / f"{language}.po").open("rb") as source:
         catalog = read_po(source, locale=language)
     compiled = io.BytesIO()
