@@ -4,7 +4,7 @@ of sync: what changed, which fields a synced record keeps read-only (docs/integr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import AwareDatetime, Field
 
@@ -104,6 +104,38 @@ class SyncError(Record):
     external_id: str
     message: str
     at: AwareDatetime
+
+
+class FormField(RelanceModel):
+    """One field of a connector's settings or secret, as the settings page asks for it."""
+
+    name: str = Field(description="as on the wire (camelCase)")
+    label: str
+    kind: Literal["text", "password", "checkbox", "select"] = "text"
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+    help: str | None = None
+
+
+def form_fields(model: type[RelanceModel], secret: bool) -> list[FormField]:
+    """The fields of a connector's ``Settings`` (or, ``secret``, its ``Secret``) model, in order."""
+    fields = []
+    for name, info in model.model_fields.items():
+        options = [str(o) for o in get_args(info.annotation) if isinstance(o, str)]
+        if get_origin(info.annotation) is not Literal:
+            options = []
+        kind = "password" if secret else "checkbox" if info.annotation is bool else "select" if options else "text"
+        fields.append(
+            FormField(
+                name=info.alias or name,
+                label=info.title or name.replace("_", " ").capitalize(),
+                kind=kind,
+                options=options,
+                required=info.is_required(),
+                help=info.description,
+            )
+        )
+    return fields
 
 
 class StartedSync(RelanceModel):

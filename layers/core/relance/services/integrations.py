@@ -24,10 +24,12 @@ from relance.domain.integrations import (
     LABELS,
     Connection,
     ConnectionFields,
+    FormField,
     StartedSync,
     SyncError,
     SyncRun,
     add_counts,
+    form_fields,
 )
 from relance.domain.ledger import Allocation
 from relance.domain.organizations import Principal
@@ -123,7 +125,8 @@ def _validated(what: str, model: type[Any], values: Mapping[str, Any]) -> dict[s
     try:
         valid = model.model_validate(dict(values))
     except ValidationError as error:
-        fields = {f"{what}.{k}": v for k, v in validation_fields(error.errors()).items()}
+        # a rule across fields (one way in or another) names the whole object
+        fields = {what if k == "body" else f"{what}.{k}": v for k, v in validation_fields(error.errors()).items()}
         raise Invalid(f"invalid {what}: {', '.join(fields)}", fields) from error
     dumped: dict[str, Any] = valid.model_dump(by_alias=True, mode="json", exclude_none=True)
     return dumped
@@ -184,6 +187,15 @@ def list_errors(
     rows = [SyncError.model_validate(e) for e in store.errors_of(principal.organization_id, integration)]
     return paginate(
         rows, lambda e: (e.at.isoformat(), e.kind, e.external_id), limit=limit, cursor=cursor, descending=True
+    )
+
+
+def fields_of(name: str) -> tuple[list[FormField], list[FormField]]:
+    """What the settings page asks for a source: its connector's settings, then its secret's fields."""
+    integration = integration_name(name)
+    return (
+        form_fields(sync.settings_model(integration), secret=False),
+        form_fields(sync.secret_model(integration), secret=True),
     )
 
 

@@ -14,6 +14,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2_fragments import render_block
 
+from relance.domain.integrations import label_of
 from relance.domain.money import Money
 from relance.mail.rendering import templates_dir
 from relance.web.assets import StaticFiles
@@ -48,7 +49,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(money=money, day=day, number=number)
+        self.env.filters.update(money=money, day=day, number=number, source=label_of)
         self.env.globals["static"] = static.url
 
     def page(self, template: str, **context: Any) -> str:
