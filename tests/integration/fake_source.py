@@ -42,6 +42,7 @@ class Source:
     pages: dict[str | None, Batch] = field(default_factory=dict)
     unavailable_at: set[str | None] = field(default_factory=set)
     refuse: bool = False
+    refuse_write_back: bool = False
     rotate_to: str | None = None
     asked: list[str | None] = field(default_factory=list)
     written_back: list[PaymentWriteBack] = field(default_factory=list)
@@ -75,6 +76,8 @@ class FakeConnector:
         return Batch.model_validate_json(body)
 
     def write_back_payment(self, payment: PaymentWriteBack) -> str | None:
+        if SOURCE.refuse_write_back:
+            raise sync.SourceRefused("the invoice is closed at the source")
         SOURCE.written_back.append(payment)
         return f"src_pay_{len(SOURCE.written_back)}"
 

@@ -571,3 +571,25 @@ def test_the_source_copy_of_a_written_back_payment_is_not_applied_again(organiza
 
     assert run.counts["payment"].unchanged == 1
     assert invoice_by_external_id(organization, "in_1")["paidAmount"] == 40_00
+
+
+def test_a_write_back_the_source_refuses_is_kept_for_review_and_tried_again(organization, admin, connected):
+    connected.pages[None] = Batch(records=[acme(), invoice("in_1")])
+    integrations.run_sync(organization.id, "stripe")
+    inv = invoice_by_external_id(organization, "in_1")
+    integrations.record_write_backs(
+        organization.id, "pay_portal", [Allocation(invoice_id=inv["id"], amount=1_00)], "2026-01-21"
+    )
+    connected.refuse_write_back = True
+
+    refused = integrations.run_sync(organization.id, "stripe")
+
+    assert refused.outcome == "done" and refused.write_backs == 0
+    [error] = integrations.list_errors(admin, "stripe")[0]
+    assert (error.kind, error.external_id) == ("payment", "pay_portal") and "closed at the source" in error.message
+
+    connected.refuse_write_back = False
+    again = integrations.run_sync(organization.id, "stripe")
+
+    assert again.write_backs == 1 and len(connected.written_back) == 1
+    assert integrations.list_errors(admin, "stripe")[0] == []

@@ -387,7 +387,8 @@ def record_write_backs(org_id: str, payment_id: str, allocations: list[Allocatio
 
 def write_back(org_id: str, name: IntegrationName, connector: sync.Connector) -> int:
     """Send the pending write-backs to the source, each once; how many the source recorded (a source
-    that keeps no payments answers None: the write-back is closed as skipped)."""
+    that keeps no payments answers None: the write-back is closed as skipped). One the source refuses
+    stays pending, kept for review; a source that does not answer stops the run."""
     written = 0
     for pending in store.pending_write_backs(org_id, name):
         current = store.get_write_back(org_id, name, str(pending["paymentId"]), str(pending["invoiceId"]))
@@ -404,14 +405,16 @@ def write_back(org_id: str, name: IntegrationName, connector: sync.Connector) ->
         )
         try:
             source_id = connector.write_back_payment(payment)
-        except (sync.SourceUnavailable, sync.SourceRefused):
+        except sync.SourceUnavailable:
             raise  # the run stops; the write-back stays pending
-        except Exception as error:  # this payment only: kept for review, logged, the others go on
+        except Exception as error:  # this payment only: kept for review and pending, the others go on
             logger.exception("payment not written back", integration=name, payment_id=payment.payment_id)
-            message = f"not written back to {LABELS[name]}: {type(error).__name__}"
+            why = str(error) if isinstance(error, sync.SourceRefused) else type(error).__name__
+            message = f"not written back to {LABELS[name]}: {why}"
             refused = {"kind": "payment", "externalId": payment.payment_id, "message": message}
             store.put_errors(org_id, name, [{**refused, "at": clock.now().isoformat()}])
             continue
         if store.mark_written(org_id, name, current, source_id, "payment", clock.now().isoformat()) and source_id:
             written += 1
+        store.clear_errors(org_id, name, [("payment", payment.payment_id)])  # refused by an earlier run
     return written
