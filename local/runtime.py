@@ -33,6 +33,7 @@ from local.dev import DevConsole
 from local.functions import FunctionRegistry
 from local.outbox import Outbox
 from local.provision import provision
+from local.quickbooks import LocalQuickBooks
 from local.salesforce import LocalSalesforce
 from local.schedules import Schedule, Scheduler
 from local.ses_events import SesEvents
@@ -40,6 +41,8 @@ from local.smtp import SmtpListener
 from local.sqs import EventSourceMapping, QueuePoller
 from local.step_functions import SimulatedSteps
 from local.stripe import LocalStripe
+from local.stripe_billing import LocalStripeBilling
+from local.stripe_billing import install as install_stripe_billing
 from local.template import REGION, Template
 from local.virtual_time import VirtualTime
 from relance import aws, clock
@@ -209,6 +212,7 @@ class LocalRuntime:
         salesforce: LocalSalesforce | None = getattr(self, "salesforce", None)
         if salesforce is not None:
             salesforce.stop()
+        install_stripe_billing(None)
         if getattr(self, "ses_events", None) is not None:
             self.ses_events.uninstall()
         if self._moto is not None:
@@ -258,6 +262,36 @@ class LocalRuntime:
     def _start_sources(self) -> None:
         """The stand-ins of the source systems an organization syncs from (docs/integrations.md)."""
         self.salesforce = self._local_salesforce()
+        self.quickbooks = self._local_quickbooks()
+        self.stripe_billing = self._local_stripe_billing()
+
+    def _local_stripe_billing(self) -> LocalStripeBilling:
+        """Organizations' own Stripe accounts, on this port (``STRIPE_BILLING_API_BASE``); the demo opens one."""
+        stripe_billing = LocalStripeBilling(self.base_url, spawn=self.virtual_time.activity.spawn)
+        os.environ["STRIPE_BILLING_API_BASE"] = stripe_billing.api_base
+        get_settings.cache_clear()
+        install_stripe_billing(stripe_billing)
+        return stripe_billing
+
+    def _local_quickbooks(self) -> LocalQuickBooks:
+        """QuickBooks Online's stand-in and Intuit's OAuth server, on this port (``QUICKBOOKS_API_BASE``,
+        ``QUICKBOOKS_DISCOVERY_URL``); oauthlib is told plain HTTP is fine here, as it is nowhere else."""
+        quickbooks = LocalQuickBooks(
+            self.base_url,
+            f"AB{secrets.token_hex(12)}",
+            secrets.token_hex(20),
+            f"RT1-{secrets.token_hex(20)}",
+            secrets.token_hex(16),
+            spawn=self.virtual_time.activity.spawn,
+            subscriber=lambda: (self.session.get("organization") or {}).get("id"),  # the app's webhooks' endpoint
+        )
+        os.environ.update(
+            QUICKBOOKS_API_BASE=quickbooks.api_base,
+            QUICKBOOKS_DISCOVERY_URL=quickbooks.discovery_url,
+            OAUTHLIB_INSECURE_TRANSPORT="1",
+        )
+        get_settings.cache_clear()
+        return quickbooks
 
     def _local_cognito(self) -> LocalCognito | None:
         """The managed login's stand-in, where the web app's sign-in goes (``COGNITO_LOGIN_BASE``)."""
@@ -295,7 +329,14 @@ class LocalRuntime:
         request = Request(environ)
         started = time.monotonic()
         cognito = self.cognito.handle(request) if self.cognito is not None else None
-        response = self.stripe.handle(request) or cognito or self.salesforce.handle(request) or self.dev.handle(request)
+        response = (
+            self.stripe.handle(request)
+            or cognito
+            or self.salesforce.handle(request)
+            or self.quickbooks.handle(request)
+            or self.stripe_billing.handle(request)
+            or self.dev.handle(request)
+        )
         if response is None and request.path == "/" and self.api.find_route("GET", "/") is None:
             response = Response(status=302, headers={"Location": "/dev"})
         if response is None:
