@@ -943,7 +943,10 @@ class LocalQuickBooks:
         change = changes.get(rest) if request.method == "POST" else None
         if change is None:
             return _json({"error": {"code": "not_found", "message": "no such QuickBooks stand-in endpoint"}}, 404)
-        record = change()
+        try:
+            record = change()
+        except IndexError:  # no open invoice to pay or void, no active customer left
+            return _json({"error": {"code": "conflict", "message": "nothing in the company to change that way"}}, 409)
         if "text/html" in request.headers.get("Accept", ""):  # the dev page's button
             return Response(status=303, headers={"Location": "/dev"})
         return _json(record)

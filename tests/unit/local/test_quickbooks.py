@@ -246,3 +246,12 @@ def test_webhooks_go_to_the_organization_the_runtime_names_until_one_is_subscrib
     assert company.webhook_url == "http://q.test/v1/integrations/quickbooks/webhooks/org_other"
     company.subscribe(None)
     assert company.webhook_url is None
+
+
+def test_a_change_with_nothing_left_to_change_is_a_409(http, company):
+    for invoice in company.records["Invoice"].values():
+        invoice["Balance"] = Decimal(0)
+
+    answer = http.post("/dev/quickbooks/changes/payment", headers={"Accept": "application/json"})
+
+    assert answer.status_code == 409
