@@ -174,8 +174,8 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
 DEPLOYMENT: dict[str, float] = {
     # What a deployment has whatever its size (template.yaml; a unit test keeps them equal)
     "secrets": 2,
-    "alarms": 6,
-    "queues polled by Lambda": 4,
+    "alarms": 7,
+    "queues polled by Lambda": 5,
 }
 
 
@@ -310,6 +310,11 @@ def operations(
             counts["nightly, per organization: DynamoDB writes"],
             sqs_requests=3,
         ),
+        # The source-system sync's schedule (docs/integrations.md): every 15 minutes, one Query of the
+        # enabled connections; a connection's runs are the invoices and payments of the mix.
+        "sync fan-out, per quarter hour": Operation(
+            "estimate", (Invocation("SyncScheduleFunction", 0.05),), dynamodb_reads=1
+        ),
     }
 
 
@@ -403,6 +408,7 @@ def per_customer(mix: Mix = MIX, bench: Mapping[str, float] = BENCH_FIGURES) -> 
 def per_deployment(mix: Mix = MIX, bench: Mapping[str, float] = BENCH_FIGURES) -> Usage:
     """What a deployment (one organization) uses whatever its number of customers."""
     used: Usage = dict(usage_of(operations(bench)["nightly, per organization"], mix.nights, bench))
+    _add(used, usage_of(operations(bench)["sync fan-out, per quarter hour"], mix.nights * 96, bench))
     used["logs_storage"] = 3 * used.get("logs_ingestion", 0.0)
     _add(
         used,
