@@ -68,7 +68,7 @@ def test_one_reminder_through_the_state_machine(benchmark, fast, dynamodb_reques
     entered = [e for e in history if e["type"].endswith("StateEntered")]
     fast.settle()
     FIGURES["one reminder: state transitions"] = str(len(entered))
-    FIGURES["one reminder: Lambda invocations (Plan, Act, Plan)"] = str(invocations["n"])
+    FIGURES["one reminder: Lambda invocations (Plan, Act that plans next)"] = str(invocations["n"])
     FIGURES["one reminder: DynamoDB requests made by Plan and Act"] = str(invocations["dynamodb"])
     FIGURES["one reminder: DynamoDB requests, setting the customer up through the API included"] = str(
         dynamodb_requests.count - before

@@ -12,10 +12,12 @@ def test_plan_ends_an_execution_that_is_no_longer_the_customers(fast, sample_eve
 
 
 def test_act_on_a_missing_action_does_nothing_and_a_failure_after_retries_is_recorded(fast, sample_event):
+    """Act plans next in the same invocation: here the sample's execution is not the customer's, so it ends."""
     customer_id, _ = start_customer(fast, "Sampled Act", "ap@sampled-act.example", due_days_ago=-20)
     org = fast.session["organization"]["id"]
     act = {**sample_event("dunning_act/act.json"), "organizationId": org, "customerId": customer_id}
-    assert fast.functions["DunningActFunction"].invoke(act) == {"outcome": "missing"}
+    ended = {"outcome": "missing", "next": "end", "reason": "superseded"}
+    assert fast.functions["DunningActFunction"].invoke(act) == ended
 
     fast.settle()
     planned = actions_of(fast, customer_id, "planned")[0]  # the first reminder, days ahead

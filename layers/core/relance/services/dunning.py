@@ -9,7 +9,10 @@ recorded as failed, never resent blindly: "never twice" wins over "at least once
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,14 +44,12 @@ from relance.ids import new_id, stable_id
 from relance.mail import letters, ses
 from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
-from relance.services import notifications, portal_links, templates, timeline
+from relance.services import notifications, organizations, portal_links, templates, timeline, workflows
 from relance.services.access import person_can_see
 from relance.services.contacts import to_contact
 from relance.services.customers import customer_record_of
 from relance.services.nudges import nudge
-from relance.services.organizations import get_organization
 from relance.services.portal_links import PortalLink
-from relance.services.workflows import get_workflow
 from relance.storage import actions as action_store
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
@@ -58,6 +59,66 @@ from relance.storage import users as user_store
 
 Answer = dict[str, str]
 """What Plan and Act answer the state machine (``next``, ``outcome``…): data it chooses by."""
+
+
+# ---------------------------------------------------------------- one invocation's reads
+
+
+@dataclass
+class _Reads:
+    """What one Plan or Act invocation has read, read once: the organization and workflows serve Act and the
+    Plan that follows it in the same invocation; the customer's invoices serve Act's checks and its email."""
+
+    organization: Organization | None = None
+    workflows: dict[str, Workflow | None] = field(default_factory=dict)
+    invoice_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+_reads: ContextVar[_Reads | None] = ContextVar("dunning_reads", default=None)
+
+
+@contextmanager
+def _one_invocation() -> Iterator[None]:
+    """Reads made within are kept until it ends (an outer one's are kept: they nest)."""
+    token = _reads.set(_reads.get() or _Reads())
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+def get_organization(org_id: str) -> Organization:
+    reads = _reads.get()
+    if reads is None:
+        return organizations.get_organization(org_id)
+    if reads.organization is None or reads.organization.id != org_id:
+        reads.organization = organizations.get_organization(org_id)
+    return reads.organization
+
+
+def get_workflow(org_id: str, workflow_id: str) -> Workflow | None:
+    reads = _reads.get()
+    if reads is None:
+        return workflows.get_workflow(org_id, workflow_id)
+    if workflow_id not in reads.workflows:
+        reads.workflows[workflow_id] = workflows.get_workflow(org_id, workflow_id)
+    return reads.workflows[workflow_id]
+
+
+def _forget_invoices() -> None:
+    reads = _reads.get()
+    if reads is not None:
+        reads.invoice_items.clear()
+
+
+def _invoice_items(org_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's invoice items (one Query), read once per invocation."""
+    reads = _reads.get()
+    if reads is None:
+        return ledger_store.records_of(org_id, customer_id, "invoice")
+    if customer_id not in reads.invoice_items:
+        reads.invoice_items[customer_id] = ledger_store.records_of(org_id, customer_id, "invoice")
+    return reads.invoice_items[customer_id]
 
 
 # ---------------------------------------------------------------- inputs of the planner
@@ -77,7 +138,7 @@ def window_of(org: Organization, customer: CustomerRecord | None = None) -> Send
 def open_invoices(org_id: str, customer_id: str) -> list[OpenInvoice]:
     """The customer's open invoices; disputed ones, those promised for today or later and those
     with a portal payment on its way are there but excluded from reminders."""
-    return open_invoices_among(ledger_store.records_of(org_id, customer_id, "invoice"), clock.now().date())
+    return open_invoices_among(_invoice_items(org_id, customer_id), clock.now().date())
 
 
 def open_invoices_among(items: list[dict[str, Any]], today: date) -> list[OpenInvoice]:
@@ -131,6 +192,11 @@ def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: i
 @unavailable_as_retryable
 def plan(org_id: str, customer_id: str, execution: str) -> Answer:
     """The state machine's Plan: store the next action and say how long to wait for it."""
+    with _one_invocation():
+        return _plan(org_id, customer_id, execution)
+
+
+def _plan(org_id: str, customer_id: str, execution: str) -> Answer:
     customer = customer_record(org_id, customer_id)
     if customer is None or customer.execution != execution:
         return {"next": "end", "reason": "superseded"}
@@ -165,7 +231,7 @@ def plan(org_id: str, customer_id: str, execution: str) -> Answer:
         # Already final (a fault struck between finishing the action and marking its step): the step is done.
         logger.warning("planned step already performed", action_id=action.id, step_id=decided.step.id)
         _performed(org_id, customer_id, decided.step.id, None)
-        return plan(org_id, customer_id, execution)
+        return _plan(org_id, customer_id, execution)
     _replace_planned(org_id, customer, action)
     return {"next": "wait", "action": action.id, "waitUntil": wait_timestamp(decided.at)}
 
@@ -250,7 +316,25 @@ def get_action(org_id: str, action_id: str) -> Action | None:
 
 @unavailable_as_retryable
 def act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
-    """The state machine's Act: check everything again, then perform the action exactly once."""
+    """Act alone (``act_then_plan`` is what the state machine runs)."""
+    with _one_invocation():
+        return _act(org_id, customer_id, action_id, execution)
+
+
+@unavailable_as_retryable
+def act_then_plan(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
+    """The state machine's Act, then the Plan that follows it, in one invocation (one Lambda invocation
+    and three state transitions per reminder): what Act did (``outcome``) and the next plan (``next``,
+    ``action``, ``waitUntil``). The organization, the workflow and the invoices Act read serve Plan too.
+    A retry after a fault in the planning part finds the action performed and only plans again."""
+    with _one_invocation():
+        acted = _act(org_id, customer_id, action_id, execution)
+        _forget_invoices()  # read again: a payment that came while Act sent must end the workflow, not plan on
+        return {**acted, **_plan(org_id, customer_id, execution)}
+
+
+def _act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
+    """Check everything again, then perform the action exactly once."""
     action = get_action(org_id, action_id)
     if action is None:
         return {"outcome": "missing"}
@@ -463,7 +547,8 @@ def _rendered(
 ) -> RenderedEmail:
     """The step's template — or the email written for this customer, ``draft`` (subject, text) —
     rendered for this customer and these invoices (NotFound, Invalid when it cannot be)."""
-    invoices = [i for i in (ledger_store.get_invoice(org.id, i) for i in invoice_ids) if i]
+    read = {i["id"]: i for i in _invoice_items(org.id, customer.id)} if _reads.get() else {}
+    invoices = [i for i in (read.get(i) or ledger_store.get_invoice(org.id, i) for i in invoice_ids) if i]
     context = templates.email_context(
         organization=org.model_dump(),
         customer=customer,
@@ -761,9 +846,9 @@ def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> Cust
 def close_hold(org_id: str, customer: CustomerRecord, action_id: str) -> None:
     """The task or call that held the customer's dunning is closed: it no longer holds it."""
     held = {"openManualActionId": customer.open_manual_action_id, "openReplyTaskId": customer.open_reply_task_id}
-    for field, holder in held.items():
+    for attribute, holder in held.items():
         if holder == action_id:
-            customer_store.update_dunning(org_id, customer.id, {field: None})
+            customer_store.update_dunning(org_id, customer.id, {attribute: None})
 
 
 def _found(org_id: str, action_id: str) -> tuple[Action, dict[str, Any]]:
