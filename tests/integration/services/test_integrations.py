@@ -26,8 +26,9 @@ from relance.domain.sync import (
     SourceRefund,
 )
 from relance.errors import Conflict, Forbidden, Invalid, NotFound
-from relance.services import contacts, customers, integrations, ledger
+from relance.services import contacts, customers, integrations, ledger, online_payments
 from relance.services.sync_apply import money_id
+from relance.storage import checkouts as checkout_store
 from relance.storage import customers as customer_store
 from relance.storage import integrations as store
 from relance.storage import ledger as ledger_store
@@ -593,3 +594,44 @@ def test_a_write_back_the_source_refuses_is_kept_for_review_and_tried_again(orga
 
     assert again.write_backs == 1 and len(connected.written_back) == 1
     assert integrations.list_errors(admin, "stripe")[0] == []
+
+
+def test_a_portal_payment_of_a_synced_invoice_is_queued_for_write_back_once_however_often_stripe_tells(
+    organization, admin, connected, queued
+):
+    connected.pages[None] = Batch(records=[acme(), invoice("in_1")])
+    integrations.run_sync(organization.id, "stripe")
+    inv = invoice_by_external_id(organization, "in_1")
+    checkout = {
+        "id": "chk_portal",
+        "customerId": inv["customerId"],
+        "currency": "EUR",
+        "amount": 120_00,
+        "stripeAmount": 120_00,
+        "allocations": [{"invoiceId": inv["id"], "amount": 120_00}],
+        "status": "open",
+    }
+    checkout_store.create(organization.id, checkout)
+    session = {
+        "id": "cs_test_1",
+        "payment_status": "paid",
+        "amount_total": 120_00,
+        "currency": "eur",
+        "payment_intent": "pi_1",
+        "metadata": {"organizationId": organization.id, "checkoutId": "chk_portal"},
+    }
+    queued.clear()
+
+    for _ in range(2):  # Stripe delivers again
+        online_payments.handle_event({"id": "evt_1", "type": "checkout.session.completed", "data": {"object": session}})
+    integrations.run_sync(organization.id, "stripe")
+    integrations.run_sync(organization.id, "stripe")
+
+    assert queued == [(organization.id, "stripe")]
+    [written] = connected.written_back
+    assert (written.payment_id, written.invoice_external_id, written.amount) == (
+        online_payments.payment_id("chk_portal"),
+        "in_1",
+        120_00,
+    )
+    assert invoice_by_external_id(organization, "in_1")["status"] == "paid"
