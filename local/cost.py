@@ -109,9 +109,9 @@ WEB_LIST = "web customer list, 10,000 customers, filtered page of 50 in name ord
 BENCH_FIGURES: dict[str, float] = {
     # `make bench` figures of BENCH_DATE, under the names the bench prints (tests/bench/*.py): a later
     # bench replaces a value here and the bill follows.
-    "one reminder: state transitions": 7,  # test_bench_dunning.py: Plan, Next?, Wait, Act, Plan, Next?, Done
-    "one reminder: Lambda invocations (Plan, Act, Plan)": 3,
-    "one reminder: DynamoDB requests made by Plan and Act": 31,
+    "one reminder: state transitions": 6,  # test_bench_dunning.py: Plan, Next?, Wait, Act (plans next), Next?, Done
+    "one reminder: Lambda invocations (Plan, Act that plans next)": 2,
+    "one reminder: DynamoDB requests made by Plan and Act": 22,
     "customer summary: DynamoDB requests per call (authorizer included)": 6,  # test_bench_ledger.py
     f"{LIST}: DynamoDB requests per page (authorizer included)": 5,
     "web customer page: DynamoDB requests": 3,  # test_bench_web.py
@@ -128,8 +128,8 @@ ONE_OFF_COUNTS: dict[str, float] = {
     "execution start (Plan, Next?, Wait): DynamoDB reads": 4,
     "execution start (Plan, Next?, Wait): DynamoDB writes": 1,
     "execution start (Plan, Next?, Wait): state transitions": 3,
-    "reminder (Act, Plan): DynamoDB requests": 23,
-    "reminder (Act, Plan): DynamoDB writes": 9,
+    "reminder (Act that plans next): DynamoDB requests": 23,
+    "reminder (Act that plans next): DynamoDB writes": 9,
     "invoice created (API, authorizer included): DynamoDB reads": 6,
     "invoice created (API, authorizer included): DynamoDB writes": 4,
     "payment recorded (API, authorizer included): DynamoDB reads": 8,
@@ -213,9 +213,11 @@ def operations(
     start_reads = counts["execution start (Plan, Next?, Wait): DynamoDB reads"]
     start_writes = counts["execution start (Plan, Next?, Wait): DynamoDB writes"]
     start_transitions = counts["execution start (Plan, Next?, Wait): state transitions"]
-    # A reminder in a running execution (Act, Plan, Next?, Wait): the bench's one-reminder execution less its start.
+    # A reminder in a running execution (Wait, Act that plans next, Next?): the bench's one-reminder execution
+    # less its start.
     reminder_requests = bench["one reminder: DynamoDB requests made by Plan and Act"] - start_reads - start_writes
-    write_share = counts["reminder (Act, Plan): DynamoDB writes"] / counts["reminder (Act, Plan): DynamoDB requests"]
+    reminder = "reminder (Act that plans next)"
+    write_share = counts[f"{reminder}: DynamoDB writes"] / counts[f"{reminder}: DynamoDB requests"]
     reminder_writes = reminder_requests * write_share
     summary = bench["customer summary: DynamoDB requests per call (authorizer included)"]
     page = bench[f"{LIST}: DynamoDB requests per page (authorizer included)"]
@@ -239,9 +241,9 @@ def operations(
         "dunning restarted (Plan, Next?, Wait)": Operation(
             "one-off count", (Invocation("DunningPlanFunction", 0.2),), start_reads, start_writes, start_transitions
         ),
-        "reminder sent (Act, Plan, Next?, Wait)": Operation(
+        "reminder sent (Act that plans next, Next?, Wait)": Operation(
             "bench, less the execution's start",
-            (Invocation("DunningActFunction", 0.5), Invocation("DunningPlanFunction", 0.2)),
+            (Invocation("DunningActFunction", 0.6),),  # Act plans the next action itself
             reminder_requests - reminder_writes,
             reminder_writes,
             bench["one reminder: state transitions"] - start_transitions,
@@ -324,7 +326,7 @@ def occurrences(mix: Mix) -> dict[str, float]:
         "invoice created (API)": mix.invoices,
         "payment recorded (API)": mix.payments,
         "dunning restarted (Plan, Next?, Wait)": mix.invoices + mix.payments,  # each nudges the customer's dunning
-        "reminder sent (Act, Plan, Next?, Wait)": mix.reminders,
+        "reminder sent (Act that plans next, Next?, Wait)": mix.reminders,
         "mail event (SES, SNS, SQS, MailEvents)": mix.reminders * mix.mail_events_per_email,
         "customer summary (API)": mix.api_summaries,
         "customer list page (API)": mix.api_list_pages,
@@ -509,7 +511,7 @@ def standard_or_express(mix: Mix = MIX, bench: Mapping[str, float] = BENCH_FIGUR
     wake-up per Plan or Act, the Waits moved out to EventBridge Scheduler."""
     known = operations(bench)
     counts = occurrences(mix)
-    dunning = ("dunning restarted (Plan, Next?, Wait)", "reminder sent (Act, Plan, Next?, Wait)")
+    dunning = ("dunning restarted (Plan, Next?, Wait)", "reminder sent (Act that plans next, Next?, Wait)")
     transitions = sum(counts[name] * known[name].transitions for name in dunning) * 1000
     executions = sum(counts[name] * len(known[name].invocations) for name in dunning) * 1000
     express_each = EXPRESS_USD_PER_EXECUTION + EXPRESS_USD_PER_GB_SECOND * 0.0625 + SCHEDULER_USD_PER_INVOCATION

@@ -17,16 +17,16 @@ def line(bill: cost.Bill, key: str) -> cost.Line:
 
 def test_step_functions_line_by_hand_at_1000_customers():
     # Given 4 invoices and 3 payments (each restarts the execution: Plan, Next?, Wait = 3 transitions)
-    # and 3 reminders (the bench's 7 for a one-reminder execution, less its start's 3 = 4 each)
-    transitions_per_customer = (4 + 3) * 3 + 3 * (7 - 3)
+    # and 3 reminders (the bench's 6 for a one-reminder execution, less its start's 3 = 3 each)
+    transitions_per_customer = (4 + 3) * 3 + 3 * (6 - 3)
 
     # When
     bill = cost.bill(1_000)
 
-    # Then 33,000 transitions at $0.025 per 1,000
-    assert transitions_per_customer == 33
-    assert line(bill, "sfn_transitions").quantity == pytest.approx(33_000)
-    assert line(bill, "sfn_transitions").usd == pytest.approx(0.825)
+    # Then 30,000 transitions at $0.025 per 1,000
+    assert transitions_per_customer == 30
+    assert line(bill, "sfn_transitions").quantity == pytest.approx(30_000)
+    assert line(bill, "sfn_transitions").usd == pytest.approx(0.75)
 
 
 def test_ses_line_is_one_email_per_reminder():
@@ -98,19 +98,19 @@ def test_no_free_tier_is_assumed_unless_asked():
 def test_a_reminder_is_the_bench_execution_less_its_start():
     operations = cost.operations()
     start = operations["dunning restarted (Plan, Next?, Wait)"]
-    reminder = operations["reminder sent (Act, Plan, Next?, Wait)"]
+    reminder = operations["reminder sent (Act that plans next, Next?, Wait)"]
 
     assert start.transitions + reminder.transitions == cost.BENCH_FIGURES["one reminder: state transitions"]
     assert (
         len(start.invocations) + len(reminder.invocations)
-        == cost.BENCH_FIGURES["one reminder: Lambda invocations (Plan, Act, Plan)"]
+        == cost.BENCH_FIGURES["one reminder: Lambda invocations (Plan, Act that plans next)"]
     )
     requests = start.dynamodb_reads + start.dynamodb_writes + reminder.dynamodb_reads + reminder.dynamodb_writes
     assert requests == pytest.approx(cost.BENCH_FIGURES["one reminder: DynamoDB requests made by Plan and Act"])
 
 
 def test_a_later_bench_figure_moves_the_bill():
-    fewer = {**cost.BENCH_FIGURES, "one reminder: state transitions": 6}
+    fewer = {**cost.BENCH_FIGURES, "one reminder: state transitions": 5}
 
     saved = cost.bill(1_000).total - cost.bill(1_000, bench=fewer).total
 
