@@ -19,6 +19,7 @@ from relance.domain.sync import (
     SourceAccountOwner,
     SourceAllocation,
     SourceContact,
+    SourceContactUpdate,
     SourceCreditNote,
     SourceCustomer,
     SourceInvoice,
@@ -422,9 +423,19 @@ def test_an_account_owner_becomes_an_account_manager_of_its_customers(organizati
 
 def test_a_crm_customer_gets_its_relance_page_written_back_once(organization, admin, fake_source, queued):  # noqa: F811
     integrations.put_connection(
-        admin, "salesforce", ConnectionFields(enabled=True, settings={"account": "sf"}, secret={"apiKey": "k"})
+        admin, "stripe", ConnectionFields(enabled=True, settings={"account": "st"}, secret={"apiKey": "k"})
     )
     fake_source.pages[None] = Batch(records=[acme()])
+    integrations.run_sync(organization.id, "stripe")  # the billing tool brings the customer: no link written
+    assert fake_source.links == []
+    integrations.put_connection(
+        admin, "salesforce", ConnectionFields(enabled=True, settings={"account": "sf"}, secret={"apiKey": "k"})
+    )
+    owner = SourceAccountOwner(external_id="005B", email="owner@example.com", customer_external_ids=["cus_acme"])
+    contacts_of_account = SourceContactUpdate(
+        customer_external_id="cus_acme", contacts=[SourceContact(email="cfo@acme.example", job_title="CFO")]
+    )
+    fake_source.pages[None] = Batch(records=[owner, contacts_of_account])
 
     integrations.run_sync(organization.id, "salesforce")
     integrations.run_sync(organization.id, "salesforce")

@@ -211,7 +211,9 @@ class Applier:
 
     def contacts(self, record: SourceContactUpdate) -> Outcome:
         customer_id = self.customer_id(record.customer_external_id)
-        return "updated" if self.upsert_contacts(customer_id, record.contacts) else "unchanged"
+        changed_any = self.upsert_contacts(customer_id, record.contacts)
+        self.write_back_link(customer_id, record.customer_external_id)
+        return "updated" if changed_any else "unchanged"
 
     def upsert_contacts(self, customer_id: str, listed: list[SourceContact]) -> bool:
         """Each contact the source lists, found by email within the customer: created, or its synced
@@ -247,9 +249,14 @@ class Applier:
         if item.get("syncedFrom") != self.name or sorted(item.get("syncedFields") or []) != sorted(fields):
             store.mark_synced(self.org_id, kind, record_id, self.name, fields)
 
-    def write_back_link(self, customer_id: str, external_id: str, item: dict[str, Any]) -> None:
-        """A CRM's account links to its Relance page, written once per customer."""
-        if self.connector is None or self.name != "salesforce" or item.get("sourceLinkWrittenAt"):
+    def write_back_link(self, customer_id: str, external_id: str, item: dict[str, Any] | None = None) -> None:
+        """A CRM's account links to its Relance page, written once per customer the CRM's records touch
+        (``item``: the customer as already read, else read here)."""
+        if self.connector is None or self.name != "salesforce":
+            return
+        if item is None:
+            item = customer_store.get_customer(self.org_id, customer_id) or {}
+        if item.get("sourceLinkWrittenAt"):
             return
         url = f"{get_settings().public_base_url}/customers/{customer_id}"
         if self.connector.write_back_link(CustomerLink(customer_external_id=external_id, url=url)):
@@ -423,6 +430,7 @@ class Applier:
                 patch = CustomerPatch(account_manager_ids=[*managers, user_id])
                 customers.update_customer(self.principal, customer_id, patch)
                 outcome = "updated" if outcome == "unchanged" else outcome
+            self.write_back_link(customer_id, external_id, item)
         if unknown:
             raise Invalid(
                 f"customers not synced yet: {', '.join(unknown)}", {"customerExternalIds": "no customer with these ids"}
