@@ -300,23 +300,28 @@ class LocalSalesforce:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
-        self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in FIELDS}
-        self.tokens: set[str] = set()
-        self.sessions_refused = False  # every token is refused, a fresh one too (a user without API access)
-        self.refusals: list[tuple[int, float | None]] = []
-        self.calls: list[tuple[str, str, int]] = []
-        self.batch_size = 2000  # Salesforce's default batch of query results
         self.base_url = ""
         self.ca_bundle = ""
-        self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-        self._counters = {name: itertools.count(1) for name in FIELDS}
-        self._locators = itertools.count(1)
-        self._turn = itertools.count()
         self._lock = threading.RLock()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._directory: tempfile.TemporaryDirectory[str] | None = None
-        self.seed()
+        self.reset()
+
+    def reset(self) -> None:
+        """The company as seeded, dated from now; no session, refusal or call remembered."""
+        with self._lock:
+            self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in FIELDS}
+            self.tokens: set[str] = set()
+            self.sessions_refused = False  # every token is refused, a fresh one too (a user without API access)
+            self.refusals: list[tuple[int, float | None]] = []
+            self.calls: list[tuple[str, str, int]] = []
+            self.batch_size = 2000  # Salesforce's default batch of query results
+            self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+            self._counters = {name: itertools.count(1) for name in FIELDS}
+            self._locators = itertools.count(1)
+            self._turn = itertools.count()
+            self.seed()
 
     # -------------------------------------------------------------- serving
     def start(self) -> LocalSalesforce:
