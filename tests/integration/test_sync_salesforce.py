@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from local.demo import seed
 from local.runtime import LocalRuntime
@@ -232,3 +233,17 @@ def test_a_change_arrives_with_the_scheduled_run_once(runtime, org, organization
     assert emails(admin, organization, "ERP-1006").count(added["Email"]) == 1
     assert after_one is not None and after_two is not None and after_two.started_at > after_one.started_at
     assert all(counts.created == counts.updated == 0 for counts in after_two.counts.values())
+
+
+def test_a_webhook_for_salesforce_is_answered_400_its_changes_come_with_the_schedule(runtime, org, organization, admin):
+    connect(runtime, admin)
+
+    answer = requests.post(
+        f"{runtime.base_url}/v1/integrations/salesforce/webhooks/{organization.id}",
+        data=b'{"sObject": {"Id": "003000000000001AAA"}}',
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert answer.status_code == 400
+    assert "scheduled sync" in answer.text
