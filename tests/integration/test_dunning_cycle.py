@@ -87,20 +87,28 @@ def test_twelve_one_day_jumps_send_what_twelve_days_send(fast):
 
 
 def test_a_fault_after_the_send_still_yields_exactly_one_email(fast, monkeypatch):
-    real = dunning.after_send
-    calls = {"n": 0}
+    """A fault once the email is out and marked sent (here, before Act plans the next action) goes to
+    RecordFailure, which finds the action sent and only finishes it: never a second email."""
+    real_mark, real_after = dunning._mark_sent, dunning.after_send
+    calls = {"faults": 0, "finished": 0}
 
-    def flaky(org_id, action):
-        calls["n"] += 1
-        if calls["n"] == 1:
+    def faulty_mark(*args, **kwargs):
+        real_mark(*args, **kwargs)
+        if calls["faults"] == 0:
+            calls["faults"] += 1
             raise RuntimeError("injected fault after the send")
-        return real(org_id, action)
 
-    monkeypatch.setattr(dunning, "after_send", flaky)
+    def finishing(org_id, action):
+        calls["finished"] += 1
+        return real_after(org_id, action)
+
+    monkeypatch.setattr(dunning, "_mark_sent", faulty_mark)
+    monkeypatch.setattr(dunning, "after_send", finishing)
     customer_id, _ = start_customer(fast, "Faulty Ltd", "ap@faulty.example", due_days_ago=2)
 
-    jump_until(fast, lambda: calls["n"] >= 2, what="the send is finished after the fault")
+    jump_until(fast, lambda: calls["finished"] >= 1, what="the send is finished after the fault")
 
+    assert calls["faults"] == 1
     assert len(outbox(fast, "ap@faulty.example")) == 1
     [sent] = actions_of(fast, customer_id, "sent")
     assert sent["stepId"] == "overdue-1"

@@ -55,7 +55,10 @@ from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import files
 from relance.storage import ledger as ledger_store
+from relance.storage import records as record_store
 from relance.storage import users as user_store
+from relance.storage import workflows as workflow_store
+from relance.storage.table import TransactionCancelled, transact
 
 Answer = dict[str, str]
 """What Plan and Act answer the state machine (``next``, ``outcome``…): data it chooses by."""
@@ -66,25 +69,43 @@ Answer = dict[str, str]
 
 @dataclass
 class _Reads:
-    """What one Plan or Act invocation has read, read once: the organization and workflows serve Act and the
-    Plan that follows it in the same invocation; the customer's invoices serve Act's checks and its email."""
+    """What one Plan or Act invocation has read, each read once: the organization and the workflow (one
+    BatchGetItem), the customer's contacts and invoices (one Query), and, after a reminder went out, the
+    customer as Act left it, which the Plan that follows in the same invocation starts from."""
 
     organization: Organization | None = None
     workflows: dict[str, Workflow | None] = field(default_factory=dict)
-    invoice_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    records: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    customer_after_act: CustomerRecord | None = None
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("dunning_reads", default=None)
 
 
 @contextmanager
-def _one_invocation() -> Iterator[None]:
+def _one_invocation() -> Iterator[_Reads]:
     """Reads made within are kept until it ends (an outer one's are kept: they nest)."""
-    token = _reads.set(_reads.get() or _Reads())
+    reads = _reads.get() or _Reads()
+    token = _reads.set(reads)
     try:
-        yield
+        yield reads
     finally:
         _reads.reset(token)
+
+
+def _prefetch(org_id: str, workflow_id: str | None) -> None:
+    """Read the organization and the workflow together, unless this invocation has both already."""
+    reads = _reads.get()
+    if reads is None or not workflow_id:
+        return
+    has_organization = reads.organization is not None and reads.organization.id == org_id
+    if has_organization and workflow_id in reads.workflows:
+        return
+    organization, workflow = workflow_store.with_organization(org_id, workflow_id)
+    if organization is None:
+        raise NotFound("organization not found")
+    reads.organization = Organization.model_validate(organization)
+    reads.workflows[workflow_id] = Workflow.model_validate(workflow) if workflow else None
 
 
 def get_organization(org_id: str) -> Organization:
@@ -101,24 +122,31 @@ def get_workflow(org_id: str, workflow_id: str) -> Workflow | None:
     if reads is None:
         return workflows.get_workflow(org_id, workflow_id)
     if workflow_id not in reads.workflows:
-        reads.workflows[workflow_id] = workflows.get_workflow(org_id, workflow_id)
+        _prefetch(org_id, workflow_id)
     return reads.workflows[workflow_id]
 
 
-def _forget_invoices() -> None:
+def _customer_records(org_id: str, customer_id: str) -> dict[str, list[dict[str, Any]]] | None:
+    """The customer's contacts (``CON``) and invoices (``INV``) in one Query, once per invocation; None
+    outside one."""
     reads = _reads.get()
-    if reads is not None:
-        reads.invoice_items.clear()
+    if reads is None:
+        return None
+    if customer_id not in reads.records:
+        reads.records[customer_id] = record_store.customer_mail_and_invoices(org_id, customer_id)
+    return reads.records[customer_id]
 
 
 def _invoice_items(org_id: str, customer_id: str) -> list[dict[str, Any]]:
-    """The customer's invoice items (one Query), read once per invocation."""
-    reads = _reads.get()
-    if reads is None:
-        return ledger_store.records_of(org_id, customer_id, "invoice")
-    if customer_id not in reads.invoice_items:
-        reads.invoice_items[customer_id] = ledger_store.records_of(org_id, customer_id, "invoice")
-    return reads.invoice_items[customer_id]
+    """The customer's invoice items."""
+    records = _customer_records(org_id, customer_id)
+    return records["INV"] if records is not None else ledger_store.records_of(org_id, customer_id, "invoice")
+
+
+def _contact_items(org_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's contact items."""
+    records = _customer_records(org_id, customer_id)
+    return records["CON"] if records is not None else contact_store.contacts_of(org_id, customer_id)
 
 
 # ---------------------------------------------------------------- inputs of the planner
@@ -196,10 +224,21 @@ def plan(org_id: str, customer_id: str, execution: str) -> Answer:
         return _plan(org_id, customer_id, execution)
 
 
+def _customer_to_plan(org_id: str, customer_id: str) -> CustomerRecord | None:
+    """The customer as the Act before this Plan left it (used once: a Plan that plans again reads anew),
+    else as stored now."""
+    reads = _reads.get()
+    known = reads.customer_after_act if reads else None
+    if reads is not None:
+        reads.customer_after_act = None
+    return known if known is not None and known.id == customer_id else customer_record(org_id, customer_id)
+
+
 def _plan(org_id: str, customer_id: str, execution: str) -> Answer:
-    customer = customer_record(org_id, customer_id)
+    customer = _customer_to_plan(org_id, customer_id)
     if customer is None or customer.execution != execution:
         return {"next": "end", "reason": "superseded"}
+    _prefetch(org_id, customer.dunning_plan_id)
     workflow = get_workflow(org_id, customer.dunning_plan_id) if customer.dunning_plan_id else None
     if workflow is None:
         _replace_planned(org_id, customer, None)
@@ -213,13 +252,7 @@ def _plan(org_id: str, customer_id: str, execution: str) -> Answer:
     if decided.kind in (PlanKind.DONE, PlanKind.HOLD):
         _replace_planned(org_id, customer, None)
     if decided.kind == PlanKind.DONE:
-        # All paid: the next invoice starts a new cycle. Invoices only set aside (disputed, promised,
-        # being paid) keep theirs: a broken promise resumes where the reminders stopped.
-        if not any(i.outstanding > 0 for i in invoices) and customer.performed_steps:
-            customer_store.update_dunning(
-                org_id, customer_id, {"performedSteps": [], "dunningCycle": customer.dunning_cycle + 1}
-            )
-        return {"next": "end", "reason": "nothing left to chase"}
+        return _nothing_left(org_id, customer, invoices)
     if decided.kind == PlanKind.HOLD:
         return {"next": "end", "reason": "waiting for a task or call"}
     assert decided.step is not None and decided.at is not None
@@ -227,13 +260,46 @@ def _plan(org_id: str, customer_id: str, execution: str) -> Answer:
         for step_id in decided.superseded:
             _skip_step(org_id, customer, workflow, step_id, decided, "superseded by a later step", now)
     action = _planned_action(customer, workflow, decided, now)
-    if not action_store.plan(org_id, action.stored()):
+    try:
+        _store_plan(org_id, customer, action, execution)
+    except TransactionCancelled as cancelled:
+        if cancelled.reasons[1:2] == ["ConditionalCheckFailed"]:  # a nudge started another execution meanwhile
+            return {"next": "end", "reason": "superseded"}
         # Already final (a fault struck between finishing the action and marking its step): the step is done.
         logger.warning("planned step already performed", action_id=action.id, step_id=decided.step.id)
         _performed(org_id, customer_id, decided.step.id, None)
         return _plan(org_id, customer_id, execution)
-    _replace_planned(org_id, customer, action)
     return {"next": "wait", "action": action.id, "waitUntil": wait_timestamp(decided.at)}
+
+
+def _nothing_left(org_id: str, customer: CustomerRecord, invoices: list[OpenInvoice]) -> Answer:
+    """Nothing left to chase. All paid: the next invoice starts a new cycle. Invoices only set aside
+    (disputed, promised, being paid) keep theirs: a broken promise resumes where the reminders stopped."""
+    if not any(i.outstanding > 0 for i in invoices) and customer.performed_steps:
+        customer_store.update_dunning(
+            org_id, customer.id, {"performedSteps": [], "dunningCycle": customer.dunning_cycle + 1}
+        )
+    return {"next": "end", "reason": "nothing left to chase"}
+
+
+def _store_plan(org_id: str, customer: CustomerRecord, action: Action, execution: str) -> None:
+    """The planned action and the customer's ``plannedActionId`` and ``nextAction``, in one transaction while
+    the customer's execution is still ``execution`` (TransactionCancelled: the action is already final, first
+    reason, or another execution took over, second); the action planned before it closed as replanned."""
+    previous = customer.planned_action_id
+    if previous and previous != action.id:
+        action_store.move(
+            org_id, previous, ActionStatus.PLANNED, ActionStatus.REPLANNED, {"reason": "the plan changed"}
+        )
+    next_action = {"at": action.scheduled_at, "type": action.type.value}
+    transact(
+        [
+            action_store.plan_entry(org_id, action.stored()),
+            customer_store.dunning_entry(
+                org_id, customer.id, execution, {"plannedActionId": action.id, "nextAction": next_action}
+            ),
+        ]
+    )
 
 
 def _replace_planned(org_id: str, customer: CustomerRecord, current: Action | None) -> None:
@@ -325,11 +391,12 @@ def act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer
 def act_then_plan(org_id: str, customer_id: str, action_id: str, execution: str) -> Answer:
     """The state machine's Act, then the Plan that follows it, in one invocation (one Lambda invocation
     and three state transitions per reminder): what Act did (``outcome``) and the next plan (``next``,
-    ``action``, ``waitUntil``). The organization, the workflow and the invoices Act read serve Plan too.
-    A retry after a fault in the planning part finds the action performed and only plans again."""
+    ``action``, ``waitUntil``). What Act read serves Plan too — after an email, the customer as Act left
+    it — and Plan writes only while the customer's execution is still this one, so a payment or any
+    other nudge that came meanwhile ends it instead. A retry after a fault in the planning part finds
+    the action performed and only plans again."""
     with _one_invocation():
         acted = _act(org_id, customer_id, action_id, execution)
-        _forget_invoices()  # read again: a payment that came while Act sent must end the workflow, not plan on
         return {**acted, **_plan(org_id, customer_id, execution)}
 
 
@@ -343,6 +410,7 @@ def _act(org_id: str, customer_id: str, action_id: str, execution: str) -> Answe
     customer = customer_record(org_id, customer_id)
     if customer is None or customer.execution != execution:
         return {"outcome": "superseded"}
+    _prefetch(org_id, action.workflow_id)
     workflow = get_workflow(org_id, action.workflow_id) if action.workflow_id else None
     now = clock.now()
     if workflow is None or customer.dunning_plan_id != workflow.id:
@@ -567,7 +635,7 @@ def _rendered(
 
 def contacts_of(org_id: str, customer: CustomerRecord) -> list[Contact]:
     """The customer's contacts, its main one marked."""
-    return [to_contact(c, customer.main_contact_id) for c in contact_store.contacts_of(org_id, customer.id)]
+    return [to_contact(c, customer.main_contact_id) for c in _contact_items(org_id, customer.id)]
 
 
 def _main_contact(org_id: str, customer: CustomerRecord) -> Contact | None:
@@ -689,25 +757,53 @@ def _send_email(
     except Exception as error:  # nothing stays `sending`: failed with its reason (a retry finds it final)
         _fail(org_id, sending, f"not sent: {type(error).__name__}: {str(error)[:300]}", now)
         raise
-    action_store.move(
-        org_id,
-        action.id,
-        ActionStatus.SENDING,
-        ActionStatus.SENT,
-        {
-            "messageId": message_id,
-            "performedAt": now.isoformat(),
-            "subject": email.subject,
-            "to": to,
-            "cc": cc,
-            "portalLinkExpiresAt": link.expires_at.isoformat(),
-            "text": tokens.redact(portal_links.PREFIX, email.text),  # kept and shown without the link's token
-            "deliveryStatus": "sent",
-        },
+    fields = {
+        "messageId": message_id,
+        "performedAt": now.isoformat(),
+        "subject": email.subject,
+        "to": to,
+        "cc": cc,
+        "portalLinkExpiresAt": link.expires_at.isoformat(),
+        "text": tokens.redact(portal_links.PREFIX, email.text),  # kept and shown without the link's token
+        "deliveryStatus": "sent",
+    }
+    sent = action.model_copy(
+        update={"status": ActionStatus.SENT, "performed_at": now.isoformat(), "subject": email.subject, "to": to}
     )
-    sent = {"status": ActionStatus.SENT, "performed_at": now.isoformat(), "subject": email.subject, "to": to}
-    after_send(org_id, action.model_copy(update=sent))
+    _mark_sent(org_id, customer, sent, fields)
     return {"outcome": ActionStatus.SENT, "messageId": message_id}
+
+
+def _mark_sent(org_id: str, customer: CustomerRecord, sent: Action, fields: dict[str, Any]) -> None:
+    """The email went: the action ``sent`` (with ``fields``), its step performed, the customer's last contact
+    and the timeline's entries, in one transaction; the customer as it now stands kept for the Plan that
+    follows. Should the transaction not go through (the customer deleted meanwhile), the action is marked
+    alone and ``after_send`` finishes what it can, as a retried Act would."""
+    at = sent.performed_at or clock.now().isoformat()
+    step = _workflow_step(sent)
+    new_step = step if step is not None and step not in customer.performed_steps else None
+    later = customer.last_contact_at is None or customer.last_contact_at < at  # the last contact never goes back
+    try:
+        transact(
+            [
+                action_store.move_entry(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields),
+                *([customer_store.contact_made_entry(org_id, customer.id, new_step, at)] if later else []),
+                *timeline.record_entries(
+                    org_id, sent.customer_id, sent.invoice_ids, EntryKind.ACTION, at, sent.id, _sent_entry(sent)
+                ),
+            ]
+        )
+    except TransactionCancelled:
+        action_store.move(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields)
+        after_send(org_id, sent)
+        return
+    reads = _reads.get()
+    if reads is not None and later:
+        performed = [*customer.performed_steps, *([new_step] if new_step else [])]
+        # its planned action is this one, sent: nothing left planned for the Plan that follows to close
+        reads.customer_after_act = customer.model_copy(
+            update={"performed_steps": performed, "last_contact_at": at, "planned_action_id": None}
+        )
 
 
 def send_manual_email(org_id: str, customer: CustomerRecord, step: Step, action: Action, now: datetime) -> Answer:
@@ -773,20 +869,19 @@ def after_send(org_id: str, action: Action) -> None:
     """What follows a sent email (idempotent): the step is performed, the contact time kept, the timeline told."""
     sent = action.performed_at or clock.now().isoformat()
     _performed(org_id, action.customer_id, _workflow_step(action), sent)
-    _on_timeline(
-        org_id,
-        action,
-        EntryKind.ACTION,
-        sent,
-        {
-            "type": "email",
-            "status": ActionStatus.SENT,
-            "stepId": action.step_id,
-            "subject": action.subject,
-            "to": action.to,
-            **_sender(action),
-        },
-    )
+    _on_timeline(org_id, action, EntryKind.ACTION, sent, _sent_entry(action))
+
+
+def _sent_entry(action: Action) -> dict[str, Any]:
+    """What the timeline says of a sent email."""
+    return {
+        "type": "email",
+        "status": ActionStatus.SENT,
+        "stepId": action.step_id,
+        "subject": action.subject,
+        "to": action.to,
+        **_sender(action),
+    }
 
 
 def _sender(action: Action) -> dict[str, str]:

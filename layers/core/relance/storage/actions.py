@@ -6,7 +6,7 @@ from typing import Any
 
 from relance.storage import keys
 from relance.storage.records import get, of_customer, under_prefix
-from relance.storage.table import put_if, update_if
+from relance.storage.table import put, put_if, update, update_if
 
 
 def get_action(org_id: str, action_id: str) -> dict[str, Any] | None:
@@ -29,24 +29,39 @@ def create_if_absent(org_id: str, action: dict[str, Any]) -> bool:
     return put_if(_item(org_id, action), "attribute_not_exists(PK)")
 
 
+_PLANNABLE = "attribute_not_exists(PK) OR #s IN (:planned, :replanned)"
+_PLANNABLE_VALUES = {":planned": "planned", ":replanned": "replanned"}
+
+
 def plan(org_id: str, action: dict[str, Any]) -> bool:
     """Store the planned action, replacing one still planned or sent back for replanning; never a final one.
     False when an action of that id is already final."""
-    return put_if(
-        _item(org_id, action),
-        "attribute_not_exists(PK) OR #s IN (:planned, :replanned)",
-        values={":planned": "planned", ":replanned": "replanned"},
-        names={"#s": "status"},
-    )
+    return put_if(_item(org_id, action), _PLANNABLE, values=_PLANNABLE_VALUES, names={"#s": "status"})
 
 
-def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> bool:
-    """Change an action's status only if it still has ``from_status``; True if it did."""
+def plan_entry(org_id: str, action: dict[str, Any]) -> dict[str, Any]:
+    """``plan`` as a transaction entry (cancelled, first reason, when the action is already final)."""
+    return put(_item(org_id, action), condition=_PLANNABLE, values=_PLANNABLE_VALUES, names={"#s": "status"})
+
+
+def _move(from_status: str, to_status: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
     names = [f"#f{i}" for i in range(len(fields))]
     sets = ", ".join(["#s = :to", *(f"{n} = :v{i}" for i, n in enumerate(names))])
     values = {":from": from_status, ":to": to_status, **{f":v{i}": v for i, v in enumerate(fields.values())}}
     table_names = {"#s": "status", **{n: k for n, k in zip(names, fields, strict=True)}}
-    return update_if(keys.action(org_id, action_id), f"SET {sets}", "#s = :from", values, table_names)
+    return f"SET {sets}", values, table_names
+
+
+def move(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> bool:
+    """Change an action's status only if it still has ``from_status``; True if it did."""
+    expression, values, names = _move(from_status, to_status, fields)
+    return update_if(keys.action(org_id, action_id), expression, "#s = :from", values, names)
+
+
+def move_entry(org_id: str, action_id: str, from_status: str, to_status: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """``move`` as a transaction entry (cancelled when the action no longer has ``from_status``)."""
+    expression, values, names = _move(from_status, to_status, fields)
+    return update(keys.action(org_id, action_id), expression, names=names, values=values, condition="#s = :from")
 
 
 def actions_of_organization(org_id: str) -> list[dict[str, Any]]:

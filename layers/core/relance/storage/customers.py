@@ -270,6 +270,33 @@ def update_dunning(org_id: str, customer_id: str, fields: dict[str, Any]) -> Non
     )
 
 
+def dunning_entry(org_id: str, customer_id: str, execution: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """``update_dunning`` as a transaction entry, while the customer's execution is still ``execution``
+    (cancelled when a nudge has started another: what this one planned is moot)."""
+    names = {"#x": "execution", **{f"#f{i}": name for i, name in enumerate(fields)}}
+    values = {":x": execution, **{f":v{i}": value for i, value in enumerate(fields.values())}}
+    return update(
+        keys.customer(org_id, customer_id),
+        "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+        names=names,
+        values=values,
+        condition="#x = :x",
+    )
+
+
+def contact_made_entry(org_id: str, customer_id: str, step_id: str | None, contact_at: str) -> dict[str, Any]:
+    """A reminder sent, on the customer, as a transaction entry: ``step_id`` added to the performed steps
+    (the caller passes it only when the customer it read has not performed it) and the last contact."""
+    sets = ["lastContactAt = :c", "lastReminderAt = :c"]
+    values: dict[str, Any] = {":c": contact_at}
+    if step_id is not None:
+        sets.append("performedSteps = list_append(if_not_exists(performedSteps, :empty), :step)")
+        values |= {":empty": [], ":step": [step_id]}
+    return update(
+        keys.customer(org_id, customer_id), "SET " + ", ".join(sets), values=values, condition="attribute_exists(PK)"
+    )
+
+
 def mark_step_performed(org_id: str, customer_id: str, step_id: str | None, contact_at: str | None) -> None:
     """Add the step to the cycle's performed steps once; move the last contact forward, never back."""
     if step_id is not None:

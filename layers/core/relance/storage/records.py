@@ -16,6 +16,37 @@ def get(key: keys.Key, *, consistent: bool = False) -> dict[str, Any] | None:
     return without_keys(item) if item else None
 
 
+def get_many(wanted: list[keys.Key], *, consistent: bool = False) -> list[dict[str, Any] | None]:
+    """BatchGetItem: each key's item (or None), in the order asked, in one request (more only for the keys
+    DynamoDB leaves unprocessed)."""
+    name = table().name
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: list[keys.Key] = list(wanted)
+    while pending:
+        answer = table().meta.client.batch_get_item(
+            RequestItems={name: {"Keys": pending, "ConsistentRead": consistent}}
+        )
+        for item in answer["Responses"].get(name, []):
+            found[(item["PK"], item["SK"])] = item
+        pending = answer.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+    return [without_keys(item) if (item := found.get((k["PK"], k["SK"]))) else None for k in wanted]
+
+
+def customer_mail_and_invoices(org_id: str, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """One Query of GSI1 ``ORG#<org>#CUS#<customer>``, sort keys from ``CON#`` to ``INV#…``: the customer's
+    contacts (``CON``) and invoices (``INV``), oldest first (credit notes and the customer's own entry
+    come along between them and are left out)."""
+    condition = KeyCondition("GSI1PK").eq(keys.customer_records(org_id, customer_id)) & KeyCondition("GSI1SK").between(
+        "CON#", "INV$"
+    )
+    found: dict[str, list[dict[str, Any]]] = {"CON": [], "INV": []}
+    for item in query_all(IndexName="GSI1", KeyConditionExpression=condition):
+        kind = str(item["GSI1SK"]).split("#", 1)[0]
+        if kind in found:
+            found[kind].append(without_keys(item))
+    return found
+
+
 def under_prefix(prefix: keys.Key, projection: str | None = None) -> list[dict[str, Any]]:
     """Query ``PK`` with SK beginning with the prefix, every page."""
     condition = KeyCondition("PK").eq(prefix["PK"]) & KeyCondition("SK").begins_with(prefix["SK"])

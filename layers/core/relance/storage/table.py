@@ -40,13 +40,21 @@ def without_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in item.items() if k not in INDEX_ATTRIBUTES}
 
 
-def put(item: dict[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+def put(
+    item: dict[str, Any],
+    *,
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A ``Put`` transaction entry (``condition`` e.g. ``attribute_not_exists(PK)``)."""
     entry: dict[str, Any] = {"TableName": get_settings().table_name, "Item": item}
     if condition:
         entry["ConditionExpression"] = condition
     if values:
         entry["ExpressionAttributeValues"] = values
+    if names:
+        entry["ExpressionAttributeNames"] = names
     return {"Put": entry}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from relance.storage import keys
-from relance.storage.records import delete, get, under_prefix
+from relance.storage.records import delete, get, get_many, under_prefix
 from relance.storage.table import table
 
 
@@ -24,6 +24,13 @@ def put_workflow(org_id: str, workflow: dict[str, Any]) -> None:
 def get_workflow(org_id: str, workflow_id: str) -> dict[str, Any] | None:
     """GetItem ``ORG#<org>``/``WF#<workflow>``, strongly consistent (its version is compared at send time)."""
     return get(keys.workflow(org_id, workflow_id), consistent=True)
+
+
+def with_organization(org_id: str, workflow_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """BatchGetItem ``ORG#<org>``/``ORG`` and ``ORG#<org>``/``WF#<workflow>``, strongly consistent: what
+    dunning reads of the organization and the workflow, in one request."""
+    organization, workflow = get_many([keys.organization(org_id), keys.workflow(org_id, workflow_id)], consistent=True)
+    return organization, workflow
 
 
 def list_workflows(org_id: str) -> list[dict[str, Any]]:
