@@ -111,7 +111,7 @@ BENCH_FIGURES: dict[str, float] = {
     # bench replaces a value here and the bill follows.
     "one reminder: state transitions": 6,  # test_bench_dunning.py: Plan, Next?, Wait, Act (plans next), Next?, Done
     "one reminder: Lambda invocations (Plan, Act that plans next)": 2,
-    "one reminder: DynamoDB requests made by Plan and Act": 22,
+    "one reminder: DynamoDB requests made by Plan and Act": 12,
     "customer summary: DynamoDB requests per call (authorizer included)": 6,  # test_bench_ledger.py
     f"{LIST}: DynamoDB requests per page (authorizer included)": 5,
     "web customer page: DynamoDB requests": 3,  # test_bench_web.py
@@ -125,11 +125,11 @@ BENCH_FIGURES: dict[str, float] = {
 ONE_OFF_COUNTS: dict[str, float] = {
     # What no bench prints yet, counted once on BENCH_DATE on the local runtime with the bench's own
     # botocore hooks (tests/bench/conftest.py), split by operation and by function; docs/cost.md says how.
-    "execution start (Plan, Next?, Wait): DynamoDB reads": 4,
+    "execution start (Plan, Next?, Wait): DynamoDB reads": 3,
     "execution start (Plan, Next?, Wait): DynamoDB writes": 1,
     "execution start (Plan, Next?, Wait): state transitions": 3,
-    "reminder (Act that plans next): DynamoDB requests": 23,
-    "reminder (Act that plans next): DynamoDB writes": 9,
+    "reminder (Act that plans next): DynamoDB requests": 8,
+    "reminder (Act that plans next): DynamoDB writes": 4,
     "invoice created (API, authorizer included): DynamoDB reads": 6,
     "invoice created (API, authorizer included): DynamoDB writes": 4,
     "payment recorded (API, authorizer included): DynamoDB reads": 8,
