@@ -112,7 +112,7 @@ BENCH_FIGURES: dict[str, float] = {
     "one reminder: state transitions": 6,  # test_bench_dunning.py: Plan, Next?, Wait, Act (plans next), Next?, Done
     "one reminder: Lambda invocations (Plan, Act that plans next)": 2,
     "one reminder: DynamoDB requests made by Plan and Act": 12,
-    "customer summary: DynamoDB requests per call (authorizer included)": 6,  # test_bench_ledger.py
+    "customer summary: DynamoDB requests per call (authorizer included)": 3,  # test_bench_ledger.py
     f"{LIST}: DynamoDB requests per page (authorizer included)": 5,
     "web customer page: DynamoDB requests": 3,  # test_bench_web.py
     f"{WEB_LIST}: DynamoDB requests per page": 4,

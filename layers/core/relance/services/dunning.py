@@ -133,20 +133,21 @@ def _customer_records(org_id: str, customer_id: str) -> dict[str, list[dict[str,
     if reads is None:
         return None
     if customer_id not in reads.records:
-        reads.records[customer_id] = record_store.customer_mail_and_invoices(org_id, customer_id)
+        # contacts and invoices, credit notes and the customer's own entry between them (left unread)
+        reads.records[customer_id] = record_store.customer_kinds(org_id, customer_id, "CON", "INV")
     return reads.records[customer_id]
 
 
 def _invoice_items(org_id: str, customer_id: str) -> list[dict[str, Any]]:
     """The customer's invoice items."""
     records = _customer_records(org_id, customer_id)
-    return records["INV"] if records is not None else ledger_store.records_of(org_id, customer_id, "invoice")
+    return records.get("INV", []) if records is not None else ledger_store.records_of(org_id, customer_id, "invoice")
 
 
 def _contact_items(org_id: str, customer_id: str) -> list[dict[str, Any]]:
     """The customer's contact items."""
     records = _customer_records(org_id, customer_id)
-    return records["CON"] if records is not None else contact_store.contacts_of(org_id, customer_id)
+    return records.get("CON", []) if records is not None else contact_store.contacts_of(org_id, customer_id)
 
 
 # ---------------------------------------------------------------- inputs of the planner

@@ -336,4 +336,9 @@ def pinned_notes(org_id: str, customer_id: str) -> list[dict[str, Any]]:
 
 
 def _listed(org_id: str, customer_id: str, *, pinned: bool) -> list[dict[str, Any]]:
-    return [_shown(note) for note in reversed(store.notes_of(org_id, customer_id, pinned=pinned))]  # newest first
+    return shown_newest_first(store.notes_of(org_id, customer_id, pinned=pinned))
+
+
+def shown_newest_first(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Notes as read from the customer's partition (oldest first), as shown: newest first, files as links."""
+    return [_shown(note) for note in reversed(stored)]

@@ -32,18 +32,17 @@ def get_many(wanted: list[keys.Key], *, consistent: bool = False) -> list[dict[s
     return [without_keys(item) if (item := found.get((k["PK"], k["SK"]))) else None for k in wanted]
 
 
-def customer_mail_and_invoices(org_id: str, customer_id: str) -> dict[str, list[dict[str, Any]]]:
-    """One Query of GSI1 ``ORG#<org>#CUS#<customer>``, sort keys from ``CON#`` to ``INV#…``: the customer's
-    contacts (``CON``) and invoices (``INV``), oldest first (credit notes and the customer's own entry
-    come along between them and are left out)."""
+def customer_kinds(org_id: str, customer_id: str, first: str, last: str) -> dict[str, list[dict[str, Any]]]:
+    """One Query of GSI1 ``ORG#<org>#CUS#<customer>``, sort keys from ``<first>#`` to ``<last>#…``: what is
+    filed under the customer of those kinds and the kinds between them (``CON`` contacts, ``CRN`` credit
+    notes, ``CUS`` the customer itself, ``INV`` invoices, ``NOTE`` notes, ``PAY`` payments, ``PINNED``
+    pinned notes), by kind, oldest first."""
     condition = KeyCondition("GSI1PK").eq(keys.customer_records(org_id, customer_id)) & KeyCondition("GSI1SK").between(
-        "CON#", "INV$"
+        f"{first}#", f"{last}$"
     )
-    found: dict[str, list[dict[str, Any]]] = {"CON": [], "INV": []}
+    found: dict[str, list[dict[str, Any]]] = {}
     for item in query_all(IndexName="GSI1", KeyConditionExpression=condition):
-        kind = str(item["GSI1SK"]).split("#", 1)[0]
-        if kind in found:
-            found[kind].append(without_keys(item))
+        found.setdefault(str(item["GSI1SK"]).split("#", 1)[0], []).append(without_keys(item))
     return found
 
 
