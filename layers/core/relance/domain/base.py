@@ -34,10 +34,12 @@ OneLine = _OneLine()
 
 
 class RelanceModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: a model's validator is built when it is first used, not when its module is imported (the
+    # API function defines some 190 models; a request uses a few: docs/architecture.md, cold starts)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 class Record(RelanceModel):
     """A model read back from storage: internal attributes (keys, versions) are left out."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)

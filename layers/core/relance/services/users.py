@@ -14,9 +14,7 @@ organization's and this user's.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from relance import clock, user_pool
 from relance.domain import api_keys
@@ -40,6 +38,9 @@ from relance.services.access import require_admin
 from relance.settings import get_settings
 from relance.storage import organizations as org_store
 from relance.storage import users as store
+
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
 
 
 def _identity_is(org_id: str, user_id: str, email: str) -> bool:
@@ -272,12 +273,16 @@ def decline_invitation(principal: Principal, invitation_id: str) -> None:
 
 
 @cache
-def _jwks(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+def _jwks(url: str) -> PyJWKClient:
+    from jwt import PyJWKClient  # loaded by the first bearer token: the API function never checks one
+
+    return PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
 def authenticate_bearer(token: str) -> Principal | None:
     """The principal of a Cognito ID token of this user pool, or None if it is not one."""
+    import jwt
+
     settings = get_settings()
     try:
         key = _jwks(settings.cognito_jwks_url).get_signing_key_from_jwt(token)
