@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from local import cost
 from tests.integration.conftest import api, runtime  # noqa: F401  (the same local runtime)
 
 FIGURES: dict[str, str] = {}
@@ -32,8 +33,22 @@ def dynamodb_requests() -> Iterator[DynamoDBRequests]:
     aws.client("dynamodb").meta.events.unregister(*entry)
 
 
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if FIGURES:
         terminalreporter.section("figures")
         for name, value in FIGURES.items():
             terminalreporter.write_line(f"{name}: {value}")
+        # The monthly bill of `make cost`, with the figures this run measured in place of docs/cost.md's.
+        measured = {k: n for k, v in FIGURES.items() if k in cost.BENCH_FIGURES and (n := _number(v)) is not None}
+        total = cost.bill(1_000, bench={**cost.BENCH_FIGURES, **measured}).total
+        terminalreporter.write_line(
+            f"cost per 1,000 customers a month (make cost's model; {len(measured)} of its "
+            f"{len(cost.BENCH_FIGURES)} bench figures measured in this run): ${total:.2f}"
+        )
