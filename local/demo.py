@@ -15,15 +15,17 @@ from email.message import EmailMessage
 from typing import Any
 
 from local import ses_identities
+from local import stripe_billing as local_stripe_billing
 from relance import clock
 from relance.aws import client
 from relance.domain.customers import ContactFields, CustomerFields, PaymentMethods
 from relance.domain.inbound import VERDICTS, inbound_address
+from relance.domain.integrations import ConnectionFields
 from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, PaymentFields
 from relance.domain.organizations import OrganizationSettings, Principal
 from relance.domain.users import Role, UserFields
 from relance.ids import new_id
-from relance.services import contacts, exchange_rates, inbound, notes, portal_links, ratings
+from relance.services import contacts, exchange_rates, inbound, integrations, notes, portal_links, ratings
 from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
@@ -80,8 +82,14 @@ FIRST = [
 ]
 SECOND = ["Industries", "Logistics"]
 CURRENCIES = ["USD"] * 6 + ["EUR"] * 3 + ["GBP"]
-RATES = {"EUR": ("1.0712", "1.0764", "1.0801", "1.0843"), "GBP": ("1.2577", "1.2614", "1.2650", "1.2633")}
+RATES = {
+    "EUR": ("1.0712", "1.0764", "1.0801", "1.0843"),
+    "GBP": ("1.2577", "1.2614", "1.2650", "1.2633"),
+    "JPY": ("0.006671", "0.006702", "0.006655", "0.006689"),  # the Stripe account's customers in Japan
+}
 """Weekly rates into USD (the demo's currency) of its other currencies, the latest a day ago."""
+STRIPE_ACCOUNT = "Northwind Software"
+"""The demo organization's own Stripe account (the local stand-in's), its second source of customers."""
 HABITS = {"prompt": (-5, 10), "average": (5, 40), "slow": (30, 75), "bad": (60, 130)}
 FIRST_NAMES = [
     "Emma",
@@ -123,7 +131,26 @@ def seed(*, demo: bool) -> dict[str, Any]:
         admin = Principal(organization_id=organization.id, role="admin", principal_id="seed")
         session["users"] = populate(admin)
         session["demoPortalUrl"] = demo_portal_link(admin)
+        stripe_account = connect_stripe_billing(admin)
+        if stripe_account is not None:
+            session["stripeBilling"] = stripe_account
     return session
+
+
+def connect_stripe_billing(admin: Principal) -> dict[str, str] | None:
+    """The demo organization bills from a Stripe account of its own too (the local stand-in's): connected
+    as an administrator connects one, with its key and the signing secret of its webhook endpoint, which
+    points at Relance. The run that queues brings its company in (11 customers, ~30 invoices, in USD, EUR
+    and JPY) beside the demo's 50, once the runtime serves; the dev page's "Stripe: …" buttons change it."""
+    stand_in = local_stripe_billing.current()
+    if stand_in is None:
+        return None
+    account = stand_in.open_account(STRIPE_ACCOUNT)
+    account.webhook_url = integrations.webhook_url(admin.organization_id, "stripe")
+    secret = {"apiKey": account.api_key, "webhookSecret": account.webhook_secret}
+    fields = ConnectionFields(enabled=True, settings={"accountName": account.name}, secret=secret)
+    integrations.put_connection(admin, "stripe", fields)
+    return {"account": account.name, "apiKey": account.api_key}
 
 
 def demo_portal_link(admin: Principal) -> str:

@@ -54,10 +54,12 @@ def api(runtime: LocalRuntime) -> requests.Session:
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[LocalRuntime]:
-    """template.yaml with the demo organization (``make run``'s data), the clock held still."""
+    """template.yaml with the demo organization (``make run``'s data), the clock held still; its Stripe
+    account's first run, queued while seeding, done."""
     with LocalRuntime(port=0, smtp_port=0, session_file=None, clock_start=clock_start()).start(
         seed=lambda: seed(demo=True)
     ) as started:
+        started.settle()
         yield started
 
 

@@ -2,6 +2,7 @@
 
 import requests
 
+from local.stripe_billing import COMPANY
 from relance.services.nightly import reconcile_customer
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
@@ -11,13 +12,25 @@ def test_demo_has_life_in_it(demo):
     org = demo.session["organization"]["id"]
     customers = customer_store.list_customers(org)
     invoices = ledger_store.invoices_of_organization(org)
+    own = [i for i in invoices if i.get("syncedFrom") != "stripe"]
 
-    assert len(customers) == 50
-    assert len(invoices) >= 300
-    assert {i["currency"] for i in invoices} == {"USD", "EUR", "GBP"}
-    assert {i["status"] for i in invoices} == {"open", "paid"}
+    assert len([c for c in customers if c.get("syncedFrom") != "stripe"]) == 50
+    assert len(own) >= 300
+    assert {i["currency"] for i in own} == {"USD", "EUR", "GBP"}
+    assert {i["status"] for i in own} == {"open", "paid"}
     assert {c.get("rating") for c in customers} >= {"A", "B", "C", "D"}
     assert sorted(u["role"] for u in demo.session["users"]) == ["account_manager", "account_manager", "admin"]
+
+
+def test_demo_bills_from_its_stripe_account_too(demo):
+    org = demo.session["organization"]["id"]
+    customers = customer_store.list_customers(org)
+    invoices = [i for i in ledger_store.invoices_of_organization(org) if i.get("syncedFrom") == "stripe"]
+
+    assert len([c for c in customers if c.get("syncedFrom") == "stripe"]) == len(COMPANY) == 11
+    assert {i["currency"] for i in invoices} == {"USD", "EUR", "JPY"}
+    assert {i["status"] for i in invoices} == {"open", "paid", "voided"}
+    assert demo.session["stripeBilling"]["account"] == "Northwind Software"
 
 
 def test_demo_has_a_conversation_to_show(demo):
@@ -26,7 +39,7 @@ def test_demo_has_a_conversation_to_show(demo):
     customers = api.get(f"{demo.base_url}/v1/customers", params={"limit": 200}).json()["items"]
     noted = [
         summary
-        for summary in (api.get(f"{demo.base_url}/v1/customers/{c['id']}").json() for c in customers[:50])
+        for summary in (api.get(f"{demo.base_url}/v1/customers/{c['id']}").json() for c in customers)
         if summary["pinnedNotes"]
     ]
 
@@ -58,7 +71,7 @@ def test_an_account_manager_signs_in_and_sees_only_their_customers(demo):
     ).json()["items"]
 
     assert me["principal"]["role"] == "account_manager"
-    assert 0 < len(mine) < len(everyone) == 50
+    assert 0 < len(mine) < len(everyone) == 50 + len(COMPANY)  # the demo's and its Stripe account's
     assert all(me["principal"]["userId"] in c["accountManagerIds"] for c in mine)
     others = [c for c in everyone if me["principal"]["userId"] not in c["accountManagerIds"]]
     assert requests.get(f"{demo.base_url}/v1/customers/{others[0]['id']}", headers=headers).status_code == 404
