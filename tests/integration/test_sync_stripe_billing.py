@@ -226,6 +226,17 @@ def test_a_customer_deleted_at_the_source_is_kept_marked_and_out_of_dunning(sour
     assert source.invoice(invoice["id"]) is not None
 
 
+def test_the_dev_pages_new_invoice_button_makes_one_at_the_source_and_it_arrives(source):
+    before = {i["id"] for i in source.account.invoices()}
+
+    pressed = requests.post(f"{source.runtime.base_url}/dev/stripe-billing/changes/new-invoice", allow_redirects=False)
+
+    assert (pressed.status_code, pressed.headers["Location"]) == (303, "/dev")
+    [made] = [i for i in source.account.invoices() if i["id"] not in before]
+    arrived = source.invoice(made["id"])
+    assert arrived is not None and arrived["amount"] == made["total"]
+
+
 # ---------------------------------------------------------------- written back
 
 

@@ -25,11 +25,14 @@ from relance.domain.sync import (
     SourcePayment,
     SourceRefund,
 )
-from relance.sync import WebhookRefused
+from relance.sync import SourceRefused, SourceUnavailable, WebhookRefused
 from relance.sync.stripe_billing import (
     Secret,
     Settings,
     StripeBilling,
+    _parse,
+    _stale,
+    _stripe_errors,
     batch,
     credit_note_items,
     customer_items,
@@ -439,6 +442,31 @@ def test_an_event_of_a_type_not_read_changes_nothing(paid_event):
     assert made.records == made.removals == []
 
 
+# ---------------------------------------------------------------- Stripe's refusals
+
+
+def test_a_key_stripe_does_not_know_fails_the_connection_saying_what_to_paste():
+    with pytest.raises(SourceRefused, match="API key"), _stripe_errors():
+        raise stripe.AuthenticationError("Invalid API Key provided: rk_test_****abcd", http_status=401)
+
+
+def test_a_key_without_a_permission_fails_the_connection_listing_those_needed():
+    with pytest.raises(SourceRefused, match="Read on Customers"), _stripe_errors():
+        raise stripe.PermissionError("The provided key does not have the required permissions", http_status=403)
+
+
+def test_still_rate_limited_after_the_retries_stops_the_run_with_stripes_wait():
+    with pytest.raises(SourceUnavailable) as unavailable, _stripe_errors():
+        raise stripe.RateLimitError("Request rate limit exceeded", http_status=429, headers={"Retry-After": "7"})
+
+    assert unavailable.value.retry_after == 7.0
+
+
+def test_an_outage_stops_the_run_for_the_next_to_resume():
+    with pytest.raises(SourceUnavailable), _stripe_errors():
+        raise stripe.APIError("An unknown error occurred", http_status=503)
+
+
 # ---------------------------------------------------------------- the connection's settings
 
 
@@ -457,8 +485,6 @@ def test_a_restricted_key_and_a_signing_secret_are_taken():
 
 
 def test_the_cursor_is_forgotten_once_events_were_not_read_for_the_thirty_days_stripe_keeps():
-    from relance.sync.stripe_billing import _parse, _stale
-
     now = int(clock.now().timestamp())
 
     assert not _stale(now - int(timedelta(days=28).total_seconds()))
