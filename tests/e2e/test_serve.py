@@ -9,9 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
@@ -41,17 +42,29 @@ class Served:
     process: subprocess.Popen[str]
     base_url: str
     port: int
+    printed: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # What it prints is read as it comes: a pipe nobody reads fills up (64 KiB of log lines, a few
+        # minutes of the sync schedule's on the fast clock) and then blocks the app at its next line.
+        self._reader = threading.Thread(target=self._read, name="served-output", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        if self.process.stdout is not None:
+            self.printed.extend(self.process.stdout)
 
     def stop(self) -> tuple[int, str]:
         """Ctrl-C, as a user would; returns the exit code and everything it printed."""
         self.process.send_signal(signal.SIGINT)
         try:
-            output, _ = self.process.communicate(timeout=120)  # a busy machine: the threads end in turn
+            self.process.wait(timeout=120)  # a busy machine: the threads end in turn
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
-            output += "\n(killed: it had not stopped 120 s after Ctrl-C)"
-        return self.process.returncode, output
+            self.process.wait()
+            self.printed.append("\n(killed: it had not stopped 120 s after Ctrl-C)")
+        self._reader.join(timeout=30)
+        return self.process.returncode, "".join(self.printed)
 
 
 def serve(*args: str) -> Served:
