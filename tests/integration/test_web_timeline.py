@@ -138,8 +138,11 @@ def test_a_customer_mail_is_answered_from_the_timeline_with_recipients_added_and
         for e in timeline.page(org, f"CUS#{c.id}", limit=200)[0]
         if e["kind"] == "reply_in"
     )
-    if not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId"):  # whatever the settings
-        inbound.open_reply_task(org, customers.customer_item(admin(demo), asked.id), reply, [])
+    customer = customers.customer_record_of(admin(demo), asked.id)
+    if not customer.open_reply_task_id:  # whatever the settings
+        stored = inbound.stored_reply(org, reply["id"])
+        assert stored is not None
+        inbound.open_reply_task(org, customer, stored, [])
     page = browser.get(f"/customers/{asked.id}")
     mail = next(e for e in entries(page) if "tl-reply_in" in e["class"])
     form = mail.find("form")
