@@ -177,8 +177,11 @@ def test_a_reply_from_the_timeline_carries_the_files_chosen(demo):
         for e in timeline.page(org, f"CUS#{c.id}", limit=200)[0]
         if e["kind"] == "reply_in"
     )
-    if not customers.customer_item(admin(demo), asked.id).get("openReplyTaskId"):  # whatever the settings
-        inbound.open_reply_task(org, customers.customer_item(admin(demo), asked.id), mail, [])
+    customer = customers.customer_record_of(admin(demo), asked.id)
+    if not customer.open_reply_task_id:  # whatever the settings
+        stored = inbound.stored_reply(org, mail["id"])
+        assert stored is not None
+        inbound.open_reply_task(org, customer, stored, [])
     page = browser.get(f"/customers/{asked.id}")
     soup = BeautifulSoup(page.text, "html.parser")
     task = soup.select_one("li.tl-reply_in form input[name=action]")["value"]
