@@ -9,7 +9,10 @@ One shortcut, inside a jump only: an occurrence of a ``rate`` schedule is folded
 one when the jump reaches it and nothing else is due before it (no timer but the rate schedules'
 own), so a day's jump fires a 15-minute schedule at its last occurrence before each moment something
 else happens and at the jump's end, not 96 times in a row over a state nothing changed in between. Cron schedules
-(the nightly run: one per night, each with its date) and flowing time fire every occurrence.
+(the nightly run: one per night, each with its date) fire every occurrence.
+
+Under flowing time a ``rate`` schedule fires at most once every ``RATE_FLOOR_SECONDS`` of real
+time: ``make run``'s clock (a day in 10 s) would otherwise run the 15-minute sync ten times a second.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +37,7 @@ from relance import clock
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+RATE_FLOOR_SECONDS = 5.0
 
 
 def _aws_day_of_week(field: str) -> str:
@@ -134,6 +139,7 @@ class Scheduler:
         self.fired: list[tuple[str, datetime]] = []
         self.folded = 0  # occurrences of rate schedules folded into their next one inside a jump
         self._timers: dict[str, Timer] = {}  # each schedule's next occurrence
+        self._last_fired: dict[str, float] = {}  # a rate schedule's last firing, in real (monotonic) seconds
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -165,12 +171,16 @@ class Scheduler:
             self.folded += 1
             return STARTED_NOTHING
         self.fired.append((schedule.name, scheduled))
+        self._last_fired[schedule.name] = time.monotonic()
         self.virtual_time.activity.spawn(lambda: _invoke(schedule, scheduled), f"schedule-{schedule.name}")
         return None
 
     def _folds(self, schedule: Schedule, following: datetime) -> bool:
         """Whether this occurrence of a rate schedule folds into ``following`` (see the module's docstring)."""
         target = self.virtual_time.jump_target()
+        if schedule.is_rate and target is None:  # flowing time: at most once every RATE_FLOOR_SECONDS
+            last = self._last_fired.get(schedule.name)
+            return last is not None and time.monotonic() - last < RATE_FLOOR_SECONDS
         if not schedule.is_rate or target is None or following > target:
             return False
         with self._lock:

@@ -13,5 +13,5 @@ from relance.services.integrations import queue_scheduled_runs
 @traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runs = queue_scheduled_runs(os.environ["SYNC_QUEUE_URL"])
-    logger.info("sync runs fanned out", runs=runs)
+    (logger.info if runs else logger.debug)("sync runs fanned out", runs=runs)
     return {"runs": runs}

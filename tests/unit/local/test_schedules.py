@@ -1,11 +1,12 @@
 """AWS schedule expressions, computed on the relance clock."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from local.schedules import Schedule, Scheduler
+from local.schedules import RATE_FLOOR_SECONDS, Schedule, Scheduler
 from local.virtual_time import VirtualTime
 from relance import clock
 
@@ -86,3 +87,27 @@ def test_in_a_jump_a_rate_schedule_fires_when_something_else_happens_and_at_the_
     end = MONDAY_NOON + timedelta(days=2)
     assert recorder.invoked == [night[0] - quarter, night[1] - quarter, end]  # before each other timer, at the end
     assert scheduler.folded == 2 * 96 - 3
+
+
+def test_under_a_fast_flowing_clock_a_rate_schedule_fires_at_most_once_every_few_real_seconds():
+    clock.reset()
+    clock.configure(time_scale=8640, start=MONDAY_NOON)  # make run's: 15 minutes pass every 0.1 s
+    virtual_time = VirtualTime()
+    virtual_time.start()
+    recorder = _Recorder()
+    every_quarter = Schedule(recorder, "quarter", "rate(15 minutes)", ZoneInfo("UTC"), None, True, False)  # type: ignore[arg-type]
+    scheduler = Scheduler([every_quarter], virtual_time)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while scheduler.folded < 5 and time.monotonic() < deadline:  # five occurrences due, past the first
+            time.sleep(0.05)
+        virtual_time.settle()
+    finally:
+        scheduler.stop()
+        virtual_time.stop()
+        clock.reset()
+
+    assert scheduler.folded >= 5
+    assert len(recorder.invoked) == 1  # the floor is RATE_FLOOR_SECONDS of real time, far from elapsed
+    assert RATE_FLOOR_SECONDS >= 5
