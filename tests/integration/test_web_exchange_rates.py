@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bs4 import BeautifulSoup
 
+from relance.domain.money import Money
 from relance.services import analytics, exchange_rates
 from relance.services.analytics import AnalyticsFilter
 from relance.services.organizations import get_organization
@@ -29,8 +30,10 @@ def today_of(demo) -> date:
     return exchange_rates.today(get_organization(demo.session["organization"]["id"]).settings)
 
 
-def in_usd(amount: int, rate: str) -> int:
-    return int((Decimal(amount) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))  # cents to cents
+def in_usd(amount: int, currency: str, rate: str) -> int:
+    """An amount in minor units of ``currency`` (cents, yen…) in US cents at ``rate``."""
+    major = Money(amount=amount, currency=currency).to_decimal()
+    return int((major * Decimal(rate) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def test_a_rate_entered_converts_the_analytics_total_which_shows_its_date(demo):
@@ -49,7 +52,7 @@ def test_a_rate_entered_converts_the_analytics_total_which_shows_its_date(demo):
     assert BeautifulSoup(refused.text, "html.parser").select_one("#f-rate.is-invalid")
     assert BeautifulSoup(refused.text, "html.parser").select_one("#f-rate")["value"] == "1,1"  # kept to correct
 
-    rates = {"EUR": "1.1111", "GBP": "1.2222"}
+    rates = {"EUR": "1.1111", "GBP": "1.2222", "JPY": "0.0067"}  # JPY: the demo's Stripe account
     for currency, rate in rates.items():
         fields = {"csrf": admin.csrf(page), "do": "enter", "currency": currency.lower(), "date": today.isoformat()}
         saved = admin.post(HERE, {**fields, "rate": rate})
@@ -60,7 +63,9 @@ def test_a_rate_entered_converts_the_analytics_total_which_shows_its_date(demo):
     shown = admin.get("/analytics")
 
     balances = analytics.summary(admin_principal(demo), AnalyticsFilter()).items
-    expected = sum(b.outstanding if b.currency == "USD" else in_usd(b.outstanding, rates[b.currency]) for b in balances)
+    expected = sum(
+        b.outstanding if b.currency == "USD" else in_usd(b.outstanding, b.currency, rates[b.currency]) for b in balances
+    )
     converted = BeautifulSoup(shown.text, "html.parser").select_one("#converted")
     assert converted is not None, text_of(shown)
     said = " ".join(converted.get_text(" ").split())
