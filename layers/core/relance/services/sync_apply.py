@@ -338,19 +338,22 @@ class Applier:
         voided at the source once recorded: refused, as Relance does not reverse money recorded."""
         record_id = money_id(kind, self.org_id, self.name, record.external_id)
         existing = ledger_store.get_record(self.org_id, kind, record_id)
+        ours = False  # a payment of Relance's written back: the source holds one invoice's part of it
         if existing is None:
             own = store.written_back_record(self.org_id, self.name, kind, record.external_id)
             existing = ledger_store.get_record(self.org_id, kind, own) if own else None
+            ours = existing is not None
         if existing is not None and record.voided:
             raise Invalid(
                 f"voided in {self.source}, but Relance cannot reverse a recorded {kind.replace('_', ' ')}: "
                 "record the opposite movement (a refund, a credit note) in Relance",
                 {"voided": "recorded already"},
             )
-        if existing is not None and (int(existing["amount"]), existing["currency"]) != (record.amount, record.currency):
+        recorded = (int(existing["amount"]), existing["currency"]) if existing is not None else None
+        if recorded is not None and not ours and recorded != (record.amount, record.currency):
             raise Invalid(
                 f"changed in {self.source} after Relance recorded it: Relance keeps the first amount",
-                {"amount": f"{existing['amount']} {existing['currency']} recorded"},
+                {"amount": f"{recorded[0]} {recorded[1]} recorded"},
             )
         return existing
 
