@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ class Source:
     refuse: bool = False
     refuse_write_back: bool = False
     rotate_to: str | None = None
+    on_write_back: Callable[[PaymentWriteBack], None] | None = None  # what happens at the source before it answers
     asked: list[str | None] = field(default_factory=list)
     written_back: list[PaymentWriteBack] = field(default_factory=list)
     links: list[CustomerLink] = field(default_factory=list)
@@ -79,6 +80,8 @@ class FakeConnector:
         if SOURCE.refuse_write_back:
             raise sync.SourceRefused("the invoice is closed at the source")
         SOURCE.written_back.append(payment)
+        if SOURCE.on_write_back is not None:
+            SOURCE.on_write_back(payment)
         return f"src_pay_{len(SOURCE.written_back)}"
 
     def write_back_link(self, link: CustomerLink) -> bool:

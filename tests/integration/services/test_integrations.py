@@ -585,6 +585,34 @@ def test_the_source_copy_of_a_written_back_payment_is_not_applied_again(organiza
     assert invoice_by_external_id(organization, "in_1")["paidAmount"] == 40_00
 
 
+def test_the_source_telling_of_a_written_back_payment_before_answering_records_it_once(organization, admin, connected):
+    connected.pages[None] = Batch(records=[acme(), invoice("in_1")], cursor="c1")
+    integrations.run_sync(organization.id, "stripe")
+    inv = invoice_by_external_id(organization, "in_1")
+    paid = [Allocation(invoice_id=inv["id"], amount=40_00)]
+    fields = ledger.PaymentFields(
+        customer_id=inv["customerId"], amount=40_00, currency="EUR", received_at=date(2026, 1, 21), allocations=paid
+    )
+    ledger.record_payment(admin, fields, "pay_portal")
+    integrations.record_write_backs(organization.id, "pay_portal", paid, "2026-01-21")
+    copy = _webhook(Batch(records=[payment("src_pay_1", 40_00)]))  # the source's copy of it, on invoice in_1
+    told_early = []
+
+    def webhook_before_the_answer(_: object) -> None:  # the source's webhook outruns its answer to Relance
+        with pytest.raises(integrations.SourceBusy):
+            integrations.receive_webhook("stripe", organization.id, *copy)
+        told_early.append(True)
+
+    connected.on_write_back = webhook_before_the_answer
+    assert integrations.run_sync(organization.id, "stripe").write_backs == 1
+    connected.on_write_back = None
+    integrations.receive_webhook("stripe", organization.id, *copy)  # delivered again: Relance's own by now
+
+    assert told_early == [True]
+    assert invoice_by_external_id(organization, "in_1")["paidAmount"] == 40_00
+    assert [p["id"] for p in ledger_store.records_of(organization.id, inv["customerId"], "payment")] == ["pay_portal"]
+
+
 def test_a_write_back_the_source_refuses_is_kept_for_review_and_tried_again(organization, admin, connected):
     connected.pages[None] = Batch(records=[acme(), invoice("in_1")])
     integrations.run_sync(organization.id, "stripe")

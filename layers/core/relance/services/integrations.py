@@ -403,11 +403,14 @@ def write_back(org_id: str, name: IntegrationName, connector: sync.Connector) ->
             received_at=current["receivedAt"],
             reference=current["paymentId"],
         )
+        if not store.mark_sending(org_id, name, current, clock.now().isoformat()):
+            continue
         try:
             source_id = connector.write_back_payment(payment)
         except sync.SourceUnavailable:
-            raise  # the run stops; the write-back stays pending
+            raise  # the run stops; the write-back stays pending (and in flight: the next run sends it again first)
         except Exception as error:  # this payment only: kept for review and pending, the others go on
+            store.clear_sending(org_id, name, current)
             logger.exception("payment not written back", integration=name, payment_id=payment.payment_id)
             why = str(error) if isinstance(error, sync.SourceRefused) else type(error).__name__
             message = f"not written back to {LABELS[name]}: {why}"

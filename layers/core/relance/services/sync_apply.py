@@ -64,7 +64,7 @@ from relance.storage import customers as customer_store
 from relance.storage import integrations as store
 from relance.storage import ledger as ledger_store
 from relance.storage import users as user_store
-from relance.sync import Connector
+from relance.sync import Connector, SourceUnavailable
 
 MONEY_PREFIXES = {"payment": "pay", "credit_note": "crn", "refund": "ref"}
 
@@ -363,12 +363,17 @@ class Applier:
             return "unchanged"
         if record.voided:  # voided before Relance saw it: nothing to record
             return "unchanged"
+        allocations = self.allocations(record.allocations)
+        if store.write_back_in_flight(self.org_id, self.name, {a.invoice_id for a in allocations}):
+            # Perhaps the source's copy of a payment of Relance's, told before Relance knows it as its own: read
+            # again later (the run keeps its cursor, a webhook is delivered again), never recorded twice.
+            raise SourceUnavailable(f"a payment of Relance's to this invoice is being written to {self.source}")
         fields = PaymentFields(
             customer_id=customer_id,
             amount=record.amount,
             currency=record.currency,
             received_at=record.received_at,
-            allocations=self.allocations(record.allocations),
+            allocations=allocations,
             reference=record.reference,
         )
         ledger.record_payment(self.principal, fields, money_id("payment", self.org_id, self.name, record.external_id))

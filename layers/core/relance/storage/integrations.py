@@ -135,6 +135,39 @@ def get_write_back(org_id: str, name: str, payment_id: str, invoice_id: str) -> 
     return get(keys.write_back(org_id, name, payment_id, invoice_id), consistent=True)
 
 
+def mark_sending(org_id: str, name: str, write_back: dict[str, Any], now: str) -> bool:
+    """The write-back is being sent to the source (``sendingAt``): until it is marked written, the source's copy of
+    the payment may come back before Relance knows it as its own. False when it is not pending any more."""
+    return update_if(
+        keys.write_back(org_id, name, write_back["paymentId"], write_back["invoiceId"]),
+        "SET sendingAt = :now",
+        "#s = :pending",
+        {":now": now, ":pending": "pending"},
+        {"#s": "status"},
+    )
+
+
+def clear_sending(org_id: str, name: str, write_back: dict[str, Any]) -> None:
+    """The source refused the write-back: nothing is on its way to it any more (it stays pending, for review)."""
+    table().update_item(
+        Key=keys.write_back(org_id, name, write_back["paymentId"], write_back["invoiceId"]),
+        UpdateExpression="REMOVE sendingAt",
+    )
+
+
+def write_back_in_flight(org_id: str, name: str, invoice_ids: set[str]) -> bool:
+    """Whether a payment of Relance's on one of ``invoice_ids`` is being written to the source now: Query GSI1
+    ``ORG#<org>#SYNCWB#<name>`` (pending write-backs), then each on those invoices read again, strongly
+    consistent (the index may lag its ``sendingAt``)."""
+    for pending in pending_write_backs(org_id, name):
+        if pending["invoiceId"] not in invoice_ids:
+            continue
+        current = get_write_back(org_id, name, str(pending["paymentId"]), str(pending["invoiceId"]))
+        if current and current.get("status") == "pending" and current.get("sendingAt"):
+            return True
+    return False
+
+
 def mark_written(
     org_id: str, name: str, write_back: dict[str, Any], source_id: str | None, kind: str, now: str
 ) -> bool:
@@ -143,7 +176,7 @@ def mark_written(
     Relance's own payment. False when it was not pending any more."""
     written = update_if(
         keys.write_back(org_id, name, write_back["paymentId"], write_back["invoiceId"]),
-        "SET #s = :done, sourceId = :id, writtenAt = :now REMOVE GSI1PK, GSI1SK",
+        "SET #s = :done, sourceId = :id, writtenAt = :now REMOVE GSI1PK, GSI1SK, sendingAt",
         "#s = :pending",
         {":done": "written" if source_id else "skipped", ":pending": "pending", ":id": source_id, ":now": now},
         {"#s": "status"},
