@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -12,6 +13,17 @@ from datetime import datetime
 from pathlib import Path
 
 from local.runtime import ROOT, LocalRuntime
+
+STOP_SECONDS = 45.0
+
+
+def _stop_anyway() -> None:
+    """Ctrl-C stops the runtime within STOP_SECONDS: past them, what is still running is printed (every
+    thread's stack, to find what held the stop) and the process leaves without it."""
+    print(f"Still stopping after {STOP_SECONDS:g} s; what runs now:", flush=True)
+    faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+    print("Stopped (without waiting for the threads above).", flush=True)
+    os._exit(0)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -48,7 +60,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Not emulated locally (no local meaning): {', '.join(runtime.skipped)}", flush=True)
     stopping.wait()
     print("Stopping…", flush=True)
+    watchdog = threading.Timer(STOP_SECONDS, _stop_anyway)
+    watchdog.daemon = True
+    watchdog.start()
     runtime.stop()
+    watchdog.cancel()
     print("Stopped.", flush=True)
     # Everything is closed; what remains are daemon threads asleep inside moto's Step Functions
     # executions (Wait states). Finalizing the interpreter over them aborts the process, so leave now.
