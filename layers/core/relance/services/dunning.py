@@ -788,7 +788,11 @@ def _mark_sent(org_id: str, customer: CustomerRecord, sent: Action, fields: dict
         transact(
             [
                 action_store.move_entry(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields),
-                *([customer_store.contact_made_entry(org_id, customer.id, new_step, at)] if later else []),
+                *(
+                    [customer_store.contact_made_entry(org_id, customer.id, new_step, at if later else None)]
+                    if later or new_step
+                    else []
+                ),
                 *timeline.record_entries(
                     org_id, sent.customer_id, sent.invoice_ids, EntryKind.ACTION, at, sent.id, _sent_entry(sent)
                 ),
@@ -799,11 +803,15 @@ def _mark_sent(org_id: str, customer: CustomerRecord, sent: Action, fields: dict
         after_send(org_id, sent)
         return
     reads = _reads.get()
-    if reads is not None and later:
+    if reads is not None:
         performed = [*customer.performed_steps, *([new_step] if new_step else [])]
         # its planned action is this one, sent: nothing left planned for the Plan that follows to close
         reads.customer_after_act = customer.model_copy(
-            update={"performed_steps": performed, "last_contact_at": at, "planned_action_id": None}
+            update={
+                "performed_steps": performed,
+                "last_contact_at": at if later else customer.last_contact_at,
+                "planned_action_id": None,
+            }
         )
 
 

@@ -284,11 +284,15 @@ def dunning_entry(org_id: str, customer_id: str, execution: str, fields: dict[st
     )
 
 
-def contact_made_entry(org_id: str, customer_id: str, step_id: str | None, contact_at: str) -> dict[str, Any]:
+def contact_made_entry(org_id: str, customer_id: str, step_id: str | None, contact_at: str | None) -> dict[str, Any]:
     """A reminder sent, on the customer, as a transaction entry: ``step_id`` added to the performed steps
-    (the caller passes it only when the customer it read has not performed it) and the last contact."""
-    sets = ["lastContactAt = :c", "lastReminderAt = :c"]
-    values: dict[str, Any] = {":c": contact_at}
+    (the caller passes it only when the customer it read has not performed it) and the last contact (the
+    caller passes it only when it is later than the one it read)."""
+    sets: list[str] = []
+    values: dict[str, Any] = {}
+    if contact_at is not None:
+        sets += ["lastContactAt = :c", "lastReminderAt = :c"]
+        values[":c"] = contact_at
     if step_id is not None:
         sets.append("performedSteps = list_append(if_not_exists(performedSteps, :empty), :step)")
         values |= {":empty": [], ":step": [step_id]}
