@@ -65,6 +65,29 @@ def signature_header(payload: str, secret: str, timestamp: int | None = None) ->
     return f"t={timestamp},v1={digest}"
 
 
+def post_event(
+    url: str, event: dict[str, Any], secret: str, timestamp: int | None = None, timeout: float = 30
+) -> dict[str, Any]:
+    """POST one event to a webhook endpoint as Stripe does (JSON, ``Stripe-Signature``, Stripe's user agent);
+    the delivery as Stripe's dashboard lists it (status 0: the endpoint did not answer)."""
+    payload = json.dumps(event, indent=2)
+    try:
+        answer = requests.post(
+            url,
+            data=payload.encode(),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": signature_header(payload, secret, timestamp),
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            },
+            timeout=timeout,
+        )
+        status, body = answer.status_code, answer.text[:500]
+    except requests.RequestException as error:
+        status, body = 0, str(error)
+    return {"eventId": event["id"], "type": event["type"], "status": status, "response": body}
+
+
 def form_to_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Stripe's form encoding (``line_items[0][price_data][currency]=usd``) back to nested values."""
     root: dict[str, Any] = {}
@@ -310,21 +333,6 @@ class LocalStripe:
         return self.deliver(self.event(kind, session))
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
-        payload = json.dumps(event, indent=2)
-        try:
-            answer = requests.post(
-                f"{self.base_url}/v1/webhooks/stripe",
-                data=payload.encode(),
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Stripe-Signature": signature_header(payload, self.webhook_secret),
-                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                },
-                timeout=30,
-            )
-            status, body = answer.status_code, answer.text[:500]
-        except requests.RequestException as error:
-            status, body = 0, str(error)
-        delivery = {"eventId": event["id"], "type": event["type"], "status": status, "response": body}
+        delivery = post_event(f"{self.base_url}/v1/webhooks/stripe", event, self.webhook_secret)
         self.deliveries.append(delivery)
         return delivery

@@ -32,10 +32,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-import requests
 from werkzeug.wrappers import Request, Response
 
-from local.stripe import form_to_params, signature_header
+from local.stripe import form_to_params, post_event
 from relance import clock
 
 API_VERSION = "2026-10-28.endive"
@@ -209,22 +208,9 @@ class StripeAccount:
         """Post one event to the webhook endpoint, signed with the endpoint's secret (Stripe's ``t=,v1=``)."""
         if not self.webhook_url:
             return None
-        payload = json.dumps(public(event), indent=2)
-        try:
-            answer = requests.post(
-                self.webhook_url,
-                data=payload.encode(),
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "Stripe-Signature": signature_header(payload, self.webhook_secret, int(clock.real_seconds())),
-                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                },
-                timeout=60,
-            )
-            status, body = answer.status_code, answer.text[:500]
-        except requests.RequestException as error:
-            status, body = 0, str(error)
-        delivery = {"eventId": event["id"], "type": event["type"], "status": status, "response": body}
+        delivery = post_event(
+            self.webhook_url, public(event), self.webhook_secret, int(clock.real_seconds()), timeout=60
+        )
         self.deliveries.append(delivery)
         return delivery
 
