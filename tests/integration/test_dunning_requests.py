@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from relance import aws
+from relance.services import dunning
+from relance.storage import customers as customer_store
 from tests.integration.conftest import mailing_runtime
-from tests.integration.helpers import actions_of, jump_until, ok, outbox, start_customer
+from tests.integration.helpers import actions_of, jump_until, ok, outbox, start_customer, timeline
 
 PLAN_AT_MOST = 4
 REMINDER_AT_MOST = 8
@@ -92,3 +94,18 @@ def test_a_reminder_costs_at_most_eight_dynamodb_requests_and_a_plan_four(fast, 
     assert len(acts) >= 2
     assert plans and all(len(made) <= PLAN_AT_MOST for made in plans), plans
     assert all(len(made) <= REMINDER_AT_MOST for made in acts), acts
+
+
+def test_an_email_too_big_for_one_transaction_is_marked_and_finished_one_write_after_the_other(fast, monkeypatch):
+    monkeypatch.setattr(dunning, "TRANSACTION_ITEMS", 2)  # as an email naming a hundred invoices would
+    customer_id, _ = start_customer(fast, "Many Ltd", "ap@many.example", due_days_ago=3, workflow="Two reminders")
+
+    jump_until(fast, lambda: outbox(fast, "ap@many.example"), what="the first reminder is sent")
+    fast.settle()
+
+    [sent] = actions_of(fast, customer_id, "sent")
+    customer = customer_store.get_customer(fast.session["organization"]["id"], customer_id)
+    assert sent["stepId"] == "first" and "first" in customer["performedSteps"]
+    assert customer["lastContactAt"] == sent["performedAt"]
+    assert [e["status"] for e in timeline(fast, customer_id) if e["id"] == sent["id"]] == ["sent"]
+    assert len(outbox(fast, "ap@many.example")) == 1

@@ -60,6 +60,8 @@ from relance.storage import users as user_store
 from relance.storage import workflows as workflow_store
 from relance.storage.table import TransactionCancelled, transact
 
+TRANSACTION_ITEMS = 100  # DynamoDB's most per TransactWriteItems
+
 Answer = dict[str, str]
 """What Plan and Act answer the state machine (``next``, ``outcome``…): data it chooses by."""
 
@@ -778,27 +780,25 @@ def _send_email(
 def _mark_sent(org_id: str, customer: CustomerRecord, sent: Action, fields: dict[str, Any]) -> None:
     """The email went: the action ``sent`` (with ``fields``), its step performed, the customer's last contact
     and the timeline's entries, in one transaction; the customer as it now stands kept for the Plan that
-    follows. Should the transaction not go through (the customer deleted meanwhile), the action is marked
-    alone and ``after_send`` finishes what it can, as a retried Act would."""
+    follows. Should the transaction not go through (the customer deleted meanwhile), or not fit in one (an
+    email naming nearly 100 invoices), the action is marked alone and ``after_send`` finishes what it can, as a
+    retried Act would."""
     at = sent.performed_at or clock.now().isoformat()
     step = _workflow_step(sent)
     new_step = step if step is not None and step not in customer.performed_steps else None
     later = customer.last_contact_at is None or customer.last_contact_at < at  # the last contact never goes back
-    try:
-        transact(
-            [
-                action_store.move_entry(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields),
-                *(
-                    [customer_store.contact_made_entry(org_id, customer.id, new_step, at if later else None)]
-                    if later or new_step
-                    else []
-                ),
-                *timeline.record_entries(
-                    org_id, sent.customer_id, sent.invoice_ids, EntryKind.ACTION, at, sent.id, _sent_entry(sent)
-                ),
-            ]
-        )
-    except TransactionCancelled:
+    entries = [
+        action_store.move_entry(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields),
+        *(
+            [customer_store.contact_made_entry(org_id, customer.id, new_step, at if later else None)]
+            if later or new_step
+            else []
+        ),
+        *timeline.record_entries(
+            org_id, sent.customer_id, sent.invoice_ids, EntryKind.ACTION, at, sent.id, _sent_entry(sent)
+        ),
+    ]
+    if len(entries) > TRANSACTION_ITEMS or not _transacted(entries):  # an email naming very many invoices
         action_store.move(org_id, sent.id, ActionStatus.SENDING, ActionStatus.SENT, fields)
         after_send(org_id, sent)
         return
@@ -813,6 +813,14 @@ def _mark_sent(org_id: str, customer: CustomerRecord, sent: Action, fields: dict
                 "planned_action_id": None,
             }
         )
+
+
+def _transacted(entries: list[dict[str, Any]]) -> bool:
+    try:
+        transact(entries)
+    except TransactionCancelled:
+        return False
+    return True
 
 
 def send_manual_email(org_id: str, customer: CustomerRecord, step: Step, action: Action, now: datetime) -> Answer:
