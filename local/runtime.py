@@ -195,6 +195,8 @@ class LocalRuntime:
         if self._server_thread is not None:
             self._server_thread.join(timeout=5)
         for poller in self.pollers:
+            poller.signal_stop()
+        for poller in self.pollers:
             poller.stop()
         if self.scheduler is not None:
             self.scheduler.stop()

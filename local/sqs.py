@@ -109,8 +109,13 @@ class QueuePoller:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.signal_stop()
         self._thread.join(timeout=5)
+
+    def signal_stop(self) -> None:
+        """Ask the thread to end after its current long poll (up to a second): ``stop`` waits for it. Signalling
+        every poller first, then waiting, ends them all in that second rather than one after the other."""
+        self._stop.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
