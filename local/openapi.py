@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 
 from local.functions import FunctionRegistry
 from local.runtime import ROOT
 from local.template import Template
 from relance import __version__
+from relance.api.resolver import OwnEventResolver
 
 DESCRIPTION = (
     "Relance accounts-receivable collections API. Machines authenticate with `X-Api-Key` "
@@ -49,7 +49,8 @@ def generate() -> str:
     api = FunctionRegistry(Template(ROOT / "template.yaml"))["ApiFunction"]
     api.load()
     assert api.module is not None  # load() imported it
-    resolver: APIGatewayRestResolver = api.module.app
+    resolver: OwnEventResolver = api.module.app
+    resolver.include_every_router()  # the function imports each router on its first request
     schema = resolver.get_openapi_json_schema(
         title="Relance API",
         version=__version__,

@@ -89,6 +89,16 @@ def test_a_handler_imports_no_heavy_library(logical_id):
     assert heavy_imports(ROOT / props["CodeUri"], module) == []
 
 
+API_ROUTERS = sorted(path.stem for path in (ROOT / "functions" / "api" / "routes").glob("[!_]*.py"))
+
+
+@pytest.mark.parametrize("router", API_ROUTERS)
+def test_an_api_router_imports_no_heavy_library(router):
+    """The API imports a router on the first request to its paths (relance.api.routers): that request's
+    cold start too is free of them."""
+    assert heavy_imports(ROOT / "functions" / "api", f"routes.{router}") == []
+
+
 def test_a_heavy_library_pulled_in_on_the_way_is_found_with_its_chain(tmp_path):
     """The check above can fail: a handler importing an adapter that imports reportlab at its top."""
     (tmp_path / "letters_at_the_top.py").write_text("from reportlab.platypus import Paragraph\n", encoding="utf-8")
