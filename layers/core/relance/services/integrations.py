@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -39,11 +39,13 @@ from relance.ids import is_id, new_id
 from relance.observability import logger
 from relance.services.access import require_admin
 from relance.services.pagination import paginate
-from relance.services.sync_apply import Applier, BatchResult
 from relance.settings import get_settings
 from relance.storage import customers as customer_store
 from relance.storage import integrations as store
 from relance.storage import ledger as ledger_store
+
+if TYPE_CHECKING:
+    from relance.services.sync_apply import Applier, BatchResult
 
 LEASE = timedelta(minutes=30)
 """How long a run holds its connection: longer than the worker's timeout (15 minutes), so a run that
@@ -279,7 +281,7 @@ class _Run:
         return self.run
 
     def pages(self, connector: sync.Connector, cursor: str | None, deadline: float) -> None:
-        applier = Applier(self.org_id, self.name, connector)
+        applier = _applier(self.org_id, self.name, connector)
         while True:
             batch = connector.changes(cursor)
             result = applier.apply(batch)
@@ -301,6 +303,16 @@ class _Run:
         )
         if not saved:
             logger.error("sync run lost its lease", integration=self.name)
+
+
+def _applier(org_id: str, name: IntegrationName, connector: sync.Connector) -> Applier:
+    """What applies the source's records through the services (relance.services.sync_apply), imported by
+    the runs and webhooks that need it: the portal and the Stripe webhook record write-backs through this
+    module, and would otherwise load every service that applies records (dunning's included) at their
+    cold start."""
+    from relance.services.sync_apply import Applier
+
+    return Applier(org_id, name, connector)
 
 
 def keep_errors(org_id: str, name: str, result: BatchResult, known: set[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -340,7 +352,7 @@ def receive_webhook(name: str, org_id: str, body: bytes, headers: Mapping[str, s
     connector = sync.connector(integration, item.get("settings") or {}, secret)
     try:
         batch = connector.webhook(body, headers)
-        result = Applier(org_id, integration, connector).apply(batch)
+        result = _applier(org_id, integration, connector).apply(batch)
     except sync.WebhookRefused as error:
         raise WebhookNotAccepted(f"webhook refused: {error}") from error
     except sync.SourceUnavailable as error:
