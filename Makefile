@@ -12,7 +12,7 @@ PORT ?= 3000
 TIME_SCALE ?= 8640
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint format typecheck template unit integration e2e fuzz bench cost openapi requirements deploy clean install test-calendars web-assets
+.PHONY: help run test lint format typecheck template build unit integration e2e fuzz bench cost openapi requirements deploy clean install test-calendars web-assets
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -105,7 +105,10 @@ e2e: $(VENV)/.installed $(WEB_ASSETS) .tools/.system-packages ## `python -m loca
 fuzz: $(VENV)/.installed ## the API fuzz: requests generated from the OpenAPI document, 0 5xx, every answer as documented (FUZZ_EXAMPLES=30 per operation and mode, seeded)
 	$(BIN)/pytest tests/fuzz
 
-bench: $(VENV)/.installed $(WEB_ASSETS) ## benchmarks, with figures printed
+build: $(VENV)/.installed $(SAM) $(WEB_ASSETS) ## sam build (no container): the artifacts in .aws-sam/build
+	$(SAM) build
+
+bench: $(VENV)/.installed $(WEB_ASSETS) build ## benchmarks, with figures printed (cold starts as shipped: sam build's)
 	$(BIN)/pytest tests/bench --timeout 900 --benchmark-only --benchmark-columns=min,median,mean,max,ops,rounds -p no:cacheprovider
 
 cost: $(VENV)/.installed ## the monthly AWS bill for 100, 1,000 and 10,000 customers, line by line (docs/cost.md)
