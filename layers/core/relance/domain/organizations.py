@@ -104,7 +104,7 @@ class Organization(Record):
     id: str
     name: str = Field(min_length=1, max_length=200)
     created_at: AwareDatetime
-    settings: OrganizationSettings = OrganizationSettings()
+    settings: OrganizationSettings = Field(default_factory=OrganizationSettings)  # its validator: on first use
 
 
 class OrganizationView(Organization):
