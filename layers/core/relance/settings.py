@@ -1,17 +1,22 @@
-"""Deployment settings, read once from the function's environment (set by template.yaml)."""
+"""Deployment settings, read once from the function's environment (set by template.yaml).
+
+A pydantic model validating ``os.environ``, each field under its variable's name: what
+pydantic-settings' BaseSettings did here, without its sources (dotenv, secrets files, cloud vaults,
+a CLI parser) that every cold start imported (~11 ms) and no function used.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """What a function needs to know about the stack it runs in."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     stage: str = Field(default="local", validation_alias="STAGE")
     table_name: str = Field(default="relance", validation_alias="TABLE_NAME")
@@ -69,6 +74,10 @@ class Settings(BaseSettings):
         description="local runtime only: the certificate authority of its Salesforce stand-in (HTTPS)",
     )
 
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls.model_validate(dict(os.environ))
+
     @property
     def cognito_issuer(self) -> str:
         """The ``iss`` of the user pool's tokens."""
@@ -91,4 +100,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process; tests clear the cache after changing the environment."""
-    return Settings()
+    return Settings.from_environment()
