@@ -12,7 +12,11 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from local.runtime import ROOT, LocalRuntime
+from local.heap import collect_less_often
+
+collect_less_often()  # before local.runtime imports moto and botocore (local/heap.py)
+
+from local.runtime import ROOT, LocalRuntime  # noqa: E402
 
 STOP_SECONDS = 45.0
 

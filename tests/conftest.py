@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from local.heap import collect_less_often
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -16,6 +18,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Tests print no EMF metrics and send no traces.
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+# Before the test modules import moto, botocore and the functions: the collector walks that heap rarely.
+collect_less_often()
 
 
 @pytest.fixture
