@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from moto import backends as moto_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -62,15 +63,30 @@ _AWS_ENVIRONMENT = {
 }
 
 
+POLL_SECONDS = 0.05
+"""How often the HTTP servers (moto's, the runtime's) look whether they are asked to stop: stopping
+waits for it (the default, 0.5 s, was half a second of every stop)."""
+
+_MOTO_MODULES = tuple(moto_backends.list_of_moto_modules())
+
+
+def _moto_modules() -> tuple[str, ...]:
+    return _MOTO_MODULES
+
+
 class MotoServer(ThreadedMotoServer):
     """moto on loopback, with DynamoDB requests handled one at a time.
 
     DynamoDB makes each item write and each transaction atomic; moto's Python backend does
     not guard against threads, so concurrent writes (20 payments at once) could lose an
     update here that AWS would never lose.
+
+    moto lists its own package's folders (a ``listdir`` and ~150 ``stat`` calls) twice for every
+    request it dispatches: the list is read once here (0.4 ms of a 2 ms DynamoDB request).
     """
 
     def _server_entry(self) -> None:
+        moto_backends.list_of_moto_modules = _moto_modules
         app = DomainDispatcherApplication(create_backend_app)
         dynamodb = threading.Lock()
 
@@ -82,7 +98,7 @@ class MotoServer(ThreadedMotoServer):
 
         self._server = make_server(self._ip_address, self._port, serialized, True)
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=POLL_SECONDS)
 
 
 class LocalRuntime:
@@ -183,9 +199,13 @@ class LocalRuntime:
             poller.start()
         self.scheduler.start()
         self.smtp.start()
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._server_thread = threading.Thread(target=self._serve, name="http", daemon=True)
         self._server_thread.start()
         return self
+
+    def _serve(self) -> None:
+        if self._server is not None:
+            self._server.serve_forever(poll_interval=POLL_SECONDS)
 
     def stop(self) -> None:
         """Stop serving and polling, free both ports."""
