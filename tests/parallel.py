@@ -4,8 +4,10 @@ Each integration module already owns its local runtime (environment, clock, moto
 a process per file makes that ownership total, so no module can meet another's leftovers, whatever
 the order, and files run side by side: two at a time (``-j``, or ``TEST_JOBS``), one per core
 (three were no faster on two cores, and slowed the served app's stop past its limits).
+A directory's files are found in its subdirectories too (``tests/integration/services``).
 ``tests/unit`` is one process (it is quick). The end-to-end files each serve the app from this
-checkout (its ``.local`` session file): they run one at a time, alongside the other files. A
+checkout (its ``.local`` session file): they run one at a time, alongside the other files. A file
+that never names hypothesis, schemathesis or another plugin of ``PLUGINS`` runs without it. A
 failing file's whole output is printed when it ends; the exit status is 1 if any file failed.
 
     python -m tests.parallel [-j 2] [PATH ...]    (default: tests/unit tests/integration tests/e2e tests/fuzz)
@@ -80,7 +82,7 @@ def jobs_of(paths: list[str]) -> list[Job]:
         if relative in WHOLE or Path(ROOT, relative).is_file():
             jobs.append(Job(relative))
             continue
-        files = sorted(Path(ROOT, relative).glob("test_*.py"), key=lambda f: -f.stat().st_size)
+        files = sorted(Path(ROOT, relative).rglob("test_*.py"), key=lambda f: -f.stat().st_size)
         group = relative if relative in ONE_AT_A_TIME else None
         jobs += [Job(f.relative_to(ROOT).as_posix(), group) for f in files]
 
@@ -98,10 +100,33 @@ def jobs_of(paths: list[str]) -> list[Job]:
     return ordered + serial
 
 
+PLUGINS = {
+    "hypothesispytest": "hypothesis",
+    "schemathesis": "schemathesis",
+    "benchmark": "benchmark",
+    "anyio": "anyio",
+    "xdist": "xdist",
+    "xdist.looponfail": "xdist",
+}
+"""Installed pytest plugins that only some files use (plugin → the word that shows a file uses it). A job
+whose files and conftests never name one runs without it: hypothesis's and schemathesis's plugins
+alone took a second to load in every process."""
+
+
+def without_unused_plugins(target: str) -> list[str]:
+    """``-p no:<plugin>`` for each plugin of ``PLUGINS`` that the target's files, and the conftests
+    above them, never name."""
+    path = ROOT / target
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    files += [folder / "conftest.py" for folder in path.parents if folder.is_relative_to(ROOT / "tests")]
+    text = "\n".join(f.read_text(encoding="utf-8") for f in files if f.is_file())
+    return [option for plugin, word in PLUGINS.items() if word not in text for option in ("-p", f"no:{plugin}")]
+
+
 def run(job: Job) -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", job.target],  # -q: pyproject
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *without_unused_plugins(job.target), job.target],
         check=False,
         cwd=ROOT,
         stdout=subprocess.PIPE,
