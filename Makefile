@@ -63,7 +63,7 @@ install: $(VENV)/.installed ## the Python environment (the rest installs on dema
 run: $(VENV)/.installed $(WEB_ASSETS) ## bring the whole system up on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 	$(BIN)/python -m local serve --port $(PORT) --time-scale $(TIME_SCALE)
 
-test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests, the API fuzz
+test: lint typecheck template $(ASL_VALIDATOR) $(WEB_ASSETS) .tools/.system-packages ## everything CI runs: lint, types, template checks, all tests, the API fuzz (10 examples per operation and mode)
 	$(BIN)/python -m tests.parallel tests/unit tests/integration tests/e2e tests/fuzz
 
 # ---------------------------------------------------------------- parts of `make test`
@@ -102,8 +102,9 @@ test-calendars: $(VENV)/.installed $(ASL_VALIDATOR) ## the clock-sensitive tests
 e2e: $(VENV)/.installed $(WEB_ASSETS) .tools/.system-packages ## `python -m local serve` over HTTP and in headless Chromium
 	$(BIN)/pytest tests/e2e -x
 
-fuzz: $(VENV)/.installed ## the API fuzz: requests generated from the OpenAPI document, 0 5xx, every answer as documented (FUZZ_EXAMPLES=30 per operation and mode, seeded)
-	$(BIN)/pytest tests/fuzz
+FUZZ_EXAMPLES ?= 100
+fuzz: $(VENV)/.installed ## the deep API fuzz: requests generated from the OpenAPI document, 0 5xx, every answer as documented (FUZZ_EXAMPLES=100 per operation and mode, seeded; make test runs 10)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz
 
 build: $(VENV)/.installed $(SAM) $(WEB_ASSETS) ## sam build (no container): the artifacts in .aws-sam/build
 	$(SAM) build
