@@ -85,13 +85,15 @@ def test_the_check_finds_a_route_given_to_another_module_and_paths_two_modules_m
 
     assert list(table.check(OwnEventResolver())) == [
         "GET /v1/customers/export is routed by contacts but the table gives /v1/customers/export to customers",
-        "GET /v1/customers/export matches /v1/customers/export in contacts and /v1/customers/<customer_id> in customers",
+        "GET /v1/customers/export matches /v1/customers/export in contacts "
+        "and /v1/customers/<customer_id> in customers",
     ]
     table = RouterTable(
         routers, {"customers": ("/v1/customers",), "contacts": ("/v1/customers/*/contacts", "/v1/customers/export")}
     )
     assert list(table.check(OwnEventResolver())) == [
-        "GET /v1/customers/export matches /v1/customers/export in contacts and /v1/customers/<customer_id> in customers",
+        "GET /v1/customers/export matches /v1/customers/export in contacts "
+        "and /v1/customers/<customer_id> in customers",
     ]
 
 
