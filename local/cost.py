@@ -175,7 +175,7 @@ DEPLOYMENT: dict[str, float] = {
     # What a deployment has whatever its size (template.yaml; a unit test keeps them equal)
     "secrets": 2,
     "alarms": 7,
-    "queues polled by Lambda": 5,
+    "queues polled by Lambda": 3,  # nudges, mail events, inbound mail (the nightly and sync runs: invocations)
 }
 
 
@@ -310,8 +310,7 @@ def operations(
             (Invocation("NightlyScheduleFunction", 0.1), Invocation("NightlyWorkerFunction", 1.0)),
             counts["nightly, per organization: DynamoDB reads"],
             counts["nightly, per organization: DynamoDB writes"],
-            sqs_requests=3,
-        ),
+        ),  # the worker invoked asynchronously: Lambda's own queue, no SQS request
         # The source-system sync's schedule (docs/integrations.md): every 15 minutes, one Query of the
         # enabled connections; a connection's runs are the invoices and payments of the mix.
         "sync fan-out, per quarter hour": Operation(

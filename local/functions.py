@@ -21,6 +21,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -32,6 +33,8 @@ from botocore.response import StreamingBody
 from local import hooks
 from local.template import Template
 from local.virtual_time import Activity
+from relance import clock
+from relance.aws import client
 
 
 class FunctionError(Exception):
@@ -82,6 +85,10 @@ class LambdaFunction:
     memory: int
     environment: dict[str, str]
     events: dict[str, dict[str, Any]]
+    retries: int = 2
+    """How many times Lambda runs an asynchronous invocation again after it failed (EventInvokeConfig)."""
+    on_failure: str | None = None
+    """The SQS queue (ARN) Lambda sends a failed asynchronous invocation's record to, after its retries."""
     module: ModuleType | None = field(default=None, repr=False)
     _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -91,6 +98,8 @@ class LambdaFunction:
     def from_template(cls, template: Template, logical_id: str) -> LambdaFunction:
         props = template.properties(logical_id)
         variables = props.get("Environment", {}).get("Variables", {})
+        invoke_config = props.get("EventInvokeConfig", {})
+        on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {})
         return cls(
             logical_id=logical_id,
             name=template.name_of(logical_id),
@@ -101,6 +110,8 @@ class LambdaFunction:
             memory=int(props.get("MemorySize", 128)),
             environment={key: str(value) for key, value in variables.items()},
             events=props.get("Events", {}),
+            retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
+            on_failure=on_failure.get("Destination") if on_failure.get("Type") == "SQS" else None,
         )
 
     def load(self) -> Callable[[Any, Any], Any]:
@@ -211,7 +222,7 @@ class FunctionRegistry:
             error = {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}}
             return AWSResponse(url, 404, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 404}}
         if invocation_type == "Event":
-            self.activity.spawn(lambda: self._invoke_quietly(function, payload), f"invoke-{function.name}")
+            self.activity.spawn(lambda: self._invoke_async(function, payload), f"invoke-{function.name}")
             return AWSResponse(url, 202, {}, None), {"StatusCode": 202, "Payload": _stream(b"")}
         parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
         try:
@@ -225,11 +236,38 @@ class FunctionRegistry:
         return AWSResponse(url, 200, {}, None), parsed
 
     @staticmethod
-    def _invoke_quietly(function: LambdaFunction, payload: Any) -> None:
-        try:
-            function.invoke(payload)
-        except FunctionError as error:
-            print(f"async invoke of {function.name} failed: {error}", file=sys.stderr)
+    def _invoke_async(function: LambdaFunction, payload: Any) -> None:
+        """Run an invocation Lambda queued: again after a failure, ``retries`` times (at once here; Lambda
+        waits a minute, then two), then its record to the ``on_failure`` queue, as Lambda sends it."""
+        attempts = 1 + function.retries
+        for attempt in range(1, attempts + 1):
+            try:
+                function.invoke(payload)
+                return
+            except FunctionError as error:
+                print(f"async invoke of {function.name} failed ({attempt}/{attempts}): {error}", file=sys.stderr)
+                failure = error
+        if function.on_failure:
+            sqs = client("sqs")
+            url = sqs.get_queue_url(QueueName=function.on_failure.rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(invocation_record(function, payload, failure)))
+
+
+def invocation_record(function: LambdaFunction, payload: Any, failure: FunctionError) -> dict[str, Any]:
+    """What Lambda sends an asynchronous invocation's on-failure destination once its retries are spent."""
+    return {
+        "version": "1.0",
+        "timestamp": clock.now().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": str(failure.payload.get("requestId") or uuid.uuid4()),
+            "functionArn": f"{function.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 1 + function.retries,
+        },
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": failure.payload,
+    }
 
 
 def _stream(data: bytes) -> StreamingBody:

@@ -1,4 +1,4 @@
-"""Nightly (EventBridge schedule): one message per organization onto the nightly queue."""
+"""Nightly (EventBridge schedule): an asynchronous invocation of the nightly worker per organization."""
 
 import os
 from typing import Any
@@ -14,6 +14,6 @@ from relance.services.nightly import queue_runs
 @traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run_date = clock.now().date()
-    organizations = queue_runs(os.environ["NIGHTLY_QUEUE_URL"], run_date)
+    organizations = queue_runs(os.environ["NIGHTLY_WORKER_FUNCTION"], run_date)
     logger.info("nightly run fanned out", organizations=organizations, run_date=run_date.isoformat())
     return {"organizations": organizations, "runDate": run_date.isoformat()}

@@ -235,12 +235,11 @@ def test_the_sample_events_fan_out_and_run_a_connection(org, runtime, sample_eve
     acme_pages(fake_source)
     connect(org)
     first = org.last_run()
-    event = sample_event("sync_worker/sqs-run.json")
-    event["Records"][0]["body"] = json.dumps({"organizationId": org.id, "integration": "stripe"})
+    event = {**sample_event("sync_worker/run.json"), "organizationId": org.id}
 
     fanned = runtime.functions["SyncScheduleFunction"].invoke(sample_event("sync_schedule/scheduled-event.json"))
     worked = runtime.functions["SyncWorkerFunction"].invoke(event)
 
     assert fanned["runs"] >= 1
-    assert worked == {"batchItemFailures": []}
+    assert worked["integration"] == "stripe" and worked["outcome"] in ("done", "busy")  # the fan-out's run may hold it
     assert org.last_run(started_after=first["startedAt"])["outcome"] == "done"

@@ -1,4 +1,5 @@
-"""The nightly run through the local runtime: schedule → queue → worker, on a clock jump."""
+"""The nightly run through the local runtime: schedule → an asynchronous invocation of the worker per
+organization, on a clock jump."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,7 @@ import pytest
 
 from local.functions import FunctionError
 from local.runtime import LocalRuntime
-from relance import clock
+from relance import aws, clock
 from relance.domain.customers import CustomerFields
 from relance.domain.ledger import InvoiceFields, PaymentFields
 from relance.domain.organizations import Principal
@@ -81,27 +82,51 @@ def test_a_second_delivery_of_the_same_night_changes_nothing(runtime):
 
 def test_worker_on_the_sample_event_runs_the_organization_it_names(runtime, sample_event):
     org = admin(runtime).organization_id
-    event = sample_event("nightly/sqs-organization.json")
-    body = json.loads(event["Records"][0]["body"])
-    event["Records"][0]["body"] = json.dumps({**body, "organizationId": org, "runDate": "2031-01-01"})
+    event = {**sample_event("nightly/organization.json"), "organizationId": org, "runDate": "2031-01-01"}
 
     result = runtime.functions["NightlyWorkerFunction"].invoke(event)
 
-    assert result == {"batchItemFailures": []}
+    assert result["status"] == "done"
     assert get(keys.nightly_run(org, "2031-01-01"))["status"] == "done"
 
 
-def test_a_batch_whose_every_run_fails_is_retried_whole(runtime, sample_event):
-    event = sample_event("nightly/sqs-organization.json")
-    event["Records"][0]["body"] = "not json"
+def test_an_invocation_naming_no_night_fails_naming_the_field(runtime, sample_event):
+    event = {**sample_event("nightly/organization.json")}
+    del event["runDate"]
 
-    with pytest.raises(FunctionError) as error:  # Powertools fails the invocation: SQS retries it
+    with pytest.raises(FunctionError) as error:  # Lambda retries it twice, then sends it to the dead-letter queue
         runtime.functions["NightlyWorkerFunction"].invoke(event)
 
-    assert error.value.payload["errorType"] == "BatchProcessingError"
+    assert error.value.payload["errorType"] == "ValidationError"
+    assert "runDate" in error.value.payload["errorMessage"]
 
 
-def test_schedule_on_the_sample_event_fans_out_one_message_per_organization(runtime, sample_event):
+def test_schedule_on_the_sample_event_invokes_the_worker_for_each_organization(runtime, sample_event):
+    org = admin(runtime).organization_id
+
     result = runtime.functions["NightlyScheduleFunction"].invoke(sample_event("nightly/scheduled-event.json"))
 
     assert result["organizations"] >= 1
+    done = eventually(lambda: (get(keys.nightly_run(org, result["runDate"])) or {}).get("status") == "done", 30)
+    assert done
+
+
+def test_an_invocation_failing_every_attempt_reaches_the_dead_letter_queue_once(runtime):
+    """As Lambda does with an asynchronous invocation: the first attempt and two retries, then the record."""
+    sqs = aws.client("sqs")
+    queue = runtime.template.queue_url("NightlyDeadLetterQueue")
+    bad = {"organizationId": admin(runtime).organization_id}  # no runDate
+
+    aws.client("lambda").invoke(
+        FunctionName=runtime.functions["NightlyWorkerFunction"].name, InvocationType="Event", Payload=json.dumps(bad)
+    )
+
+    def received() -> list[dict]:
+        return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+
+    [message] = eventually(received, 30, "the failed invocation's record in the dead-letter queue")
+    record = json.loads(message["Body"])
+    assert record["requestPayload"] == bad
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responsePayload"]["errorType"] == "ValidationError"

@@ -9,7 +9,7 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("DOCUMENTS_BUCKET", "relance-docs")
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("ORGANIZATION_REQUESTS_PER_SECOND", "40")
-    monkeypatch.delenv("SYNC_QUEUE_URL", raising=False)
+    monkeypatch.delenv("SYNC_WORKER_FUNCTION", raising=False)
 
     settings = Settings.from_environment()
 
@@ -17,7 +17,7 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert settings.documents_bucket == "relance-docs"
     assert settings.stage == "prod"
     assert settings.organization_requests_per_second == 40
-    assert settings.sync_queue_url is None
+    assert settings.sync_worker_function is None
 
 
 def test_a_bad_value_names_its_variable(monkeypatch):

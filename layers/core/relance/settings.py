@@ -30,8 +30,10 @@ class Settings(BaseModel):
     ses_configuration_set: str | None = Field(default=None, validation_alias="SES_CONFIGURATION_SET")
     dunning_state_machine_arn: str | None = Field(default=None, validation_alias="DUNNING_STATE_MACHINE_ARN")
     nudge_queue_url: str | None = Field(default=None, validation_alias="NUDGE_QUEUE_URL")
-    sync_queue_url: str | None = Field(
-        default=None, validation_alias="SYNC_QUEUE_URL", description="runs of the source-system connections"
+    sync_worker_function: str | None = Field(
+        default=None,
+        validation_alias="SYNC_WORKER_FUNCTION",
+        description="the function running the source-system connections, invoked asynchronously per run",
     )
     organization_requests_per_second: int = Field(
         default=25, ge=1, validation_alias="ORGANIZATION_REQUESTS_PER_SECOND", description="the API's limit (429)"

@@ -11,7 +11,6 @@ twice changes nothing.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -205,26 +204,32 @@ def fields_of(name: str) -> tuple[list[FormField], list[FormField]]:
 
 
 def queue_run(org_id: str, name: IntegrationName) -> bool:
-    """Put a run of the connection on the sync queue; False when this function has no queue."""
-    queue = get_settings().sync_queue_url
-    if not queue:
-        logger.warning("no sync queue: run not queued", integration=name)
+    """Queue a run of the connection (an asynchronous invocation of the sync worker); False when this
+    function knows no worker."""
+    worker = get_settings().sync_worker_function
+    if not worker:
+        logger.warning("no sync worker: run not queued", integration=name)
         return False
-    refused = queues.send_all(queue, [json.dumps({"organizationId": org_id, "integration": name})])
+    refused = queues.invoke_all(worker, [{"organizationId": org_id, "integration": name}])
     return not refused
 
 
-def queue_scheduled_runs(queue_url: str) -> int:
-    """The schedule's fan-out: one message per enabled connection (Query GSI1 ``INTEGRATIONS``); how many."""
-    bodies = [json.dumps({"organizationId": o, "integration": n}) for o, n in store.enabled_connections()]
-    refused = queues.send_all(queue_url, bodies)
+def queue_scheduled_runs(worker: str) -> int:
+    """The schedule's fan-out: a run of each enabled connection (Query GSI1 ``INTEGRATIONS``), an
+    asynchronous invocation of the function named ``worker`` each; how many."""
+    payloads = [{"organizationId": o, "integration": n} for o, n in store.enabled_connections()]
+    refused = queues.invoke_all(worker, payloads)
     if refused:
-        logger.error("sync runs not queued", runs=[json.loads(body) for body in refused])
-    return len(bodies)
+        logger.error("sync runs not queued", runs=refused)
+    return len(payloads)
 
 
 def run_message(body: Mapping[str, Any]) -> SyncRun:
-    """The sync queue's consumer: one run of the connection the message names."""
+    """The sync worker's invocation: one run of the connection it names (Invalid, naming the field, when
+    the event lacks one; Lambda then retries it and sends it to the dead-letter queue)."""
+    missing = {f: "required" for f in ("organizationId", "integration") if not isinstance(body.get(f), str)}
+    if missing:
+        raise Invalid(f"a sync run names its {' and '.join(missing)}", missing)
     return run_sync(str(body["organizationId"]), integration_name(str(body["integration"])))
 
 

@@ -1,14 +1,14 @@
 """The nightly run: for each organization, ratings recomputed, balances reconciled, promises checked,
 payments that never arrived given back to dunning.
 
-The schedule fans out one message per organization; the worker is idempotent: a run that
-already finished for that organization and date is skipped, and a half-done one simply
-runs again (every step recomputes from the ledger).
+The schedule fans out one asynchronous invocation of the worker per organization (Lambda retries a
+failed one twice, then sends it to the worker's dead-letter queue); the worker is idempotent: a run
+that already finished for that organization and date is skipped, and a half-done one simply runs
+again (every step recomputes from the ledger).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import clock, queues
+from relance.domain.base import RelanceModel
 from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
@@ -36,16 +37,27 @@ def organizations_to_run() -> list[str]:
     return [organization["id"] for organization in org_store.list_all()]
 
 
-def queue_runs(queue_url: str, run_date: date) -> int:
-    """The night's fan-out: one message per organization (``organizationId``, ``runDate``) onto the
-    nightly queue, whose worker calls ``run_for_organization``; how many organizations."""
-    bodies = [
-        json.dumps({"organizationId": org_id, "runDate": run_date.isoformat()}) for org_id in organizations_to_run()
-    ]
-    refused = queues.send_all(queue_url, bodies)
+class NightlyRun(RelanceModel):
+    """What the worker is invoked with: one organization's night."""
+
+    organization_id: str
+    run_date: date
+
+
+def queue_runs(worker: str, run_date: date) -> int:
+    """The night's fan-out: an asynchronous invocation of the worker (the function named ``worker``) per
+    organization, which calls ``run_for_organization``; how many organizations."""
+    runs = [NightlyRun(organization_id=org_id, run_date=run_date) for org_id in organizations_to_run()]
+    refused = queues.invoke_all(worker, [run.model_dump(mode="json", by_alias=True) for run in runs])
     if refused:
-        logger.error("nightly runs not queued", organizations=[json.loads(body)["organizationId"] for body in refused])
-    return len(bodies)
+        logger.error("nightly runs not queued", organizations=[run["organizationId"] for run in refused])
+    return len(runs)
+
+
+def run_invoked(event: dict[str, Any]) -> dict[str, Any]:
+    """The worker's invocation: the night it names (a ValidationError, naming the field, when it names none)."""
+    run = NightlyRun.model_validate(event)
+    return run_for_organization(run.organization_id, run.run_date)
 
 
 def ledger_state(
