@@ -1,65 +1,53 @@
 """The AR team's web app: server-rendered pages (Jinja2 + htmx) over the same services as the API.
 
-One Powertools resolver; routes live in ``screens/<screen>.py`` as ``Router``s. Every page takes
-the signed-in person's principal from the session cookies (``relance.web.session``) and calls
-``relance.services`` with it, so each scope rule is the API's own.
+One Powertools resolver; routes live in ``screens/<screen>.py`` as ``Router``s, each imported on the
+first request to its paths (``SCREENS``). Every page takes the signed-in person's principal from the
+session cookies (``relance.web.session``) and calls ``relance.services`` with it, so each scope rule
+is the API's own.
 """
 
 from typing import Any
 from urllib.parse import urlencode
 
+import screens
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from screens import (
-    actions,
-    analytics,
-    auth,
-    customer,
-    customers,
-    email_templates,
-    exchange_rates,
-    fields,
-    integrations,
-    invoice,
-    notifications,
-    profile,
-    replies,
-    settings,
-    static,
-    team,
-    workflows,
-)
 from screens.base import RENDER, SignInRequired, html, is_htmx, redirect
 
 from relance.api.resolver import OwnEventResolver
+from relance.api.routers import RouterTable
 from relance.errors import Forbidden, NotFound, RelanceError
 from relance.observability import logger, metrics, traced
 from relance.web.session import SignInFailed, SignInUnavailable
 
-app = OwnEventResolver()
-SCREENS = (
-    static,
-    auth,
-    customers,
-    customer,
-    invoice,
-    actions,
-    notifications,
-    replies,
-    settings,
-    team,
-    fields,
-    exchange_rates,
-    integrations,
-    profile,
-    workflows,
-    email_templates,
-    analytics,
+SCREENS = RouterTable(
+    screens,
+    {
+        "static": ("/static",),
+        "auth": ("/auth",),
+        "customers": ("/customers", "/customers/count", "/customers/export.csv", "/customers/import"),
+        "customer": ("/customers/*",),
+        "invoice": ("/invoices",),
+        "actions": ("/actions",),
+        "notifications": ("/notifications",),
+        "replies": ("/replies",),
+        "settings": ("/settings",),
+        "team": ("/settings/team",),
+        "fields": ("/settings/fields",),
+        "exchange_rates": ("/settings/exchange-rates",),
+        "integrations": ("/settings/integrations",),
+        "profile": ("/profile",),
+        "workflows": ("/workflows",),
+        "email_templates": ("/templates",),
+        "analytics": ("/analytics",),
+    },
 )
-for screen in SCREENS:
-    app.include_router(screen.router)
+"""Each module of ``screens`` is imported on the first request to its paths (relance.api.routers, as the
+API's routers): a cold start showing the customer list loads that screen's services, not every screen's."""
+
+app = OwnEventResolver(routers=SCREENS)
 
 
 @app.get("/")

@@ -33,12 +33,13 @@ FLOOR = (
 )
 HANDLERS = {"API": "api", "portal": "portal", "web app": "web", "authorizer": "authorizer"}
 FIRST_REQUESTS = {
-    "API + GET /v1/customers' router": "/v1/customers",
-    "API + GET /v1/analytics/dso's router": "/v1/analytics/dso",
+    "API + GET /v1/customers' router": ("API", "ROUTERS", "/v1/customers"),
+    "API + GET /v1/analytics/dso's router": ("API", "ROUTERS", "/v1/analytics/dso"),
+    "web app + GET /customers' screen": ("web app", "SCREENS", "/customers"),
 }
-"""The API imports a router on the first request to its paths (relance.api.routers): a cold start serving a
-request imports the handler, then that router: the customers' (the screen most used) and analytics' (the
-heaviest)."""
+"""The API and the web app import a router on the first request to its paths (relance.api.routers): a cold
+start serving a request imports the handler, then that router: the customers' (the screen most used) and
+analytics' (the heaviest)."""
 
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -80,8 +81,8 @@ def cold_imports(shipped: bool = False) -> dict[str, tuple[float, float]]:
     imports = {"floor": (FLOOR, folders["API"])}
     imports |= {f"{name} function": ("import app", folder) for name, folder in folders.items()}
     imports |= {
-        name: (f"import app\napp.ROUTERS.include_for(app.app, {path!r})", folders["API"])
-        for name, path in FIRST_REQUESTS.items()
+        name: (f"import app\napp.{table}.include_for(app.app, {path!r})", folders[handler])
+        for name, (handler, table, path) in FIRST_REQUESTS.items()
     }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in imports}
     for _ in range(ROUNDS):

@@ -89,14 +89,18 @@ def test_a_handler_imports_no_heavy_library(logical_id):
     assert heavy_imports(ROOT / props["CodeUri"], module) == []
 
 
-API_ROUTERS = sorted(path.stem for path in (ROOT / "functions" / "api" / "routes").glob("[!_]*.py"))
+ROUTERS = [
+    (folder, package, path.stem)
+    for folder, package in (("api", "routes"), ("web", "screens"))
+    for path in sorted((ROOT / "functions" / folder / package).glob("[!_]*.py"))
+]
 
 
-@pytest.mark.parametrize("router", API_ROUTERS)
-def test_an_api_router_imports_no_heavy_library(router):
-    """The API imports a router on the first request to its paths (relance.api.routers): that request's
-    cold start too is free of them."""
-    assert heavy_imports(ROOT / "functions" / "api", f"routes.{router}") == []
+@pytest.mark.parametrize(("folder", "package", "module"), ROUTERS)
+def test_a_router_imported_on_demand_imports_no_heavy_library(folder, package, module):
+    """The API and the web app import a router on the first request to its paths (relance.api.routers):
+    that request's cold start too is free of them."""
+    assert heavy_imports(ROOT / "functions" / folder, f"{package}.{module}") == []
 
 
 def test_a_heavy_library_pulled_in_on_the_way_is_found_with_its_chain(tmp_path):

@@ -1,5 +1,7 @@
 """The web function's handler: static files, the sign-in redirect, security headers (no AWS needed)."""
 
+import importlib
+
 import pytest
 
 from local.functions import FunctionRegistry, LambdaContext
@@ -47,7 +49,7 @@ def test_htmx_is_told_to_go_to_the_sign_in(web, sample_event):
 
 
 def test_static_files_are_served_under_their_hash_and_cached_forever(web, sample_event):
-    static = web.module.__dict__["static"]  # the screens.static router module
+    static = importlib.import_module("screens.static")  # the package came with the handler
     asset = static.STATIC.assets["app.css"]
     event = sample_event("web/get-customers.json")
     event.update(path=asset.url, resource="/static/{proxy+}", queryStringParameters=None)

@@ -11,7 +11,8 @@ which modules happen to be loaded never changes which route answers.
 
 A pattern is a path prefix, segment by segment, where ``*`` is any one segment:
 ``/v1/customers/*/contacts`` covers ``/v1/customers/c1/contacts`` and anything below it. The pattern
-with the most segments wins, so ``/v1/customers`` can leave its contacts to another module.
+with the most segments wins, so ``/v1/customers`` can leave its contacts to another module, and of
+two as long, the one with fewer ``*``: ``/customers/count`` before ``/customers/*``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class RouterTable:
             if segments in seen:
                 raise ValueError(f"{'/'.join(segments)!r} is claimed by {seen[segments]} and {module}")
             seen[segments] = module
-        self._patterns = sorted(patterns, key=lambda pattern: -len(pattern[0]))  # the most specific first
+        # The most specific first: the longest, and of two as long the one with fewer ``*``.
+        self._patterns = sorted(patterns, key=lambda pattern: (-len(pattern[0]), pattern[0].count("*")))
 
     def module_for(self, path: str) -> str | None:
         """The module serving ``path`` (its most specific pattern), or None when no module serves it."""
@@ -87,8 +89,10 @@ class RouterTable:
 
     def check(self, app: ApiGatewayResolver) -> Iterator[str]:
         """What is wrong with the table: each route of each module whose path the table gives to another
-        module (or to none), and each path that routes of two modules would both match (``app`` compiles
-        the rules as it routes them)."""
+        module (or to none), and each path that routes of two modules would both match — but for a fixed
+        path (``/customers/count``) matched by another module's parameter (``/customers/<id>``): the
+        resolver tries fixed paths first, and the table brings the fixed path's module (``app``
+        compiles the rules as it routes them)."""
         routes = []
         for module in self.modules:
             router = self._router_module(module).router
@@ -101,5 +105,6 @@ class RouterTable:
             if (served_by := self.module_for(sample)) != module:
                 yield f"{method} {rule} is routed by {module} but the table gives {sample} to {served_by}"
             for other, other_method, other_rule, regex in routes:
-                if other != module and other_method == method and regex.match(sample):
+                fixed_before_parameter = sample == rule and _PARAMETER.search(other_rule)
+                if other != module and other_method == method and regex.match(sample) and not fixed_before_parameter:
                     yield f"{method} {sample} matches {rule} in {module} and {other_rule} in {other}"
