@@ -55,9 +55,15 @@ def queue_runs(worker: str, run_date: date) -> int:
 
 
 def run_invoked(event: dict[str, Any]) -> dict[str, Any]:
-    """The worker's invocation: the night it names (a ValidationError, naming the field, when it names none)."""
+    """The worker's invocation: the night it names (a ValidationError, naming the field, when it names none);
+    what the worker answers: the night and how it ended (the report, drift and all, stays in its item)."""
     run = NightlyRun.model_validate(event)
-    return run_for_organization(run.organization_id, run.run_date)
+    report = run_for_organization(run.organization_id, run.run_date)
+    return {
+        **run.model_dump(mode="json", by_alias=True),
+        "status": str(report["status"]),
+        "customers": int(report["customers"]),
+    }
 
 
 def ledger_state(
