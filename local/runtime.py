@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import requests
 from moto import backends as moto_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -74,6 +75,27 @@ def _moto_modules() -> tuple[str, ...]:
     return _MOTO_MODULES
 
 
+_create_loader = botocore.session.create_loader
+_loaders: dict[str | None, Any] = {}
+
+
+def _shared_loader(search_path_string: str | None = None) -> Any:
+    """botocore's loader of JSON models, one per search path for the whole process. Each boto3 session
+    made its own, which read the models again: relance.aws makes a session per client and moto more,
+    so a start parsed endpoints.json (1.2 MB) 13 times. A session's clients already share what its loader
+    read; now every session's do."""
+    loader = _loaders.get(search_path_string)
+    if loader is None:
+        loader = _loaders.setdefault(search_path_string, _create_loader(search_path_string))
+    return loader
+
+
+def _read_once() -> None:
+    """What moto and botocore read again and again in a process, although it never changes there, read once."""
+    moto_backends.list_of_moto_modules = _moto_modules
+    botocore.session.create_loader = _shared_loader
+
+
 class MotoServer(ThreadedMotoServer):
     """moto on loopback, with DynamoDB requests handled one at a time.
 
@@ -86,7 +108,7 @@ class MotoServer(ThreadedMotoServer):
     """
 
     def _server_entry(self) -> None:
-        moto_backends.list_of_moto_modules = _moto_modules
+        _read_once()  # before any boto3 session is made, ours or moto's
         app = DomainDispatcherApplication(create_backend_app)
         dynamodb = threading.Lock()
 

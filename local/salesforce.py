@@ -335,7 +335,9 @@ class LocalSalesforce:
         self.ca_bundle = str(bundle)
         self._server = make_server(self.host, 0, self.api, threaded=True, ssl_context=context)
         self.base_url = f"https://{self.host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="salesforce", daemon=True)
+        # It looks for a stop every 50 ms, as the runtime's servers do (local/runtime.py, POLL_SECONDS), not 500.
+        serve = partial(self._server.serve_forever, poll_interval=0.05)
+        self._thread = threading.Thread(target=serve, name="salesforce", daemon=True)
         self._thread.start()
         return self
 
