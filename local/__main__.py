@@ -62,7 +62,11 @@ def serve(args: argparse.Namespace) -> int:
     )
     if runtime.skipped:
         print(f"Not emulated locally (no local meaning): {', '.join(runtime.skipped)}", flush=True)
-    stopping.wait()
+    # Waited for a little at a time: Python runs a signal's handler in the main thread once it runs again, and
+    # the kernel may deliver Ctrl-C to any other thread, leaving an endless wait blocked for good (the e2e
+    # teardowns that waited 120 s for a served app that had not even begun to stop).
+    while not stopping.wait(0.5):
+        pass
     print("Stopping…", flush=True)
     watchdog = threading.Timer(STOP_SECONDS, _stop_anyway)
     watchdog.daemon = True
