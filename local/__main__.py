@@ -30,6 +30,15 @@ def _stop_anyway() -> None:
     os._exit(0)
 
 
+def wait_for(stopping: threading.Event) -> None:
+    """Until ``stopping`` is set (by the Ctrl-C handler), waiting a little at a time: Python runs a signal's
+    handler in the main thread once that thread runs again, and the kernel may deliver Ctrl-C to any other
+    thread, which left an endless wait blocked for good (e2e teardowns waited 120 s for a served app that
+    had not even begun to stop)."""
+    while not stopping.wait(0.5):
+        pass
+
+
 def serve(args: argparse.Namespace) -> int:
     from local.demo import seed
 
@@ -62,11 +71,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     if runtime.skipped:
         print(f"Not emulated locally (no local meaning): {', '.join(runtime.skipped)}", flush=True)
-    # Waited for a little at a time: Python runs a signal's handler in the main thread once it runs again, and
-    # the kernel may deliver Ctrl-C to any other thread, leaving an endless wait blocked for good (the e2e
-    # teardowns that waited 120 s for a served app that had not even begun to stop).
-    while not stopping.wait(0.5):
-        pass
+    wait_for(stopping)
     print("Stopping…", flush=True)
     watchdog = threading.Timer(STOP_SECONDS, _stop_anyway)
     watchdog.daemon = True

@@ -20,3 +20,36 @@ def test_a_stop_that_takes_too_long_prints_every_thread_and_leaves():
     assert "Current thread" in stuck.stdout or "Thread 0x" in stuck.stdout  # faulthandler's stacks
     assert "not reached" not in stuck.stdout
     assert STOP_SECONDS < 60  # well inside the e2e tests' time limit for a stop
+
+
+WAITS_FOR_A_CTRL_C_ON_ANOTHER_THREAD = """
+import signal, threading, time
+from local.__main__ import wait_for
+
+stopping = threading.Event()
+signal.signal(signal.SIGINT, lambda *_: stopping.set())
+
+def pressed_here():  # the kernel may hand a process's Ctrl-C to any of its threads
+    time.sleep(0.2)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+    time.sleep(60)
+
+threading.Thread(target=pressed_here, daemon=True).start()
+started = time.monotonic()
+wait_for(stopping)
+print(f"stopping after {time.monotonic() - started:.1f} s")
+"""
+
+
+def test_a_ctrl_c_the_kernel_gives_another_thread_still_stops_the_served_app():
+    waited = subprocess.run(
+        [sys.executable, "-c", WAITS_FOR_A_CTRL_C_ON_ANOTHER_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout.startswith("stopping after"), waited.stdout
+    assert float(waited.stdout.split()[2]) < 5
