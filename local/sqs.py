@@ -9,10 +9,13 @@ received ``maxReceiveCount`` times SQS moves it to the dead-letter queue.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local.functions import FunctionError, LambdaFunction
 from local.template import REGION, Template
@@ -91,6 +94,10 @@ def failed_ids(mapping: EventSourceMapping, result: Any, batch_ids: set[str]) ->
 _HIDDEN = 3600  # real seconds: the retry timer reveals the record sooner on a fast clock (SQS allows 12 h in all)
 
 
+STOPPING = "(the local runtime is stopping)"
+"""The body of the message that ends a poller's long poll when the runtime stops (never handed to a function)."""
+
+
 class QueuePoller:
     """One thread per mapping, stopped by ``stop()``."""
 
@@ -113,9 +120,15 @@ class QueuePoller:
         self._thread.join(timeout=5)
 
     def signal_stop(self) -> None:
-        """Ask the thread to end after its current long poll (up to a second): ``stop`` waits for it. Signalling
-        every poller first, then waiting, ends them all in that second rather than one after the other."""
+        """Ask the thread to end; ``stop`` waits for it. Its long poll (up to a second) ends at once on a
+        message sent for that, which it leaves in the queue (the queue goes with the runtime); were the send
+        refused, the poll would end on its own. Signalling every poller first, then waiting, ends them all
+        together rather than one after the other."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        with contextlib.suppress(BotoCoreError, ClientError):
+            self.sqs.send_message(QueueUrl=self.mapping.queue_url, MessageBody=STOPPING)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -131,7 +144,7 @@ class QueuePoller:
             MessageAttributeNames=["All"],
         )
         messages = response.get("Messages", [])
-        if not messages:
+        if not messages or self._stop.is_set():  # stopping: a batch received now stays in the queue
             return 0
         records = [to_record(m, self.mapping.queue_arn) for m in messages]
         batch_ids = {m["MessageId"] for m in messages}
