@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.functions import FunctionError
 from relance import clock
 from relance.domain.sync import Batch, SourceContact, SourceCustomer, SourceInvoice
 from relance.services.organizations import create_organization
@@ -243,3 +244,14 @@ def test_the_sample_events_fan_out_and_run_a_connection(org, runtime, sample_eve
     assert fanned["runs"] >= 1
     assert worked["integration"] == "stripe" and worked["outcome"] in ("done", "busy")  # the fan-out's run may hold it
     assert org.last_run(started_after=first["startedAt"])["outcome"] == "done"
+
+
+def test_a_worker_invocation_naming_no_organization_fails_naming_the_field(runtime, sample_event):
+    event = sample_event("sync_worker/run.json")
+    del event["organizationId"]
+
+    with pytest.raises(FunctionError) as error:  # Lambda retries it twice, then sends it to the dead-letter queue
+        runtime.functions["SyncWorkerFunction"].invoke(event)
+
+    assert error.value.payload["errorType"] == "ValidationError"
+    assert "organizationId" in error.value.payload["errorMessage"]

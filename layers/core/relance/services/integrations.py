@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from relance import clock, queues, secrets, sync
+from relance.domain.base import RelanceModel
 from relance.domain.integrations import (
     LABELS,
     Connection,
@@ -203,6 +204,13 @@ def fields_of(name: str) -> tuple[list[FormField], list[FormField]]:
 # ---------------------------------------------------------------- runs
 
 
+class RunRequest(RelanceModel):
+    """What the sync worker is invoked with: a run of one organization's connection."""
+
+    organization_id: str
+    integration: str
+
+
 def queue_run(org_id: str, name: IntegrationName) -> bool:
     """Queue a run of the connection (an asynchronous invocation of the sync worker); False when this
     function knows no worker."""
@@ -210,27 +218,29 @@ def queue_run(org_id: str, name: IntegrationName) -> bool:
     if not worker:
         logger.warning("no sync worker: run not queued", integration=name)
         return False
-    refused = queues.invoke_all(worker, [{"organizationId": org_id, "integration": name}])
+    refused = queues.invoke_all(worker, [_payload(org_id, name)])
     return not refused
 
 
 def queue_scheduled_runs(worker: str) -> int:
     """The schedule's fan-out: a run of each enabled connection (Query GSI1 ``INTEGRATIONS``), an
     asynchronous invocation of the function named ``worker`` each; how many."""
-    payloads = [{"organizationId": o, "integration": n} for o, n in store.enabled_connections()]
+    payloads = [_payload(org_id, name) for org_id, name in store.enabled_connections()]
     refused = queues.invoke_all(worker, payloads)
     if refused:
         logger.error("sync runs not queued", runs=refused)
     return len(payloads)
 
 
+def _payload(org_id: str, name: str) -> dict[str, Any]:
+    return RunRequest(organization_id=org_id, integration=name).model_dump(by_alias=True)
+
+
 def run_message(body: Mapping[str, Any]) -> SyncRun:
-    """The sync worker's invocation: one run of the connection it names (Invalid, naming the field, when
-    the event lacks one; Lambda then retries it and sends it to the dead-letter queue)."""
-    missing = {f: "required" for f in ("organizationId", "integration") if not isinstance(body.get(f), str)}
-    if missing:
-        raise Invalid(f"a sync run names its {' and '.join(missing)}", missing)
-    return run_sync(str(body["organizationId"]), integration_name(str(body["integration"])))
+    """The sync worker's invocation: one run of the connection it names (a ValidationError naming the
+    field when it names none: Lambda retries it, then sends it to the dead-letter queue)."""
+    request = RunRequest.model_validate(body)
+    return run_sync(request.organization_id, integration_name(request.integration))
 
 
 def run_sync(org_id: str, name: IntegrationName, budget_seconds: float = RUN_BUDGET_SECONDS) -> SyncRun:
