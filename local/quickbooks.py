@@ -46,11 +46,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import requests
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 from werkzeug.wrappers import Request, Response
 
+from local import webhook_delivery
 from relance import clock
 
 REALM_ID = "9341455130166501"
@@ -689,20 +689,12 @@ class LocalQuickBooks:
         target = url or self.webhook_url
         if target is None:
             raise ValueError("no webhook endpoint: subscribe() first")
-        try:
-            answer = requests.post(
-                target,
-                data=body.encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "intuit-signature": signature(body.encode(), self.verifier_token),
-                    "User-Agent": "Intuit-Webhooks/1.0",
-                },
-                timeout=60,
-            )
-            status, text = answer.status_code, answer.text[:500]
-        except requests.RequestException as error:
-            status, text = 0, str(error)
+        headers = {
+            "Content-Type": "application/json",
+            "intuit-signature": signature(body.encode(), self.verifier_token),
+            "User-Agent": "Intuit-Webhooks/1.0",
+        }
+        status, text = webhook_delivery.post(target, body.encode(), headers, timeout=60)
         delivery = {"body": json.loads(body), "status": status, "response": text}
         with self._lock:
             self.deliveries.append(delivery)

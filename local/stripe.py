@@ -29,11 +29,11 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-import requests
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
+from local import webhook_delivery
 from relance.domain import stripe_amounts
 
 ASYNC_TYPES = {"us_bank_account", "sepa_debit", "customer_balance"}
@@ -71,20 +71,12 @@ def post_event(
     """POST one event to a webhook endpoint as Stripe does (JSON, ``Stripe-Signature``, Stripe's user agent);
     the delivery as Stripe's dashboard lists it (status 0: the endpoint did not answer)."""
     payload = json.dumps(event, indent=2)
-    try:
-        answer = requests.post(
-            url,
-            data=payload.encode(),
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Stripe-Signature": signature_header(payload, secret, timestamp),
-                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            },
-            timeout=timeout,
-        )
-        status, body = answer.status_code, answer.text[:500]
-    except requests.RequestException as error:
-        status, body = 0, str(error)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": signature_header(payload, secret, timestamp),
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    }
+    status, body = webhook_delivery.post(url, payload.encode(), headers, timeout)
     return {"eventId": event["id"], "type": event["type"], "status": status, "response": body}
 
 
