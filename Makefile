@@ -76,9 +76,9 @@ format: $(VENV)/.installed ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(VENV)/.installed ## mypy (strict): the relance package, local/, and each function's handler from its code folder
+typecheck: $(VENV)/.installed ## mypy (strict): the relance package, local/, and each function's code folder (its handler and the routers it loads on demand)
 	$(BIN)/mypy
-	@failed=0; for code in functions/*/; do MYPYPATH=$$code $(BIN)/mypy $${code}app.py || failed=1; done; exit $$failed
+	@failed=0; for code in functions/*/; do MYPYPATH=$$code $(BIN)/mypy $$code || failed=1; done; exit $$failed
 
 template: $(VENV)/.installed $(SAM) $(WEB_ASSETS) ## cfn-lint, sam validate --lint, sam build (no container)
 	$(BIN)/cfn-lint template.yaml
