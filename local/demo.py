@@ -32,7 +32,8 @@ from relance.services.ledger import new_invoice_item, new_money_record, settled_
 from relance.services.nightly import ledger_state
 from relance.services.notes import NoteFields
 from relance.services.nudges import nudge
-from relance.services.organizations import create_organization, get_organization, update_settings
+from relance.services.organization_admin import create_organization, update_settings
+from relance.services.organizations import get_organization
 from relance.services.users import create_user
 from relance.services.workflows import list_workflows
 from relance.settings import get_settings

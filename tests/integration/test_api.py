@@ -2,7 +2,7 @@
 
 import requests
 
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 
 
 def test_health_is_public(runtime):

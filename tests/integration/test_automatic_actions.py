@@ -10,7 +10,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
-from relance.services import organizations
+from relance.services import organization_admin, organizations
 from tests.integration.helpers import (
     actions_of,
     jump,
@@ -117,4 +117,4 @@ def test_an_admin_switches_automatic_actions_off_and_every_page_says_so_until_ba
         assert banner(manager).get_text(strip=True) == ""
     finally:
         on = organizations.get_organization(org).settings.model_copy(update={"automatic_actions": True})
-        organizations.update_settings(admin(demo), on)
+        organization_admin.update_settings(admin(demo), on)

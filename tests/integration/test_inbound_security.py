@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from relance.services import inbound
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from tests.integration.helpers import eventually, ok
 
 REPLY_DOMAIN = "replies.relance.local"

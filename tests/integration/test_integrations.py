@@ -14,7 +14,7 @@ import requests
 from local.functions import FunctionError
 from relance import clock
 from relance.domain.sync import Batch, SourceContact, SourceCustomer, SourceInvoice
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from relance.storage import integrations as store
 from tests.integration.fake_source import fake_source, sign  # noqa: F401 (a fixture)
 from tests.integration.helpers import eventually, ok

@@ -371,7 +371,7 @@ def test_forged_or_foreign_tokens_are_refused(url, people, runtime):
 
 
 def test_organizations_never_see_each_other(api, url, customer):
-    from relance.services.organizations import create_organization
+    from relance.services.organization_admin import create_organization
 
     _, other_key = create_organization("Elsewhere Inc")
     mine = customer()

@@ -8,7 +8,7 @@ import uuid
 import requests
 
 from relance import aws
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from tests.integration.test_account_manager_scope import PASSWORD, signed_in
 
 

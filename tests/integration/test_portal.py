@@ -15,7 +15,7 @@ from local.stripe import signature_header
 from relance import clock
 from relance.services import portal_links
 from relance.services.dunning import open_invoices
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from tests.integration.conftest import mailing_runtime
 from tests.integration.helpers import nightly_run_of, outbox
 from tests.integration.test_mail_loop import new_user, notifications_of

@@ -5,7 +5,7 @@ import requests
 
 from relance import clock
 from relance.api import throttle
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from relance.settings import get_settings
 
 

@@ -12,7 +12,7 @@ from relance import aws, clock
 from relance.errors import SenderNotVerified
 from relance.mail import identities, ses
 from relance.mail.rendering import RenderedEmail
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 
 
 @pytest.fixture

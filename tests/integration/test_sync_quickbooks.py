@@ -22,7 +22,7 @@ from relance.domain.ledger import Allocation, PaymentFields
 from relance.domain.organizations import Organization, Principal
 from relance.ids import new_id
 from relance.services import integrations, ledger
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from relance.storage import contacts as contact_store
 from relance.storage import customers as customer_store
 from relance.storage import integrations as store

@@ -25,7 +25,7 @@ from relance.domain.customers import CustomerFields
 from relance.domain.integrations import Connection, ConnectionFields
 from relance.domain.organizations import Organization, Principal
 from relance.services import contacts, customers, integrations
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from relance.settings import get_settings
 from relance.storage import customers as customer_store
 from relance.storage import users as user_store

@@ -23,7 +23,7 @@ from relance.domain.integrations import ConnectionFields
 from relance.domain.organizations import Principal
 from relance.domain.sync import PaymentWriteBack
 from relance.services import integrations
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from relance.storage import customers as customer_store
 from relance.storage import ledger as ledger_store
 from tests.integration.helpers import jump, ok

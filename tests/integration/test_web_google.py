@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
-from relance.services import organizations, users
+from relance.services import organization_admin, organizations, users
 from relance.web import session
 from tests.integration.web import Browser, text_of
 
@@ -50,7 +50,7 @@ def test_an_unknown_address_is_refused(demo):
 def test_a_sign_up_domain_lets_a_new_person_join_as_account_manager(demo):
     admin = Principal(organization_id=demo.session["organization"]["id"], role="admin", principal_id="test")
     settings = organizations.get_organization(admin.organization_id).settings
-    organizations.update_settings(admin, settings.model_copy(update={"sign_up_domains": ["newcomers.example"]}))
+    organization_admin.update_settings(admin, settings.model_copy(update={"sign_up_domains": ["newcomers.example"]}))
 
     _, page = with_google(demo, "nina@newcomers.example")
 

@@ -7,8 +7,8 @@ from babel.numbers import get_currency_precision
 from bs4 import BeautifulSoup
 
 from local.runtime import LocalRuntime
-from relance.services import organizations
-from relance.services.organizations import OrganizationName
+from relance.services import organization_admin, organizations
+from relance.services.organization_admin import OrganizationName
 from tests.integration.web import Browser, text_of
 from tests.integration.web import admin as admin_of
 
@@ -88,7 +88,7 @@ def test_holidays_the_card_limit_and_the_portal_settings_are_saved_in_the_forms_
         no_limit = admin.post("/settings", {**form_of(saved), "cardPaymentLimit": "", "do": "save"})
         cleared = organizations.get_organization(org).settings.card_payment_limit
     finally:
-        organizations.update_settings(admin_of(demo), before)
+        organization_admin.update_settings(admin_of(demo), before)
 
     assert bad_day.status_code == 422
     assert "line 2" in BeautifulSoup(bad_day.text, "html.parser").select_one("#f-holidays-error").get_text()
@@ -120,7 +120,7 @@ def test_the_organization_is_renamed_and_an_empty_name_is_refused(demo):
         )
         after = organizations.get_organization(org).name
     finally:
-        organizations.rename_organization(admin_of(demo), OrganizationName(name=before))
+        organization_admin.rename_organization(admin_of(demo), OrganizationName(name=before))
 
     assert empty.status_code == 422
     assert BeautifulSoup(empty.text, "html.parser").select_one("#f-orgName.is-invalid")

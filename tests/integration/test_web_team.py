@@ -10,7 +10,7 @@ from local.runtime import LocalRuntime
 from relance.domain.organizations import Principal
 from relance.domain.users import Role, UserFields
 from relance.services import users
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 from tests.integration.test_web_customers import admin_principal, signed_in
 from tests.integration.web import Browser, text_of
 

@@ -13,14 +13,14 @@ from relance.api.caller import caller
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
 from relance.domain.senders import Sender
-from relance.services.organizations import (
+from relance.services.organization_admin import (
     OrganizationName,
-    get_organization,
     organization_view,
     rename_organization,
     resend_sender_verification,
     update_settings,
 )
+from relance.services.organizations import get_organization
 
 router = Router()
 

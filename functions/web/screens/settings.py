@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, TooManyRequests, validation_fields
-from relance.services import organizations
+from relance.services import organization_admin, organizations
 from relance.services.access import require_admin
-from relance.services.organizations import OrganizationName
+from relance.services.organization_admin import OrganizationName
 from relance.web.customer_list import to_major, to_minor
 from relance.web.session import SignedIn
 from screens.base import check_csrf, first, form, page, redirect, signed_in
@@ -49,7 +49,7 @@ def _show(
     person: SignedIn, *, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, status: int = 200
 ) -> Response[str]:
     require_admin(person.principal)
-    shown = organizations.organization_view(person.principal.organization_id)
+    shown = organization_admin.organization_view(person.principal.organization_id)
     current = shown.settings.model_dump(mode="json", by_alias=True)
     limit = shown.settings.card_payment_limit
     digits = int(get_currency_precision(shown.settings.default_currency))
@@ -133,13 +133,13 @@ def settings_form() -> Response[str]:
                 named = OrganizationName.model_validate({"name": first(fields, "name")})
             except ValidationError as error:
                 raise Invalid("please give the organization a name", validation_fields(error.errors())) from error
-            organizations.rename_organization(person.principal, named)
+            organization_admin.rename_organization(person.principal, named)
         except Invalid as refused:
             return _show(person, errors={"form": "rename", "message": refused.message, **refused.fields}, status=422)
         return redirect("/settings", person)
     if first(fields, "do") == "send-verification":
         try:
-            organizations.resend_sender_verification(person.principal)
+            organization_admin.resend_sender_verification(person.principal)
         except (Invalid, Conflict, TooManyRequests) as refused:
             return _show(person, errors={"form": "sender", "message": refused.message}, status=refused.status)
         return redirect("/settings#sender", person)
@@ -153,7 +153,7 @@ def settings_form() -> Response[str]:
             )
         except ValidationError as error:
             raise Invalid("please check the highlighted fields", validation_fields(error.errors())) from error
-        organizations.update_settings(person.principal, chosen)
+        organization_admin.update_settings(person.principal, chosen)
     except (Invalid, Conflict) as refused:
         errors = {"form": "settings", "message": refused.message, **_by_field(refused.fields)}
         shown_values = {**values, "holidays": first(fields, "holidays")}

@@ -8,7 +8,7 @@ import pytest
 from relance.domain.customers import Customer, CustomerFields
 from relance.domain.organizations import Organization, Principal
 from relance.services.customers import create_customer
-from relance.services.organizations import create_organization
+from relance.services.organization_admin import create_organization
 
 
 @pytest.fixture

@@ -525,7 +525,7 @@ def test_a_webhook_signed_with_one_organizations_secret_is_refused_at_anothers(a
 
 def integrations_organization():
     from relance.domain.organizations import Principal
-    from relance.services.organizations import create_organization
+    from relance.services.organization_admin import create_organization
 
     other, _ = create_organization("Other Ltd")
     return other, Principal(organization_id=other.id, role="admin", principal_id="user:usr_other", user_id="usr_other")
