@@ -18,7 +18,7 @@ from relance.domain.notifications import Notifications
 from relance.domain.organizations import Principal
 from relance.domain.timeline import PausedBanner, ShownEntry
 from relance.services import inbound, notes, notifications, replies, timeline
-from relance.services.customers import customer_item
+from relance.services.access import customer_item
 from relance.services.ledger import visible_invoice
 from relance.services.notes import FileDeclaration, NoteFields, NotePatch, Upload
 from relance.services.replies import ReplyFields

@@ -23,6 +23,7 @@ from typing import Any
 from relance.domain.customers import CustomerRecord
 from relance.domain.organizations import Principal
 from relance.errors import Forbidden, NotFound
+from relance.storage import customers as customer_store
 
 
 def require_admin(principal: Principal) -> None:
@@ -51,6 +52,13 @@ def visible(principal: Principal, customer: dict[str, Any] | None) -> dict[str, 
     if customer is None or not can_see(principal, customer):
         raise NotFound("customer not found")
     return customer
+
+
+def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
+    """The stored customer if the principal may see it, else 404."""
+    return visible(
+        principal, customer_store.get_customer(principal.organization_id, customer_id, consistent=consistent)
+    )
 
 
 def require_author_or_admin(principal: Principal, created_by: str, what: str) -> None:

@@ -20,8 +20,7 @@ from relance.domain.organizations import Principal
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id
 from relance.services import synced_fields, timeline
-from relance.services.access import require_admin
-from relance.services.customers import customer_item
+from relance.services.access import customer_item, require_admin
 from relance.storage import contacts as store
 from relance.storage import keys
 from relance.storage.records import under_prefix

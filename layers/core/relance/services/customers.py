@@ -19,7 +19,7 @@ from relance.domain.rating import RatingBasis
 from relance.errors import Conflict, Invalid, NotFound, RelanceError
 from relance.ids import new_id
 from relance.services import custom_fields, synced_fields, timeline
-from relance.services.access import can_see, require_admin, visible
+from relance.services.access import can_see, customer_item, require_admin
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization
 from relance.services.pagination import check_limit, decode_cursor, encode_cursor, paginate
@@ -75,11 +75,6 @@ def to_customer(item: dict[str, Any], today: date | None = None) -> Customer:
             "tags": item.get("tags") or [],
         }
     ).with_aging(buckets)
-
-
-def customer_item(principal: Principal, customer_id: str, *, consistent: bool = False) -> dict[str, Any]:
-    """The stored customer if the principal may see it, else 404."""
-    return visible(principal, store.get_customer(principal.organization_id, customer_id, consistent=consistent))
 
 
 def customer_record_of(principal: Principal, customer_id: str, *, consistent: bool = False) -> CustomerRecord:

@@ -43,8 +43,8 @@ from relance.mail import ses
 from relance.mail.inbound import InboundMail, parse
 from relance.observability import logger, metrics
 from relance.services import timeline
-from relance.services.access import require_admin
-from relance.services.customers import check_can_see_customer, customer_item
+from relance.services.access import customer_item, require_admin
+from relance.services.customers import check_can_see_customer
 from relance.services.notifications import notify, people_to_tell
 from relance.services.nudges import nudge
 from relance.services.organizations import get_organization

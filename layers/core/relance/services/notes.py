@@ -19,9 +19,8 @@ from relance.domain.organizations import Principal
 from relance.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge
 from relance.ids import new_id
 from relance.services import timeline
-from relance.services.access import person_can_see
+from relance.services.access import customer_item, person_can_see
 from relance.services.authorship import author_of, display_name
-from relance.services.customers import customer_item
 from relance.services.notifications import notify
 from relance.storage import actions as action_store
 from relance.storage import files

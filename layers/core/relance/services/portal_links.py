@@ -27,7 +27,7 @@ from relance.domain.portal import link_open
 from relance.errors import NotFound
 from relance.ids import new_id
 from relance.services import timeline
-from relance.services.customers import customer_item
+from relance.services.access import customer_item
 from relance.services.organizations import get_organization
 from relance.settings import get_settings
 from relance.storage import checkouts

@@ -13,9 +13,9 @@ from relance.domain.notes import Note
 from relance.domain.organizations import Principal
 from relance.domain.rating import expected_payment_date
 from relance.services import notes
-from relance.services.access import visible
+from relance.services.access import customer_item, visible
 from relance.services.contacts import to_contact
-from relance.services.customers import customer_item, to_customer
+from relance.services.customers import to_customer
 from relance.services.ledger import to_invoice
 from relance.storage import records as record_store
 

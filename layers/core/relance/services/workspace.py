@@ -24,14 +24,13 @@ from relance.domain.users import User
 from relance.domain.workflows import ActionType, Workflow
 from relance.errors import Invalid, NotFound
 from relance.services import actions, authorship, dunning, timeline
-from relance.services.access import person_can_see, visible
+from relance.services.access import customer_item, person_can_see, visible
 from relance.services.actions import ForecastEntry
 from relance.services.contacts import to_contact
 from relance.services.customers import (
     CustomerFilter,
     check_can_see_customer,
     check_sort,
-    customer_item,
     list_customers,
     matching_customers,
     sort_key,
