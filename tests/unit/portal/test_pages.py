@@ -10,8 +10,8 @@ from jinja2.ext import babel_extract
 
 from relance.domain.money import Money
 from relance.domain.portal import BELOW_MINIMUM, NO_METHOD, PROMISE_RUNNING, REFUSALS, PortalRefused
-from relance.mail.rendering import templates_dir
 from relance.portal import pages, statement_pdf
+from relance.template_files import templates_dir
 
 PORTAL = templates_dir("portal")
 

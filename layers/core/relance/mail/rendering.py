@@ -34,7 +34,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, nodes
@@ -45,6 +44,7 @@ from jinja2.utils import _PassArg
 from markupsafe import soft_str
 
 from relance.errors import Invalid
+from relance.template_files import templates_dir
 
 DEFAULT_NAMES = ("before_due", "overdue", "final_notice")
 
@@ -80,12 +80,6 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
-
-
-def templates_dir(kind: str = "emails") -> Path:
-    """``/opt/<kind>`` in Lambda (the templates layer), else the repository's ``templates/<kind>``."""
-    layer = Path("/opt") / kind
-    return layer if layer.is_dir() else Path(__file__).resolve().parents[4] / "templates" / kind
 
 
 # ---------------------------------------------------------------- the bounds

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from relance.domain.money import Money
 from relance.domain.portal import MAX_PROMISE_DAYS, PortalRefused
-from relance.mail.rendering import templates_dir
+from relance.template_files import templates_dir
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"

@@ -16,7 +16,7 @@ from jinja2_fragments import render_block
 
 from relance.domain.integrations import label_of
 from relance.domain.money import Money
-from relance.mail.rendering import templates_dir
+from relance.template_files import templates_dir
 from relance.web.assets import StaticFiles
 
 LOCALE = "en"
