@@ -19,9 +19,9 @@ from relance.domain.ledger import (
     RefundFields,
 )
 from relance.domain.organizations import Principal
-from relance.services import documents, ledger, portal
+from relance.services import disputes_and_promises, documents, ledger
+from relance.services.disputes_and_promises import DisputeResolution, PromiseReset
 from relance.services.documents import PresignedDownload, PresignedUpload
-from relance.services.portal import DisputeResolution, PromiseReset
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
@@ -63,7 +63,7 @@ def void_invoice(principal: Caller, invoice_id: str) -> Invoice:
 
 @router.post("/v1/invoices/<invoice_id>/resolve-dispute", tags=["invoices"], summary="Close the customer's dispute")
 def resolve_dispute(principal: Caller, invoice_id: str, body: DisputeResolution) -> Invoice:
-    return portal.resolve_dispute(principal, invoice_id, body)
+    return disputes_and_promises.resolve_dispute(principal, invoice_id, body)
 
 
 @router.post(
@@ -72,7 +72,7 @@ def resolve_dispute(principal: Caller, invoice_id: str, body: DisputeResolution)
     summary="Clear the customer's promise to pay (it may promise again on the portal)",
 )
 def reset_promise(principal: Caller, invoice_id: str, body: PromiseReset) -> Invoice:
-    return portal.reset_promise(principal, invoice_id, body)
+    return disputes_and_promises.reset_promise(principal, invoice_id, body)
 
 
 @router.post(

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from relance import clock
 from relance.domain.portal import Dispute
 from relance.errors import Conflict, Invalid, validation_fields
-from relance.services import portal, workspace
-from relance.services.portal import DisputeResolution, PromiseReset
+from relance.services import disputes_and_promises, workspace
+from relance.services.disputes_and_promises import DisputeResolution, PromiseReset
 from relance.web.session import SignedIn
 from screens.base import check_csrf, first, form, is_htmx, page, redirect, signed_in
 
@@ -83,13 +83,17 @@ def _do(person: SignedIn, invoice_id: str, fields: dict[str, list[str]]) -> None
     intent = first(fields, "do")
     comment = first(fields, "comment") or None
     if intent == "dispute":
-        portal.raise_dispute(principal, invoice_id, Dispute(reason=first(fields, "reason") or "-", comment=comment))
+        disputes_and_promises.raise_dispute(
+            principal, invoice_id, Dispute(reason=first(fields, "reason") or "-", comment=comment)
+        )
     elif intent == "resolve":
-        portal.resolve_dispute(principal, invoice_id, DisputeResolution(comment=comment))
+        disputes_and_promises.resolve_dispute(principal, invoice_id, DisputeResolution(comment=comment))
     elif intent == "promise":
-        portal.record_promise(principal, invoice_id, _promised_for(first(fields, "promisedFor")), comment)
+        disputes_and_promises.record_promise(
+            principal, invoice_id, _promised_for(first(fields, "promisedFor")), comment
+        )
     elif intent == "reset-promise":
-        portal.reset_promise(principal, invoice_id, PromiseReset(comment=comment))
+        disputes_and_promises.reset_promise(principal, invoice_id, PromiseReset(comment=comment))
     else:
         raise Invalid("unknown action", {"do": "not something this page does"})
 

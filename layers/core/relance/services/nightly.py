@@ -21,7 +21,7 @@ from relance.domain.ledger import InvoiceStatus
 from relance.domain.organizations import OrganizationSettings
 from relance.domain.rating import RatingBasis
 from relance.observability import logger, metrics
-from relance.services import analytics, online_payments, portal, ratings
+from relance.services import analytics, disputes_and_promises, online_payments, ratings
 from relance.services.digest import send_weekly_digests
 from relance.services.ledger import open_item
 from relance.storage import customers as customer_store
@@ -133,7 +133,7 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
             logger.error("balance drift corrected", organization_id=org_id, **found)
         ratings.refresh(org_id, customer["id"], basis)
         invoices = ledger_store.records_of(org_id, customer["id"], "invoice")
-        broken += portal.expire_promises(org_id, customer["id"], run_date, invoices)
+        broken += disputes_and_promises.expire_promises(org_id, customer["id"], run_date, invoices)
         expired += online_payments.expire_in_flight(org_id, customer["id"], run_date, in_flight_days, invoices)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))
     snapshots = analytics.take_snapshots(org_id)  # after the ratings and balances are put right
