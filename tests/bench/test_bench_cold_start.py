@@ -36,10 +36,11 @@ FIRST_REQUESTS = {
     "API + GET /v1/customers' router": ("API", "ROUTERS", "/v1/customers"),
     "API + GET /v1/analytics/dso's router": ("API", "ROUTERS", "/v1/analytics/dso"),
     "web app + GET /customers' screen": ("web app", "SCREENS", "/customers"),
+    "portal + GET /portal/<token>'s page": ("portal", "VIEWS", "/portal/pt_x"),
 }
-"""The API and the web app import a router on the first request to its paths (relance.api.routers): a cold
-start serving a request imports the handler, then that router: the customers' (the screen most used) and
-analytics' (the heaviest)."""
+"""The API, the web app and the portal import a router on the first request to its paths (relance.api.routers):
+a cold start serving a request imports the handler, then that router: the customers' (the screen most used),
+analytics' (the heaviest) and the portal's page (nearly every portal cold start)."""
 
 
 BUILD = ROOT / ".aws-sam" / "build"

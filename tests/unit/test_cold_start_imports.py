@@ -91,14 +91,14 @@ def test_a_handler_imports_no_heavy_library(logical_id):
 
 ROUTERS = [
     (folder, package, path.stem)
-    for folder, package in (("api", "routes"), ("web", "screens"))
+    for folder, package in (("api", "routes"), ("web", "screens"), ("portal", "views"))
     for path in sorted((ROOT / "functions" / folder / package).glob("[!_]*.py"))
 ]
 
 
 @pytest.mark.parametrize(("folder", "package", "module"), ROUTERS)
 def test_a_router_imported_on_demand_imports_no_heavy_library(folder, package, module):
-    """The API and the web app import a router on the first request to its paths (relance.api.routers):
+    """The API, the web app and the portal import a router on the first request to its paths (relance.api.routers):
     that request's cold start too is free of them."""
     assert heavy_imports(ROOT / "functions" / folder, f"{package}.{module}") == []
 

@@ -34,6 +34,13 @@ def test_the_web_apps_table_gives_each_route_to_the_screen_that_routes_it():
     assert list(function.module.SCREENS.check(function.module.app)) == []
 
 
+def test_the_portals_table_gives_each_route_to_the_view_that_routes_it():
+    function = FunctionRegistry(Template(ROOT / "template.yaml"))["PortalFunction"]
+    function.load()
+
+    assert list(function.module.VIEWS.check(function.module.app)) == []
+
+
 def package(name: str, **routers: Router) -> types.ModuleType:
     """A package ``name`` whose modules are ``routers`` (each module's ``router``), as if imported."""
     parent = types.ModuleType(name)
