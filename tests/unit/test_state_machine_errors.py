@@ -51,7 +51,6 @@ class ThrottledTable:
 @pytest.mark.parametrize(
     ("function", "event", "state"),
     [
-        ("DunningPlanFunction", "dunning_plan/plan.json", "Plan"),
         ("DunningActFunction", "dunning_act/act.json", "Act"),
         ("DunningActFunction", "dunning_act/act-after-error.json", "RecordFailure"),
     ],
@@ -67,3 +66,17 @@ def test_a_throttled_task_fails_with_the_name_its_state_retries(monkeypatch, sam
     retried = {name for retry in dunning["States"][state]["Retry"] for name in retry["ErrorEquals"]}
     assert failed.value.payload["errorType"] == AwsUnavailable.__name__
     assert failed.value.payload["errorType"] in retried
+
+
+def test_a_throttled_plan_fails_so_that_lambda_runs_it_again(monkeypatch, sample_event):
+    """The Plan function is invoked asynchronously, outside the state machine: its failure is retried by
+    Lambda (EventInvokeConfig), then kept in its dead-letter queue — never answered as a plan."""
+    monkeypatch.setattr(table, "dynamodb_table", lambda name: ThrottledTable())
+    template = Template(ROOT / "template.yaml")
+    plan = FunctionRegistry(template)["DunningPlanFunction"]
+
+    with pytest.raises(FunctionError) as failed:
+        plan.invoke(sample_event("dunning_plan/plan.json"))
+
+    assert failed.value.payload["errorType"] == AwsUnavailable.__name__
+    assert plan.retries >= 1 and plan.on_failure is not None

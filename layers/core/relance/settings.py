@@ -29,6 +29,11 @@ class Settings(BaseModel):
     reply_domain: str = Field(default="replies.relance.local", validation_alias="REPLY_DOMAIN")
     ses_configuration_set: str | None = Field(default=None, validation_alias="SES_CONFIGURATION_SET")
     dunning_state_machine_arn: str | None = Field(default=None, validation_alias="DUNNING_STATE_MACHINE_ARN")
+    dunning_plan_function: str | None = Field(
+        default=None,
+        validation_alias="DUNNING_PLAN_FUNCTION",
+        description="the function that plans a customer's next action and starts its execution, invoked asynchronously",
+    )
     nudge_queue_url: str | None = Field(default=None, validation_alias="NUDGE_QUEUE_URL")
     sync_worker_function: str | None = Field(
         default=None,

@@ -38,6 +38,7 @@ from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
 from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
+from relance import dunning_runs
 from relance.dunning_runs import unavailable_as_retryable
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id, stable_id
@@ -222,9 +223,22 @@ def planned_action_id(customer_id: str, cycle: int, step_id: str, pause_round: i
 
 @unavailable_as_retryable
 def plan(org_id: str, customer_id: str, execution: str) -> Answer:
-    """The state machine's Plan: store the next action and say how long to wait for it."""
+    """Store the customer's next action and say how long to wait for it (``next``: ``wait``, with
+    ``action`` and ``waitUntil``), or why there is none (``end``)."""
     with _one_invocation():
         return _plan(org_id, customer_id, execution)
+
+
+@unavailable_as_retryable
+def plan_and_start(org_id: str, customer_id: str, execution: str) -> Answer:
+    """The Plan function, which a nudge invokes: plan, then start the execution ``execution`` at its Wait
+    for the planned action. Nothing to wait for (nothing left to chase, no workflow, a newer nudge):
+    no execution at all. The execution's Act plans each next action itself (``act_then_plan``)."""
+    with _one_invocation():
+        answer = _plan(org_id, customer_id, execution)
+    if answer["next"] == "wait":
+        dunning_runs.start(execution, org_id, customer_id, answer)
+    return answer
 
 
 def _customer_to_plan(org_id: str, customer_id: str) -> CustomerRecord | None:
@@ -908,6 +922,16 @@ def _sender(action: Action) -> dict[str, str]:
 
 
 @unavailable_as_retryable
+def record_failure_then_plan(
+    org_id: str, customer_id: str, action_id: str, error: dict[str, Any], execution: str
+) -> Answer:
+    """The state machine's RecordFailure: the failure recorded (``record_failure``), then the next plan,
+    as ``act_then_plan`` answers."""
+    with _one_invocation():
+        recorded = record_failure(org_id, customer_id, action_id, error)
+        return {**recorded, **_plan(org_id, customer_id, execution)}
+
+
 def record_failure(org_id: str, customer_id: str, action_id: str, error: dict[str, Any]) -> Answer:
     """After Act failed: the action is failed, on the timeline, never dropped. A fault after the send
     fails nothing: what follows the send is finished instead (never a second email)."""

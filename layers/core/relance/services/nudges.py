@@ -20,7 +20,8 @@ NUDGES_PER_MESSAGE = 100
 
 
 def nudge(org_id: str, customer_id: str) -> str | None:
-    """Start the customer's execution afresh (stopping the previous one); its name, or None."""
+    """Start the customer's run afresh (stopping the previous execution): the Plan function plans it and
+    starts its execution, named as returned (None: no run, the customer is under no workflow)."""
     customer = customer_store.get_customer(org_id, customer_id, consistent=True)
     if not dunning_runs.enabled() or customer is None:
         return None
@@ -31,7 +32,7 @@ def nudge(org_id: str, customer_id: str) -> str | None:
         logger.debug("previous execution already gone", execution=previous)
     if not customer.get("dunningPlanId"):
         return None
-    dunning_runs.start(name, org_id, customer_id)
+    dunning_runs.plan_run(name, org_id, customer_id)
     return name
 
 
