@@ -109,7 +109,7 @@ WEB_LIST = "web customer list, 10,000 customers, filtered page of 50 in name ord
 BENCH_FIGURES: dict[str, float] = {
     # `make bench` figures of BENCH_DATE, under the names the bench prints (tests/bench/*.py): a later
     # bench replaces a value here and the bill follows.
-    "one reminder: state transitions": 6,  # test_bench_dunning.py: Plan, Next?, Wait, Act (plans next), Next?, Done
+    "one reminder: state transitions": 4,  # test_bench_dunning.py: Wait, Act (plans next), Next?, Done
     "one reminder: Lambda invocations (Plan, Act that plans next)": 2,
     "one reminder: DynamoDB requests made by Plan and Act": 12,
     "customer summary: DynamoDB requests per call (authorizer included)": 3,  # test_bench_ledger.py
@@ -125,9 +125,9 @@ BENCH_FIGURES: dict[str, float] = {
 ONE_OFF_COUNTS: dict[str, float] = {
     # What no bench prints yet, counted once on BENCH_DATE on the local runtime with the bench's own
     # botocore hooks (tests/bench/conftest.py), split by operation and by function; docs/cost.md says how.
-    "execution start (Plan, Next?, Wait): DynamoDB reads": 3,
-    "execution start (Plan, Next?, Wait): DynamoDB writes": 1,
-    "execution start (Plan, Next?, Wait): state transitions": 3,
+    "run start (Plan function, Wait): DynamoDB reads": 3,
+    "run start (Plan function, Wait): DynamoDB writes": 1,
+    "run start (Plan function, Wait): state transitions": 1,
     "reminder (Act that plans next): DynamoDB requests": 8,
     "reminder (Act that plans next): DynamoDB writes": 4,
     "invoice created (API, authorizer included): DynamoDB reads": 6,
@@ -174,7 +174,7 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
 DEPLOYMENT: dict[str, float] = {
     # What a deployment has whatever its size (template.yaml; a unit test keeps them equal)
     "secrets": 2,
-    "alarms": 7,
+    "alarms": 8,
     "queues polled by Lambda": 3,  # nudges, mail events, inbound mail (the nightly and sync runs: invocations)
 }
 
@@ -210,9 +210,9 @@ def operations(
     bench: Mapping[str, float] = BENCH_FIGURES, counts: Mapping[str, float] = ONE_OFF_COUNTS
 ) -> dict[str, Operation]:
     """Every operation of the mix, from the measured figures (seconds are estimates: docs/cost.md)."""
-    start_reads = counts["execution start (Plan, Next?, Wait): DynamoDB reads"]
-    start_writes = counts["execution start (Plan, Next?, Wait): DynamoDB writes"]
-    start_transitions = counts["execution start (Plan, Next?, Wait): state transitions"]
+    start_reads = counts["run start (Plan function, Wait): DynamoDB reads"]
+    start_writes = counts["run start (Plan function, Wait): DynamoDB writes"]
+    start_transitions = counts["run start (Plan function, Wait): state transitions"]
     # A reminder in a running execution (Wait, Act that plans next, Next?): the bench's one-reminder execution
     # less its start.
     reminder_requests = bench["one reminder: DynamoDB requests made by Plan and Act"] - start_reads - start_writes
@@ -238,7 +238,7 @@ def operations(
             counts["payment recorded (API, authorizer included): DynamoDB writes"],
             api_requests=1,
         ),
-        "dunning restarted (Plan, Next?, Wait)": Operation(
+        "dunning restarted (Plan function, Wait)": Operation(
             "one-off count", (Invocation("DunningPlanFunction", 0.2),), start_reads, start_writes, start_transitions
         ),
         "reminder sent (Act that plans next, Next?, Wait)": Operation(
@@ -324,7 +324,7 @@ def occurrences(mix: Mix) -> dict[str, float]:
     return {
         "invoice created (API)": mix.invoices,
         "payment recorded (API)": mix.payments,
-        "dunning restarted (Plan, Next?, Wait)": mix.invoices + mix.payments,  # each nudges the customer's dunning
+        "dunning restarted (Plan function, Wait)": mix.invoices + mix.payments,  # each nudges the customer's dunning
         "reminder sent (Act that plans next, Next?, Wait)": mix.reminders,
         "mail event (SES, SNS, SQS, MailEvents)": mix.reminders * mix.mail_events_per_email,
         "customer summary (API)": mix.api_summaries,
@@ -510,7 +510,7 @@ def standard_or_express(mix: Mix = MIX, bench: Mapping[str, float] = BENCH_FIGUR
     wake-up per Plan or Act, the Waits moved out to EventBridge Scheduler."""
     known = operations(bench)
     counts = occurrences(mix)
-    dunning = ("dunning restarted (Plan, Next?, Wait)", "reminder sent (Act that plans next, Next?, Wait)")
+    dunning = ("dunning restarted (Plan function, Wait)", "reminder sent (Act that plans next, Next?, Wait)")
     transitions = sum(counts[name] * known[name].transitions for name in dunning) * 1000
     executions = sum(counts[name] * len(known[name].invocations) for name in dunning) * 1000
     express_each = EXPRESS_USD_PER_EXECUTION + EXPRESS_USD_PER_GB_SECOND * 0.0625 + SCHEDULER_USD_PER_INVOCATION

@@ -16,17 +16,17 @@ def line(bill: cost.Bill, key: str) -> cost.Line:
 
 
 def test_step_functions_line_by_hand_at_1000_customers():
-    # Given 4 invoices and 3 payments (each restarts the execution: Plan, Next?, Wait = 3 transitions)
-    # and 3 reminders (the bench's 6 for a one-reminder execution, less its start's 3 = 3 each)
-    transitions_per_customer = (4 + 3) * 3 + 3 * (6 - 3)
+    # Given 4 invoices and 3 payments (each restarts the run: the Plan function starts the execution at its
+    # Wait = 1 transition) and 3 reminders (the bench's 4 for a one-reminder run, less its start's 1 = 3 each)
+    transitions_per_customer = (4 + 3) * 1 + 3 * (4 - 1)
 
     # When
     bill = cost.bill(1_000)
 
-    # Then 30,000 transitions at $0.025 per 1,000
-    assert transitions_per_customer == 30
-    assert line(bill, "sfn_transitions").quantity == pytest.approx(30_000)
-    assert line(bill, "sfn_transitions").usd == pytest.approx(0.75)
+    # Then 16,000 transitions at $0.025 per 1,000
+    assert transitions_per_customer == 16
+    assert line(bill, "sfn_transitions").quantity == pytest.approx(16_000)
+    assert line(bill, "sfn_transitions").usd == pytest.approx(0.40)
 
 
 def test_ses_line_is_one_email_per_reminder():
@@ -97,7 +97,7 @@ def test_no_free_tier_is_assumed_unless_asked():
 
 def test_a_reminder_is_the_bench_execution_less_its_start():
     operations = cost.operations()
-    start = operations["dunning restarted (Plan, Next?, Wait)"]
+    start = operations["dunning restarted (Plan function, Wait)"]
     reminder = operations["reminder sent (Act that plans next, Next?, Wait)"]
 
     assert start.transitions + reminder.transitions == cost.BENCH_FIGURES["one reminder: state transitions"]
@@ -110,7 +110,7 @@ def test_a_reminder_is_the_bench_execution_less_its_start():
 
 
 def test_a_later_bench_figure_moves_the_bill():
-    fewer = {**cost.BENCH_FIGURES, "one reminder: state transitions": 5}
+    fewer = {**cost.BENCH_FIGURES, "one reminder: state transitions": 3}
 
     saved = cost.bill(1_000).total - cost.bill(1_000, bench=fewer).total
 
