@@ -30,13 +30,16 @@ def _stop_anyway() -> None:
     os._exit(0)
 
 
-def wait_for(stopping: threading.Event) -> None:
+def wait_for(stopping: threading.Event, parent: int | None = None) -> None:
     """Until ``stopping`` is set (by the Ctrl-C handler), waiting a little at a time: Python runs a signal's
     handler in the main thread once that thread runs again, and the kernel may deliver Ctrl-C to any other
     thread, which left an endless wait blocked for good (e2e teardowns waited 120 s for a served app that
-    had not even begun to stop)."""
+    had not even begun to stop). With ``parent`` (a process id), also until that process is gone: a test
+    run that is killed, not stopped, leaves no served app behind it, holding its ports."""
     while not stopping.wait(0.5):
-        pass
+        if parent is not None and os.getppid() != parent:
+            print(f"The process that started this one ({parent}) is gone.", flush=True)
+            return
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -44,6 +47,7 @@ def serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("local").setLevel(logging.INFO)
+    parent = os.getppid() if args.stop_with_parent else None  # before the start: it may die meanwhile
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -71,7 +75,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     if runtime.skipped:
         print(f"Not emulated locally (no local meaning): {', '.join(runtime.skipped)}", flush=True)
-    wait_for(stopping)
+    wait_for(stopping, parent=parent)
     print("Stopping…", flush=True)
     watchdog = threading.Timer(STOP_SECONDS, _stop_anyway)
     watchdog.daemon = True
@@ -124,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         type=datetime.fromisoformat,
         default=None,
         help="start the simulated clock at this moment (ISO 8601 with its offset, e.g. 2026-11-30T23:30:00+09:00)",
+    )
+    serve_parser.add_argument(
+        "--stop-with-parent",
+        action="store_true",
+        help="stop when the process that started this one ends (tests: a killed run leaves nothing behind)",
     )
     serve_parser.set_defaults(run=serve)
 

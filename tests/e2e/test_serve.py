@@ -70,7 +70,7 @@ class Served:
 def serve(*args: str) -> Served:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "serve", "--port", str(port), "--smtp-port", "0", *args],
+        [sys.executable, "-m", "local", "serve", "--port", str(port), "--smtp-port", "0", "--stop-with-parent", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
