@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relance import clock, sms
+from relance import clock, dunning_runs, sms
 from relance.domain import tokens
 from relance.domain.actions import Action, ActionStatus
 from relance.domain.customers import Contact, CustomerRecord, NextAction
@@ -38,7 +38,6 @@ from relance.domain.portal import under_promise
 from relance.domain.send_window import SendWindow
 from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
-from relance import dunning_runs
 from relance.dunning_runs import unavailable_as_retryable
 from relance.errors import Conflict, Invalid, NotFound
 from relance.ids import new_id, stable_id
