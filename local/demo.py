@@ -25,7 +25,7 @@ from relance.domain.ledger import Allocation, CreditNoteFields, InvoiceFields, P
 from relance.domain.organizations import OrganizationSettings, Principal
 from relance.domain.users import Role, UserFields
 from relance.ids import new_id
-from relance.services import contacts, exchange_rates, inbound, integrations, notes, portal_links, ratings
+from relance.services import contacts, exchange_rates, inbound, integrations, notes, ratings, team_portal_links
 from relance.services.contacts import new_contact_item
 from relance.services.customers import new_customer_item
 from relance.services.ledger import new_invoice_item, new_money_record, settled_invoice
@@ -160,7 +160,7 @@ def demo_portal_link(admin: Principal) -> str:
         customer_store.list_customers(admin.organization_id),
         key=lambda c: sum(int(item["outstanding"]) for item in (c.get("openItems") or {}).values()),
     )
-    return portal_links.create(admin, owing["id"], portal_links.PortalLinkRequest(expires_in_days=1000)).url
+    return team_portal_links.create(admin, owing["id"], team_portal_links.PortalLinkRequest(expires_in_days=1000)).url
 
 
 def populate(admin: Principal, customers: int = 50) -> list[dict[str, str]]:

@@ -17,11 +17,12 @@ from relance.domain.customers import Customer, CustomerFields, CustomerPatch
 from relance.domain.money import SignedAmount
 from relance.domain.organizations import Principal
 from relance.errors import Invalid, validation_fields
-from relance.services import bulk, customers, portal_links, spreadsheets, summaries
+from relance.services import bulk, customers, spreadsheets, summaries, team_portal_links
 from relance.services.bulk import BulkRequest, BulkResult
 from relance.services.customers import CustomerFilter
-from relance.services.portal_links import PortalLink, PortalLinkRequest
+from relance.services.portal_links import PortalLink
 from relance.services.summaries import CustomerSummary
+from relance.services.team_portal_links import PortalLinkRequest
 
 router = Router()
 Caller = Annotated[Principal, Depends(caller)]
@@ -159,7 +160,7 @@ def update_customer(principal: Caller, customer_id: str, body: CustomerPatch) ->
     summary="A link to the customer's portal",
 )
 def portal_link(principal: Caller, customer_id: str, body: PortalLinkRequest | None = None) -> tuple[PortalLink, int]:
-    return portal_links.create(principal, customer_id, body or PortalLinkRequest()), 201
+    return team_portal_links.create(principal, customer_id, body or PortalLinkRequest()), 201
 
 
 @router.delete(
@@ -177,5 +178,5 @@ def delete_customer(principal: Caller, customer_id: str) -> tuple[None, int]:
     summary="Revoke every portal link of the customer: each answers as an unknown link",
 )
 def revoke_portal_links(principal: Caller, customer_id: str) -> tuple[None, int]:
-    portal_links.revoke(principal, customer_id)
+    team_portal_links.revoke(principal, customer_id)
     return None, 204

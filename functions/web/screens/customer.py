@@ -23,16 +23,16 @@ from relance.services import (
     documents,
     dunning,
     notes,
-    portal_links,
     replies,
+    team_portal_links,
     templates,
     workspace,
 )
 from relance.services.access import require_admin
 from relance.services.actions import ManualAction, ManualType
 from relance.services.notes import FileDeclaration, NoteFields, NotePatch
-from relance.services.portal_links import PortalLinkRequest
 from relance.services.replies import ReplyFields
+from relance.services.team_portal_links import PortalLinkRequest
 from relance.web.session import SignedIn
 from screens import uploads
 from screens.base import check_csrf, first, is_htmx, page, redirect, signed_in
@@ -335,7 +335,9 @@ def customer_form(customer_id: str) -> Response[str]:
             return _show(person, customer_id, errors=errors, written=written, status=422)
         return _show(person, customer_id, written=written, written_preview=shown)
     if intent in ("portal-link", "portal-preview"):
-        link = portal_links.create(person.principal, customer_id, PortalLinkRequest(preview=intent == "portal-preview"))
+        link = team_portal_links.create(
+            person.principal, customer_id, PortalLinkRequest(preview=intent == "portal-preview")
+        )
         if intent == "portal-preview":
             return redirect(link.url, person)
         return _show(person, customer_id, link=link)

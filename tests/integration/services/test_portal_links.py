@@ -9,8 +9,8 @@ import pytest
 from relance import clock
 from relance.domain import tokens
 from relance.errors import NotFound
-from relance.services import portal_links, timeline
-from relance.services.portal_links import PortalLinkRequest
+from relance.services import portal_links, team_portal_links, timeline
+from relance.services.team_portal_links import PortalLinkRequest
 from relance.storage import customers as customer_store
 from relance.storage import keys
 from relance.storage import portal_links as store
@@ -29,7 +29,7 @@ def _opened(token: str, organization) -> str:
 def test_a_link_opens_its_customer_and_only_the_hash_of_its_secret_is_stored(organization, admin, customer):
     before = clock.now()
 
-    link = portal_links.create(admin, customer.id, PortalLinkRequest())
+    link = team_portal_links.create(admin, customer.id, PortalLinkRequest())
 
     token = _token(link.url)
     assert _opened(token, organization) == customer.id
@@ -43,7 +43,7 @@ def test_a_link_opens_its_customer_and_only_the_hash_of_its_secret_is_stored(org
 
 
 def test_a_preview_link_says_so_and_lasts_the_days_asked(organization, admin, customer):
-    link = portal_links.create(admin, customer.id, PortalLinkRequest(expires_in_days=2, preview=True))
+    link = team_portal_links.create(admin, customer.id, PortalLinkRequest(expires_in_days=2, preview=True))
 
     access = portal_links.resolve(_token(link.url))
 
@@ -65,15 +65,15 @@ def test_an_expired_link_opens_nothing(organization, customer):
 
 
 def test_revoking_kills_every_link_issued_before_and_the_team_sees_who_did_it(organization, admin, customer):
-    first = _token(portal_links.create(admin, customer.id, PortalLinkRequest()).url)
-    second = _token(portal_links.create(admin, customer.id, PortalLinkRequest()).url)
+    first = _token(team_portal_links.create(admin, customer.id, PortalLinkRequest()).url)
+    second = _token(team_portal_links.create(admin, customer.id, PortalLinkRequest()).url)
 
-    portal_links.revoke(admin, customer.id)
+    team_portal_links.revoke(admin, customer.id)
 
     for token in (first, second):
         with pytest.raises(NotFound):
             _opened(token, organization)
-    after = _token(portal_links.create(admin, customer.id, PortalLinkRequest()).url)
+    after = _token(team_portal_links.create(admin, customer.id, PortalLinkRequest()).url)
     assert _opened(after, organization) == customer.id
     entries, _ = timeline.raw_page(organization.id, keys.customer_subject(customer.id))
     assert [(e["kind"], e["event"], e["by"]) for e in entries] == [
