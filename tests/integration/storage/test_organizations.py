@@ -3,7 +3,8 @@
 from boto3.dynamodb.conditions import Attr
 
 from relance.domain import api_keys
-from relance.services.organizations import authenticate_api_key, create_organization, get_organization
+from relance.services.organization_admin import create_organization
+from relance.services.organizations import authenticate_api_key, get_organization
 from relance.storage import organizations
 from relance.storage.table import table
 
