@@ -146,11 +146,14 @@ class LambdaFunction:
                     "the local runtime needs function-local module names to be unique"
                 )
 
-    def invoke(self, event: Any) -> Any:
-        """Run the handler on ``event``; raises ``FunctionError`` shaped as Lambda reports it."""
+    def invoke(self, event: Any, cancelled: threading.Event | None = None) -> Any:
+        """Run the handler on ``event``; raises ``FunctionError`` shaped as Lambda reports it, ``Dropped``
+        when ``cancelled`` was set while the invocation waited for the function."""
         handler = self.load()
         context = LambdaContext(self.name, self.arn, self.memory, self.timeout)
         with self.activity.busy(), self._lock:
+            if cancelled is not None and cancelled.is_set():
+                raise Dropped(self.name)
             try:
                 return handler(event, context)
             except Exception as exc:
@@ -164,11 +167,21 @@ class LambdaFunction:
                 ) from exc
 
 
+class Dropped(Exception):
+    """An asynchronous invocation the runtime stopped before it began."""
+
+
 class FunctionRegistry:
     """The template's functions by name and ARN, and the botocore hook that invokes them."""
 
+    STOP_SECONDS = 30.0
+    """How long a stop waits for the asynchronous invocations already running."""
+
     def __init__(self, template: Template, activity: Activity | None = None) -> None:
         self.activity = activity or Activity()
+        self._stopping = threading.Event()
+        self._invocations: set[threading.Thread] = set()
+        self._invocations_lock = threading.Lock()
         self.functions = {
             logical_id: LambdaFunction.from_template(template, logical_id)
             for logical_id in template.resources("AWS::Serverless::Function")
@@ -208,7 +221,16 @@ class FunctionRegistry:
         hooks.install([("before-call.lambda.Invoke", self._on_invoke)])
 
     def uninstall_invoke_hook(self) -> None:
+        """Stop answering Invoke. The asynchronous invocations not yet begun are dropped and the ones running
+        are waited for: none of them outlives the runtime (they would write to the next one's moto, in the
+        same process: a test's figures, or its records)."""
         hooks.uninstall([("before-call.lambda.Invoke", self._on_invoke)])
+        self._stopping.set()
+        deadline = time.monotonic() + self.STOP_SECONDS
+        with self._invocations_lock:
+            running = list(self._invocations)
+        for thread in running:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _on_invoke(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         # url_path is /2015-03-31/functions/<name>/invocations; the body is the payload.
@@ -222,7 +244,7 @@ class FunctionRegistry:
             error = {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}}
             return AWSResponse(url, 404, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 404}}
         if invocation_type == "Event":
-            self.activity.spawn(lambda: self._invoke_async(function, payload), f"invoke-{function.name}")
+            self._spawn(function, payload)
             return AWSResponse(url, 202, {}, None), {"StatusCode": 202, "Payload": _stream(b"")}
         parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
         try:
@@ -235,14 +257,30 @@ class FunctionRegistry:
         parsed["ResponseMetadata"] = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())}
         return AWSResponse(url, 200, {}, None), parsed
 
-    @staticmethod
-    def _invoke_async(function: LambdaFunction, payload: Any) -> None:
+    def _spawn(self, function: LambdaFunction, payload: Any) -> None:
+        """An asynchronous invocation in a thread of its own, counted as work until it ends."""
+
+        def run() -> None:
+            try:
+                self._invoke_async(function, payload)
+            finally:
+                with self._invocations_lock:
+                    self._invocations.discard(threading.current_thread())
+
+        with self._invocations_lock:
+            thread = self.activity.spawn(run, f"invoke-{function.name}")
+            self._invocations.add(thread)
+
+    def _invoke_async(self, function: LambdaFunction, payload: Any) -> None:
         """Run an invocation Lambda queued: again after a failure, ``retries`` times (at once here; Lambda
-        waits a minute, then two), then its record to the ``on_failure`` queue, as Lambda sends it."""
+        waits a minute, then two), then its record to the ``on_failure`` queue, as Lambda sends it. Once the
+        runtime stops, what has not begun is dropped."""
         attempts = 1 + function.retries
         for attempt in range(1, attempts + 1):
             try:
-                function.invoke(payload)
+                function.invoke(payload, cancelled=self._stopping)
+                return
+            except Dropped:
                 return
             except FunctionError as error:
                 print(f"async invoke of {function.name} failed ({attempt}/{attempts}): {error}", file=sys.stderr)
