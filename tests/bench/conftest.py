@@ -1,5 +1,6 @@
 """Benchmarks run on the local runtime; figures beyond timings are printed at the end."""
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,13 +12,21 @@ FIGURES: dict[str, str] = {}
 
 
 class DynamoDBRequests:
-    """Counts DynamoDB requests made by this process (API function and authorizer included)."""
+    """Counts DynamoDB requests made by this process (API function and authorizer included), and by each
+    thread: a function invocation runs on one thread, while others (an HTTP request, an asynchronous
+    invocation) may make theirs at the same time."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._here = threading.local()
 
     def __call__(self, **_: object) -> None:
         self.count += 1
+        self._here.count = self.made_here() + 1
+
+    def made_here(self) -> int:
+        """How many this thread made."""
+        return int(getattr(self._here, "count", 0))
 
 
 @pytest.fixture

@@ -56,11 +56,11 @@ class Requests:
         function = runtime.functions[logical_id]
         real = function.invoke
 
-        def counted(event: dict[str, Any]) -> Any:
+        def counted(event: dict[str, Any], **options: Any) -> Any:
             made: list[str] = []
             self._current.made = made
             try:
-                return real(event)
+                return real(event, **options)
             finally:
                 self._current.made = None
                 self.by_invocation.append((logical_id, made))
