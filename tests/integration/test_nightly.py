@@ -2,7 +2,8 @@
 organization, on a clock jump."""
 
 import json
-from datetime import UTC, datetime, timedelta
+import threading
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from relance.domain.organizations import Principal
 from relance.services import analytics, ledger
 from relance.services.analytics import AnalyticsFilter
 from relance.services.customers import create_customer
+from relance.services.organization_admin import create_organization
 from relance.storage import customers as customer_store
 from relance.storage import keys
 from relance.storage.records import get
@@ -130,3 +132,51 @@ def test_an_invocation_failing_every_attempt_reaches_the_dead_letter_queue_once(
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["responsePayload"]["errorType"] == "ValidationError"
+
+
+class CountedOnThisThread:
+    """DynamoDB requests this thread makes (the run is called here; other threads' work is not counted)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.thread = threading.get_ident()
+
+    def __call__(self, **_: object) -> None:
+        if threading.get_ident() == self.thread:
+            self.count += 1
+
+
+def requests_of_a_night(org: str, run_date: date) -> int:
+    from relance.services.nightly import run_for_organization
+
+    counter = CountedOnThisThread()
+    clients = (aws.resource("dynamodb").meta.client, aws.client("dynamodb"))
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", counter)
+    try:
+        assert run_for_organization(org, run_date)["status"] == "done"
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", counter)
+    return counter.count
+
+
+def owing_customers(principal: Principal, how_many: int, first: int) -> None:
+    for n in range(first, first + how_many):
+        customer = create_customer(principal, CustomerFields(name=f"Night {n}", currency="EUR"))
+        fields = {"customer_id": customer.id, "number": f"NI-{n}", "currency": "EUR", "amount": 5000}
+        ledger.create_invoice(principal, InvoiceFields(**fields, issued_at="2026-01-01", due_at="2026-01-31"))
+
+
+def test_a_night_reads_each_customer_once_and_writes_its_rating(runtime):
+    """Per customer: its item (GetItem), its ledger (two Queries, its notes left out) read once for the
+    reconciliation, the rating and the promises and payments to expire, and its rating written: 4 requests."""
+    organization, _ = create_organization("Nightly Counts Ltd")
+    principal = Principal(organization_id=organization.id, role="admin", principal_id="test")
+    owing_customers(principal, 3, first=0)
+    with_three = requests_of_a_night(organization.id, date(2032, 1, 1))
+
+    owing_customers(principal, 3, first=3)
+    with_six = requests_of_a_night(organization.id, date(2032, 1, 2))
+
+    assert (with_six - with_three) / 3 <= 4, (with_three, with_six)

@@ -29,8 +29,6 @@ from relance.storage import ledger as ledger_store
 from relance.storage import nightly_runs
 from relance.storage import organizations as org_store
 
-PREFIXES = ("invoice", "payment", "credit_note", "refund")
-
 
 def organizations_to_run() -> list[str]:
     """Every organization (Query GSI1 ``ORGS``)."""
@@ -80,8 +78,8 @@ def ledger_state(
     return {"openItems": open_items, "credit": {c: v for c, v in credit.items() if v}}
 
 
-def expected_state(org_id: str, customer_id: str) -> dict[str, Any]:
-    records = {kind: ledger_store.records_of(org_id, customer_id, kind) for kind in PREFIXES}
+def expected_state(records: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The state of a customer's ledger (``ledger_store.ledger_of``)."""
     return ledger_state(records["invoice"], records["payment"] + records["credit_note"], records["refund"])
 
 
@@ -95,9 +93,12 @@ def _normalised(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def reconcile_customer(org_id: str, customer: dict[str, Any]) -> dict[str, Any] | None:
-    """Compare stored balances with the ledger; correct and describe any drift."""
-    expected = expected_state(org_id, customer["id"])
+def reconcile_customer(
+    org_id: str, customer: dict[str, Any], records: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, Any] | None:
+    """Compare stored balances with the ledger (``records``: as just read, else read now); correct and
+    describe any drift."""
+    expected = expected_state(records if records is not None else ledger_store.ledger_of(org_id, customer["id"]))
     stored = _normalised(customer)
     if stored == _normalised(expected):
         return None
@@ -127,12 +128,14 @@ def run_for_organization(org_id: str, run_date: date) -> dict[str, Any]:
         customer = customer_store.get_customer(org_id, summary["id"], consistent=True)
         if customer is None:
             continue
-        found = reconcile_customer(org_id, customer)
+        records = ledger_store.ledger_of(org_id, customer["id"])  # read once: the steps below share it
+        found = reconcile_customer(org_id, customer, records)
         if found:
             drift.append(found)
             logger.error("balance drift corrected", organization_id=org_id, **found)
-        ratings.refresh(org_id, customer["id"], basis)
-        invoices = ledger_store.records_of(org_id, customer["id"], "invoice")
+        invoices = records["invoice"]
+        # a drift corrected moved the customer's ledger version: the rating reads it again
+        ratings.refresh(org_id, customer["id"], basis, read=None if found else (customer, invoices))
         broken += disputes_and_promises.expire_promises(org_id, customer["id"], run_date, invoices)
         expired += online_payments.expire_in_flight(org_id, customer["id"], run_date, in_flight_days, invoices)
     metrics.add_metric(name="BalanceDrift", unit=MetricUnit.Count, value=len(drift))

@@ -38,14 +38,23 @@ def basis_of(org_id: str) -> RatingBasis:
     return RatingBasis(organization.get("settings", {}).get("ratingBasis", RatingBasis.PAID))
 
 
-def refresh(org_id: str, customer_id: str, basis: RatingBasis | None = None) -> Rating | None:
-    """Recompute and store the rating; a concurrent ledger write makes it read again."""
+def refresh(
+    org_id: str,
+    customer_id: str,
+    basis: RatingBasis | None = None,
+    read: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+) -> Rating | None:
+    """Recompute and store the rating; a concurrent ledger write makes it read again. ``read``: the customer
+    item and its invoices as the caller just read them (the nightly run), for the first attempt."""
     basis = basis or basis_of(org_id)
     for _ in range(5):
-        customer = customer_store.get_customer(org_id, customer_id, consistent=True)
-        if customer is None:
-            return None
-        invoices = ledger_store.records_of(org_id, customer_id, "invoice")
+        if read is not None:
+            (customer, invoices), read = read, None
+        else:
+            found = customer_store.get_customer(org_id, customer_id, consistent=True)
+            if found is None:
+                return None
+            customer, invoices = found, ledger_store.records_of(org_id, customer_id, "invoice")
         rating = rate(rated_invoices(invoices), clock.now().date(), basis)
         stored = rating.model_dump(mode="json", by_alias=True)
         if customer_store.save_rating(org_id, customer_id, stored, int(customer["ledgerVersion"])):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from relance.storage import keys
-from relance.storage.records import get, of_customer, under_prefix
+from relance.storage.records import customer_kinds, get, of_customer, under_prefix
 from relance.storage.table import delete, put, table, update, update_if
 
 PREFIX = {"invoice": "INV", **keys.LEDGER_PREFIXES}
@@ -30,6 +30,15 @@ def get_record(org_id: str, kind: str, record_id: str) -> dict[str, Any] | None:
 def records_of(org_id: str, customer_id: str, kind: str) -> list[dict[str, Any]]:
     """Query GSI1 ``ORG#<org>#CUS#<customer>``: a customer's invoices or money records, oldest first."""
     return of_customer(org_id, customer_id, PREFIX[kind])
+
+
+def ledger_of(org_id: str, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A customer's invoices, payments, credit notes and refunds, by kind (``records_of``'s names), in two
+    Queries of GSI1 ``ORG#<org>#CUS#<customer>``: ``CRN``…``INV`` (the customer's own entry between them)
+    and ``PAY``…``REF`` (its pinned notes between them) — not its notes, which sort between the two."""
+    found = customer_kinds(org_id, customer_id, PREFIX["credit_note"], PREFIX["invoice"])
+    found |= customer_kinds(org_id, customer_id, PREFIX["payment"], PREFIX["refund"])
+    return {kind: found.get(prefix, []) for kind, prefix in PREFIX.items()}
 
 
 def invoices_of_organization(org_id: str) -> list[dict[str, Any]]:
