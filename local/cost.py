@@ -157,7 +157,7 @@ ESTIMATES: dict[str, float] = {
     "stored KB per customer-month": 25,  # invoices, payments, actions, timeline; GSI copies included
     "customer KB": 1.7,  # a customer item, as the one-off count found them
     "ledger KB per invoice": 0.75,  # an invoice item (0.72 KB a payment), as the one-off count found them
-    "nightly reads of a customer's invoices": 2,  # its ledger (reconcile, rating, promises, payments in flight), analytics
+    "nightly reads of a customer's invoices": 2,  # its ledger (reconcile, rating, promises, in flight), analytics
     "nightly reads of a customer's payments": 2,  # its ledger, analytics
     "analytics seconds per invoice": 0.00035,  # docs/analytics.md: 0.25-0.35 s per 1,000 invoices
     "inbound mail KB per reply": 50,
