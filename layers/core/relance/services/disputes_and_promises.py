@@ -133,25 +133,13 @@ def resolve_dispute(principal: Principal, invoice_id: str, resolution: DisputeRe
     disputed invoice is owed is a decision on the ledger)."""
     require_admin(principal)
     invoice = visible_invoice(principal, invoice_id)
-    org_id = principal.organization_id
-    now = clock.now().isoformat()
-    data = {
+    told = {
         "event": "dispute_resolved",
         "reason": (invoice.get("disputed") or {}).get("reason"),
         "comment": resolution.comment,
-        "by": principal.principal_id,
-        "number": invoice["number"],
     }
-    entry_id = stable_id("evt", "resolved", invoice_id, now)
-    told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
-    try:  # the dispute ends and its end is on the timelines together, or neither
-        transact([ledger_store.clear_mark_entry(org_id, invoice_id, "disputed"), *told])
-    except TransactionCancelled as error:
-        if error.reasons[:1] == ["ConditionalCheckFailed"]:
-            raise Conflict("the invoice is not disputed") from error
-        raise Conflict("the invoice changed meanwhile: try again") from error
-    nudge(org_id, invoice["customerId"])
-    return get_invoice(principal, invoice_id)
+    cleared = ledger_store.clear_mark_entry(principal.organization_id, invoice_id, "disputed")
+    return _end_mark(principal, invoice, cleared, told, "resolved", not_marked="the invoice is not disputed")
 
 
 def raise_dispute(principal: Principal, invoice_id: str, request: Dispute) -> Invoice:
@@ -182,22 +170,39 @@ def reset_promise(principal: Principal, invoice_id: str, request: PromiseReset) 
     (a running one ends: dunning takes the invoice back; a broken one is forgotten) and the customer
     may promise once more on the portal."""
     invoice = visible_invoice(principal, invoice_id)
-    org_id = principal.organization_id
-    now = clock.now().isoformat()
-    data = {
+    told = {
         "event": "promise_reset",
         "promisedFor": invoice.get("promisedUntil") or invoice.get("promiseBroken"),
         "comment": request.comment,
-        "by": principal.principal_id,
-        "number": invoice["number"],
     }
-    entry_id = stable_id("evt", "promise-reset", invoice_id, now)
-    told = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
-    try:  # the promise is cleared and that is on the timelines together, or neither
-        transact([ledger_store.reset_promise_entry(org_id, invoice_id), *told])
+    cleared = ledger_store.reset_promise_entry(principal.organization_id, invoice_id)
+    return _end_mark(
+        principal, invoice, cleared, told, "promise-reset", not_marked="the invoice has no promise to clear"
+    )
+
+
+def _end_mark(
+    principal: Principal,
+    invoice: dict[str, Any],
+    cleared: dict[str, Any],
+    told: dict[str, Any],
+    kind: str,
+    *,
+    not_marked: str,
+) -> Invoice:
+    """The team ends a mark on the invoice (``cleared``: the conditional update that ends it) and the
+    timelines tell it (``told``, with who and which invoice), together or neither; then dunning takes
+    the invoice back. 409 when the invoice has no such mark (``not_marked``) or changed meanwhile."""
+    org_id, invoice_id = principal.organization_id, invoice["id"]
+    now = clock.now().isoformat()
+    data = {**told, "by": principal.principal_id, "number": invoice["number"]}
+    entry_id = stable_id("evt", kind, invoice_id, now)
+    entries = timeline.record_entries(org_id, invoice["customerId"], [invoice_id], "event", now, entry_id, data)
+    try:
+        transact([cleared, *entries])
     except TransactionCancelled as error:
         if error.reasons[:1] == ["ConditionalCheckFailed"]:
-            raise Conflict("the invoice has no promise to clear") from error
+            raise Conflict(not_marked) from error
         raise Conflict("the invoice changed meanwhile: try again") from error
     nudge(org_id, invoice["customerId"])
     return get_invoice(principal, invoice_id)
