@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, PrivateAttr, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -54,6 +54,11 @@ class PaymentMethods(RelanceModel):
     bank_transfer: bool = Field(default=True, alias="bank_transfer")
     ach_debit: bool = Field(default=False, alias="ach_debit")
     sepa_debit: bool = Field(default=False, alias="sepa_debit")
+
+    @classmethod
+    def of(cls, customer: dict[str, Any]) -> PaymentMethods:
+        """The customer's, as stored on its item (the defaults when it has none)."""
+        return cls.model_validate(customer.get("paymentMethods") or {})
 
 
 class CustomerFields(RelanceModel):

@@ -159,7 +159,7 @@ def start(
         raise _charge_refused(ChargeRefused(Refusal.CURRENCY), currency)
     allocations = [{"invoiceId": i["id"], "amount": InvoiceBalance.model_validate(i).outstanding} for i in invoices]
     total = sum(a["amount"] for a in allocations)
-    methods = payment_methods(customer_methods(customer), currency, total, organization.settings.card_payment_limit)
+    methods = payment_methods(PaymentMethods.of(customer), currency, total, organization.settings.card_payment_limit)
     if not methods:
         raise PortalRefused(NO_METHOD, {"invoiceIds": "pay fewer invoices at once by card, or by bank transfer"})
     try:
@@ -217,10 +217,6 @@ def start(
         raise PortalRefused(PAYMENT_UNAVAILABLE, {"invoiceIds": "Stripe is not available"}, 503) from error
     checkout_store.set_fields(organization.id, checkout_id, {"sessionId": session_id})
     return url
-
-
-def customer_methods(customer: dict[str, Any]) -> PaymentMethods:
-    return PaymentMethods.model_validate(customer.get("paymentMethods") or {})
 
 
 def _bank_transfer(currency: str, organization: Organization) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def page(token: str, payment: str | None = None) -> PortalPage:
     invoices = [_portal_invoice(i, today) for i in items if i["status"] != InvoiceStatus.VOIDED]
     open_invoices = sorted((i for i in invoices if i.status == InvoiceStatus.OPEN), key=lambda i: (i.due_at, i.number))
     paid = sorted((i for i in invoices if i.status == InvoiceStatus.PAID), key=lambda i: i.paid_at or i.due_at)
-    methods = PaymentMethods.model_validate(customer.get("paymentMethods") or {})
+    methods = PaymentMethods.of(customer)
     balances = [
         PortalBalance(
             currency=part.currency,
