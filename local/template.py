@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import cfn_yaml
+from cfn_flip import load_yaml
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -50,7 +50,8 @@ class Template:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path).resolve()
-        self.raw = cfn_yaml.load(str(self.path))
+        # short-form intrinsics (!Ref, !GetAtt A.B, !Sub …) read as their long form, as CloudFormation does
+        self.raw = load_yaml(self.path.read_text(encoding="utf-8"))
         declared = self.raw.get("Parameters", {})
         unknown = set(self.parameters) - set(declared)
         if unknown:
