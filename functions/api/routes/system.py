@@ -11,10 +11,11 @@ from pydantic import AwareDatetime
 from relance import __version__, clock
 from relance.api.caller import caller
 from relance.domain.base import RelanceModel
-from relance.domain.organizations import Organization, OrganizationSettings, OrganizationView, Principal
+from relance.domain.organizations import Organization, OrganizationSettings, Principal
 from relance.domain.senders import Sender
 from relance.services.organization_admin import (
     OrganizationName,
+    OrganizationView,
     organization_view,
     rename_organization,
     resend_sender_verification,

@@ -11,7 +11,6 @@ from pydantic import AwareDatetime, EmailStr, Field, StringConstraints, field_va
 from relance.domain.base import OneLine, Record, RelanceModel
 from relance.domain.money import MAX_AMOUNT, CurrencyCode
 from relance.domain.rating import RatingBasis
-from relance.domain.senders import Sender
 
 DEFAULT_DISPUTE_REASONS = (
     "Goods or services not received",
@@ -105,19 +104,6 @@ class Organization(Record):
     name: str = Field(min_length=1, max_length=200)
     created_at: AwareDatetime
     settings: OrganizationSettings = Field(default_factory=OrganizationSettings)  # its validator: on first use
-
-
-class OrganizationView(Organization):
-    """The organization as ``GET /v1/organization`` shows it, with where its sender's verification stands."""
-
-    sender: Sender | None = Field(
-        default=None, description="read-only: the sender address's verification by SES; null without senderEmail"
-    )
-    inbound_address: str | None = Field(
-        default=None,
-        description="read-only: the organization's own inbound address (ar+<organization>@<ReplyDomain>); mail "
-        "sent or forwarded there is for this organization alone, matched to one of its customers or kept unmatched",
-    )
 
 
 class Principal(RelanceModel):

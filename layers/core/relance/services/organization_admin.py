@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from relance import clock
 from relance.domain import api_keys
@@ -14,7 +14,6 @@ from relance.domain.inbound import inbound_address
 from relance.domain.organizations import (
     Organization,
     OrganizationSettings,
-    OrganizationView,
     Principal,
     automatic_actions_back_on,
     send_window_changed,
@@ -29,6 +28,19 @@ from relance.services.workflows import default_workflow_items
 from relance.settings import get_settings
 from relance.storage import organizations as store
 from relance.storage.contacts import position_item
+
+
+class OrganizationView(Organization):
+    """The organization as ``GET /v1/organization`` shows it, with where its sender's verification stands."""
+
+    sender: Sender | None = Field(
+        default=None, description="read-only: the sender address's verification by SES; null without senderEmail"
+    )
+    inbound_address: str | None = Field(
+        default=None,
+        description="read-only: the organization's own inbound address (ar+<organization>@<ReplyDomain>); mail "
+        "sent or forwarded there is for this organization alone, matched to one of its customers or kept unmatched",
+    )
 
 
 def create_organization(name: str, settings: OrganizationSettings | None = None) -> tuple[Organization, str]:
