@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+from relance import queues
 from relance.aws import AwsUnavailable, client, is_transient
 from relance.observability import logger
 from relance.settings import get_settings
@@ -45,8 +46,7 @@ def plan_run(name: str, org_id: str, customer_id: str) -> None:
     function = get_settings().dunning_plan_function
     if not function:
         raise RuntimeError("DUNNING_PLAN_FUNCTION is not set")
-    payload = {"organizationId": org_id, "customerId": customer_id, "execution": name}
-    client("lambda").invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload).encode())
+    queues.invoke(function, {"organizationId": org_id, "customerId": customer_id, "execution": name})
 
 
 def start(name: str, org_id: str, customer_id: str, plan: Mapping[str, str]) -> None:

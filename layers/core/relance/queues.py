@@ -33,14 +33,19 @@ def send_all(queue_url: str, bodies: list[str]) -> list[str]:
     return refused
 
 
+def invoke(function_name: str, payload: Mapping[str, Any]) -> None:
+    """Queue an asynchronous invocation of ``function_name`` (``Invoke``, type ``Event``: Lambda answers once
+    it holds the event); raises when Lambda does not take it."""
+    client("lambda").invoke(FunctionName=function_name, InvocationType="Event", Payload=json.dumps(payload).encode())
+
+
 def invoke_all(function_name: str, payloads: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Queue an asynchronous invocation of ``function_name`` per payload (``Invoke``, type ``Event``: Lambda
-    answers once it holds the event); the payloads Lambda did not take."""
-    lambdas = client("lambda")
+    """Queue an asynchronous invocation of ``function_name`` per payload (``invoke``); the payloads Lambda
+    did not take."""
     refused: list[Mapping[str, Any]] = []
     for payload in payloads:
         try:
-            lambdas.invoke(FunctionName=function_name, InvocationType="Event", Payload=json.dumps(payload).encode())
+            invoke(function_name, payload)
         except (ClientError, BotoCoreError) as error:
             logger.warning("invocation not queued", function=function_name, error=str(error))
             refused.append(payload)
