@@ -143,14 +143,10 @@ def mark_valid(principal: Principal, contact_id: str) -> Contact:
     after = {**item, "invalid": False, "invalidSince": None, "invalidReason": None}
     store.save_contact(principal.organization_id, after)
     if item.get("invalid"):
-        now = clock.now().isoformat()
-        timeline.record(
+        timeline.record_event(
             principal.organization_id,
             customer["id"],
-            [],
-            "event",
-            now,
-            new_id("evt"),
+            clock.now().isoformat(),
             {
                 "event": "contact_validated",
                 "contactId": contact_id,

@@ -40,7 +40,7 @@ from relance.domain.timeline import EntryKind
 from relance.domain.workflows import ActionType, Step, Workflow, default_template
 from relance.dunning_runs import unavailable_as_retryable
 from relance.errors import Conflict, Invalid, NotFound
-from relance.ids import new_id, stable_id
+from relance.ids import stable_id
 from relance.mail import letters, ses
 from relance.mail.rendering import RenderedEmail
 from relance.observability import logger
@@ -965,13 +965,10 @@ def _set_paused(principal: Principal, customer_id: str, *, paused: bool) -> Cust
     if not paused:  # postponed steps are due again, as new actions
         changes |= {"postponedSteps": [], "pauseRound": customer.pause_round + 1}
     customer_store.update_dunning(principal.organization_id, customer_id, changes)
-    timeline.record(
+    timeline.record_event(
         principal.organization_id,
         customer_id,
-        [],
-        EntryKind.EVENT,
         now,
-        new_id("evt"),
         {"event": "paused" if paused else "resumed", "by": principal.principal_id},
     )
     nudge(principal.organization_id, customer_id)

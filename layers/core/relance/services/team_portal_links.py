@@ -9,7 +9,6 @@ from relance import clock
 from relance.domain.base import RelanceModel
 from relance.domain.organizations import Principal
 from relance.errors import NotFound
-from relance.ids import new_id
 from relance.services import timeline
 from relance.services.access import customer_item
 from relance.services.organizations import get_organization
@@ -48,13 +47,5 @@ def revoke(principal: Principal, customer_id: str) -> None:
     customer = customer_item(principal, customer_id)
     if customer_store.revoke_portal_links(principal.organization_id, customer["id"]) is None:
         raise NotFound("customer not found")
-    now = clock.now().isoformat()
-    timeline.record(
-        principal.organization_id,
-        customer["id"],
-        [],
-        "event",
-        now,
-        new_id("evt"),
-        {"event": "portal_links_revoked", "by": principal.principal_id},
-    )
+    event = {"event": "portal_links_revoked", "by": principal.principal_id}
+    timeline.record_event(principal.organization_id, customer["id"], clock.now().isoformat(), event)

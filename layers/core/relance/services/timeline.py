@@ -13,8 +13,9 @@ import binascii
 import re
 from typing import Any
 
-from relance.domain.timeline import TimelineEntry
+from relance.domain.timeline import EntryKind, TimelineEntry
 from relance.errors import Invalid
+from relance.ids import new_id
 from relance.services import authorship
 from relance.services.pagination import MAX_LIMIT
 from relance.storage import files, keys
@@ -39,6 +40,11 @@ def record(
     ``EntryKind`` (another is refused), ``data`` what the kind tells."""
     entry = _entry(customer_id, invoice_ids, kind, at, entry_id, data)
     store.put_entry(org_id, customer_id, invoice_ids, at, entry_id, entry.stored())
+
+
+def record_event(org_id: str, customer_id: str, at: str, data: dict[str, Any]) -> None:
+    """An event on the customer's timeline alone, under a new id (``data["event"]`` says which)."""
+    record(org_id, customer_id, [], EntryKind.EVENT, at, new_id("evt"), data)
 
 
 def record_entries(
